@@ -1,0 +1,61 @@
+# Deux commandes suffisent sur une machine Debian neuve : `make run` et `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+DB ?= data/warehouse.duckdb
+PORT ?= 8501
+
+.PHONY: install dev run warehouse demo test lint format typecheck chromium bench lock clean
+
+install: $(VENV)/.installed            ## environnement de l'application
+$(VENV)/.installed: requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.lock
+	touch $@
+
+dev: $(VENV)/.dev-installed            ## + outils de test, lint et typage
+$(VENV)/.dev-installed: $(VENV)/.installed requirements-dev.lock
+	$(PY) -m pip install --quiet -r requirements-dev.lock
+	touch $@
+
+warehouse: install                     ## construit l'entrepôt par défaut s'il manque
+	@test -f $(DB) || MES_DB=$(DB) $(PY) -m pipelines demo
+
+demo: install                          ## reconstruit l'entrepôt par défaut (remplace l'existant)
+	MES_DB=$(DB) $(PY) -m pipelines demo --force
+
+run: warehouse                         ## sert l'application sur http://127.0.0.1:8501
+	MES_DB=$(DB) $(PY) -m streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT) \
+		--server.headless true --browser.gatherUsageStats false
+
+chromium:                              ## Chromium de Debian pour les tests navigateur (si root)
+	@if ! command -v chromium >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = "0" ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+				chromium chromium-driver fonts-liberation >/dev/null; \
+		else echo "chromium absent : installez-le (apt-get install chromium) pour les tests navigateur"; fi; \
+	fi
+
+test: dev chromium lint                ## toute la suite
+	$(PY) -m pytest
+
+lint: dev
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
+
+format: dev
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+bench: dev                             ## banc d'essai (long ; hors `make test`)
+	$(PY) -m benchmarks.run
+
+lock:                                  ## régénère les verrous de dépendances
+	$(PY) -m pip install --quiet uv
+	$(PY) -m uv pip compile pyproject.toml -o requirements.lock --python-version 3.11 -q
+	$(PY) -m uv pip compile pyproject.toml --extra dev -o requirements-dev.lock --python-version 3.11 -q
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,100 @@
+"""Commandes : ingest, demo, kpi. Messages en français ; code de sortie non nul quand quelque chose est refusé."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from pipelines.ingest import SOURCES, Incoming, ingest
+from pipelines.settings import get_settings
+from pipelines.warehouse import WarehouseError
+
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_WAREHOUSE = 0, 1, 2, 3
+
+
+def _progress_printer() -> Callable[[str], None]:
+    started = time.perf_counter()
+
+    def show(message: str) -> None:
+        print(f"[{time.perf_counter() - started:6.1f} s] {message}", file=sys.stderr, flush=True)
+
+    return show
+
+
+def _db(args: argparse.Namespace) -> Path:
+    return Path(args.db).resolve() if args.db else get_settings().db_path()
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    files = [Incoming(Path(f)) for f in args.files]
+    results = ingest(
+        files,
+        kind=args.kind,
+        db=_db(args),
+        dry_run=args.dry_run,
+        sheet=args.sheet,
+        progress=_progress_printer(),
+    )
+    for result in results:
+        if result.ok:
+            print(f"{result.fichier} ({result.nature}) : {result.message}")
+            for note in result.notes:
+                print(f"  note : {note}")
+        else:
+            print(result.message)
+    return EXIT_OK if all(r.ok for r in results) else EXIT_REFUSED
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from pipelines.demo import build_demo
+
+    db = _db(args)
+    results = build_demo(db, force=args.force, progress=_progress_printer())
+    print(f"Entrepôt de démonstration construit : {db}")
+    for result in results:
+        print(f"  {result.fichier} : {result.message}")
+    print(
+        "Attention : les flux par région et département, SONS vague 2 et SUN-ES sont des données de DÉMONSTRATION."
+    )
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m pipelines",
+        description="Entrepôt et indicateurs du tableau de bord Ségur numérique / Mon espace santé.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="commande")
+
+    p_ingest = sub.add_parser("ingest", help="importer des fichiers (CSV, XLSX, Parquet)")
+    p_ingest.add_argument("files", nargs="+", metavar="FICHIER")
+    p_ingest.add_argument(
+        "--kind", choices=sorted(SOURCES), help="nature du fichier (sinon reconnue d'après les colonnes)"
+    )
+    p_ingest.add_argument("--db", help="entrepôt DuckDB (défaut : $MES_DB ou data/warehouse.duckdb)")
+    p_ingest.add_argument("--sheet", help="feuille d'un classeur Excel (défaut : la première)")
+    p_ingest.add_argument("--dry-run", action="store_true", help="valider sans rien écrire")
+    p_ingest.set_defaults(handler=cmd_ingest)
+
+    p_demo = sub.add_parser("demo", help="construire l'entrepôt par défaut (référence + démonstration)")
+    p_demo.add_argument("--db", help="entrepôt DuckDB (défaut : $MES_DB ou data/warehouse.duckdb)")
+    p_demo.add_argument("--force", action="store_true", help="remplacer un entrepôt existant")
+    p_demo.set_defaults(handler=cmd_demo)
+
+    from pipelines.kpi_cli import add_kpi_parser
+
+    add_kpi_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except WarehouseError as exc:
+        print(f"Erreur : {exc}", file=sys.stderr)
+        return EXIT_WAREHOUSE

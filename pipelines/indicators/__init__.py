@@ -1,0 +1,1 @@
+"""Indicateurs : transformations Polars pures (LazyFrame → LazyFrame) et leur matérialisation dans l'entrepôt."""

@@ -1,0 +1,285 @@
+"""Import de fichiers dans l'entrepôt : lire, reconnaître la source, valider, comparer, charger, recalculer.
+
+Chaque fichier est une transaction : accepté en entier ou refusé sans rien écrire. Un fichier identique à un import
+déjà accepté, ou qui ne livre aucune valeur nouvelle, ne change rien.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipelines import cibles, flux, formats, population, sons, sunes
+from pipelines.problems import Problem, RefusedFile
+from pipelines.reading import read_table
+from pipelines.reference import install_reference_tables, load_reference
+from pipelines.settings import Settings, get_settings
+from pipelines.source import Source
+from pipelines.validation import Context
+from pipelines.warehouse import WarehouseError, named_statements, write_session
+
+SOURCES: dict[str, Source] = {
+    s.kind: s for s in (flux.SOURCE, sons.SOURCE, sunes.SOURCE, population.SOURCE, cibles.SOURCE)
+}
+Progress = Callable[[str], None]
+
+
+def _silent(_: str) -> None:
+    return None
+
+
+@dataclass
+class IngestResult:
+    fichier: str
+    nature: str | None
+    statut: str  # nouveau / revision / identique / refuse / verifie
+    lignes: int = 0
+    nouvelles: int = 0
+    revisees: int = 0
+    inchangees: int = 0
+    import_id: int | None = None
+    message: str = ""
+    notes: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    total_problems: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.statut != "refuse"
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """Un fichier à importer : son chemin, et le nom à montrer (différent pour un dépôt par le navigateur)."""
+
+    path: Path
+    display_name: str | None = None
+    source: str | None = None  # provenance déclarée (référence publiée, démonstration…)
+    demo: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.path.name
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 22):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def detect_kind(headers: list[str], name: str) -> Source:
+    matches = [s for s in SOURCES.values() if s.detect(headers)]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        # Aucune source complète : celle dont on reconnaît le plus de colonnes obligatoires (deux au moins) est
+        # retenue, pour que la validation dise précisément quelle colonne manque.
+        def required_found(source: Source) -> int:
+            return len({c.name for c in source.columns if c.required} & source.recognised(headers))
+
+        best = max(SOURCES.values(), key=required_found)
+        if (
+            required_found(best) >= 2
+            and sum(required_found(s) == required_found(best) for s in SOURCES.values()) == 1
+        ):
+            return best
+        raise RefusedFile(
+            name,
+            [
+                Problem(
+                    name,
+                    1,
+                    None,
+                    None,
+                    "nature du fichier non reconnue d'après ses colonnes "
+                    f"({', '.join(headers)}) ; précisez --kind parmi {', '.join(SOURCES)}",
+                )
+            ],
+        )
+    kinds = ", ".join(s.kind for s in matches)
+    raise RefusedFile(
+        name,
+        [
+            Problem(
+                name,
+                1,
+                None,
+                None,
+                f"colonnes compatibles avec plusieurs natures ({kinds}) ; précisez --kind",
+            )
+        ],
+    )
+
+
+def validate_file(
+    incoming: Incoming,
+    kind: str | None,
+    settings: Settings,
+    sheet: str | None = None,
+    progress: Progress = _silent,
+) -> tuple[Source, pl.DataFrame, Context]:
+    """Lit et valide un fichier sans toucher à l'entrepôt. Lève `RefusedFile`."""
+    progress(f"{incoming.name} : lecture…")
+    table = read_table(incoming.path, incoming.display_name, sheet)
+    progress(f"{incoming.name} : {formats.integer(table.frame.height)} lignes lues, validation…")
+    if kind is not None and kind not in SOURCES:
+        raise RefusedFile(
+            incoming.name,
+            [Problem(incoming.name, None, None, kind, f"nature inconnue (admises : {', '.join(SOURCES)})")],
+        )
+    source = SOURCES[kind] if kind else detect_kind(table.headers, incoming.name)
+    ctx = Context(incoming.name, load_reference(), settings.today(), settings.max_problemes)
+    frame = source.validate(table, ctx)
+    return source, frame, ctx
+
+
+def _next_import_id(con: duckdb.DuckDBPyConnection) -> int:
+    row = con.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM imports").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def _already_imported(
+    con: duckdb.DuckDBPyConnection, digest: str, kind: str
+) -> tuple[int, dt.datetime] | None:
+    row = con.execute(
+        "SELECT id, accepte_le FROM imports WHERE sha256 = ? AND nature = ? ORDER BY id LIMIT 1",
+        [digest, kind],
+    ).fetchone()
+    return (int(row[0]), row[1]) if row else None
+
+
+def load_validated(
+    con: duckdb.DuckDBPyConnection,
+    incoming: Incoming,
+    source: Source,
+    frame: pl.DataFrame,
+    ctx: Context,
+    digest: str,
+    refresh: Callable[[duckdb.DuckDBPyConnection], None] | None,
+) -> IngestResult:
+    """Compare au contenu courant puis charge, dans une seule transaction. Rend le compte rendu."""
+    result = IngestResult(incoming.name, source.kind, "identique", lignes=frame.height, notes=ctx.notes)
+    previous = _already_imported(con, digest, source.kind)
+    if previous is not None:
+        result.message = (
+            f"fichier identique à l'import n° {previous[0]} du {previous[1]:%d/%m/%Y %H:%M} : rien n'a changé"
+        )
+        return result
+    statements = named_statements(f"load_{source.kind}.sql")
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.register("lot", frame)
+        counts = con.execute(statements["compare"]).fetchone()
+        assert counts is not None
+        result.nouvelles, result.revisees, result.inchangees = (int(c) for c in counts)
+        if result.nouvelles == 0 and result.revisees == 0:
+            con.execute("ROLLBACK")
+            result.message = "aucune valeur nouvelle ni modifiée : rien n'a changé"
+            return result
+        import_id = _next_import_id(con)
+        result.statut = "revision" if result.revisees else "nouveau"
+        result.import_id = import_id
+        result.message = (
+            f"import n° {import_id} : {formats.integer(result.nouvelles)} valeur(s) nouvelle(s), "
+            f"{formats.integer(result.revisees)} révisée(s), {formats.integer(result.inchangees)} inchangée(s)"
+        )
+        con.execute(
+            "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                import_id,
+                incoming.name,
+                digest,
+                source.kind,
+                frame.height,
+                dt.datetime.now().replace(microsecond=0),
+                result.statut,
+                "; ".join([result.message, *ctx.notes]),
+                incoming.demo,
+                incoming.source,
+            ],
+        )
+        con.execute(statements["insert"], [import_id])
+        con.unregister("lot")
+        if refresh is not None:
+            refresh(con)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return result
+
+
+def ingest(
+    files: Sequence[Incoming],
+    kind: str | None = None,
+    db: Path | None = None,
+    dry_run: bool = False,
+    sheet: str | None = None,
+    settings: Settings | None = None,
+    progress: Progress = _silent,
+) -> list[IngestResult]:
+    """Importe les fichiers dans l'ordre. Un fichier refusé n'empêche pas les suivants ; il ne change rien."""
+    settings = settings or get_settings()
+    db_path = db or settings.db_path()
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    from pipelines.indicators.refresh import refresh_indicators
+
+    results: list[IngestResult] = []
+    with write_session(db_path, settings.verrou_attente_s, publish=not dry_run) as writer:
+        con = writer.con
+        install_reference_tables(con)
+        for incoming in files:
+            started = time.perf_counter()
+            try:
+                source, frame, ctx = validate_file(incoming, kind, settings, sheet, progress)
+            except RefusedFile as refused:
+                results.append(
+                    IngestResult(
+                        incoming.name, kind, "refuse", message=refused.render(), problems=refused.problems,
+                        total_problems=refused.total,
+                    )
+                )  # fmt: skip
+                progress(refused.render())
+                continue
+            if dry_run:
+                results.append(
+                    IngestResult(
+                        incoming.name, source.kind, "verifie", lignes=frame.height, notes=ctx.notes,
+                        message=f"fichier valide : {frame.height} ligne(s) de {source.label.lower()} ; rien n'a été écrit (essai à blanc)",
+                    )
+                )  # fmt: skip
+                continue
+            progress(
+                f"{incoming.name} : écriture de {formats.integer(frame.height)} lignes et recalcul des indicateurs…"
+            )
+            digest = sha256_of(incoming.path)
+            result = load_validated(con, incoming, source, frame, ctx, digest, refresh_indicators)
+            progress(f"{incoming.name} : {result.message} ({time.perf_counter() - started:.1f} s)")
+            results.append(result)
+            writer.changed |= result.import_id is not None
+    return results
+
+
+def build_empty(db: Path, settings: Settings | None = None) -> None:
+    """Crée (ou met à niveau) un entrepôt vide, avec ses tables de référence."""
+    settings = settings or get_settings()
+    from pipelines.indicators.refresh import refresh_indicators
+
+    try:
+        with write_session(db, settings.verrou_attente_s) as writer:
+            install_reference_tables(writer.con)
+            refresh_indicators(writer.con)
+            writer.changed = True
+    except duckdb.Error as exc:  # pragma: no cover - disque plein, droits…
+        raise WarehouseError(f"Impossible d'écrire l'entrepôt {db} : {exc}") from exc

@@ -1,0 +1,227 @@
+"""Lecture des valeurs telles que les équipes françaises les écrivent : en-têtes, nombres, mois, dates, codes.
+
+Les nombres sont lus par expressions Polars vectorisées (des millions de lignes) ; les mois, dates et codes, qui ont
+peu de valeurs distinctes, sont lus une fois par valeur distincte puis rejoints.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Callable
+
+import polars as pl
+
+# Espaces de milliers admis : espace, insécable, fine insécable, apostrophe (export suisse d'Excel).
+_SPACES = r"[\s\u00a0\u202f\u2009']"
+
+
+def normalise_label(text: str) -> str:
+    """Forme canonique d'un libellé : minuscules, sans accents, mots séparés par `_`."""
+    decomposed = unicodedata.normalize("NFKD", str(text))
+    ascii_only = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return re.sub(r"[^a-z0-9]+", "_", ascii_only.lower()).strip("_")
+
+
+def normalise_words(text: str) -> str:
+    """Comme `normalise_label`, avec des espaces : sert à comparer des libellés (« Médecins de ville »)."""
+    return normalise_label(text).replace("_", " ")
+
+
+# --- Nombres --------------------------------------------------------------------------------------------------
+
+
+def _compact(column: str) -> pl.Expr:
+    return pl.col(column).str.strip_chars().str.replace_all(_SPACES, "")
+
+
+def integer_value(column: str) -> pl.Expr:
+    """Entier écrit « 1 234 567 », « 1.234.567 », « 1234567 » ou « 1234567.0 » (cellule Excel) ; sinon null."""
+    s = _compact(column)
+    return (
+        pl.when(s.str.contains(r"^[+-]?\d+$"))
+        .then(s.cast(pl.Int64, strict=False))
+        .when(s.str.contains(r"^[+-]?\d{1,3}(\.\d{3})+$"))
+        .then(s.str.replace_all(r"\.", "").cast(pl.Int64, strict=False))
+        .when(s.str.contains(r"^[+-]?\d+[.,]0+$"))
+        .then(s.str.replace(r"[.,]0+$", "").cast(pl.Int64, strict=False))
+        .otherwise(None)
+    )
+
+
+def integer_problem(column: str) -> pl.Expr:
+    """Motif du refus d'un entier (null si la valeur est lisible et positive ou nulle)."""
+    s = _compact(column)
+    value = integer_value(column)
+    return (
+        pl.when(s.is_null() | (s == ""))
+        .then(pl.lit("valeur manquante"))
+        .when(value.is_null() & s.str.contains(r"^[+-]?\d+([.,]\d+)?$"))
+        .then(pl.lit("nombre décimal : un nombre entier est attendu"))
+        .when(value.is_null())
+        .then(pl.lit("nombre illisible"))
+        .when(value < 0)
+        .then(pl.lit("nombre négatif"))
+        .otherwise(None)
+    )
+
+
+def decimal_value(column: str) -> pl.Expr:
+    """Décimal écrit « 1 234,56 », « 1.234,56 », « 1234.56 » ou « 1,5E+07 » ; sinon null."""
+    s = _compact(column)
+    french_thousands = s.str.contains(r"^[+-]?\d{1,3}(\.\d{3})+(,\d+)?$")
+    normalised = (
+        pl.when(french_thousands)
+        .then(s.str.replace_all(r"\.", "").str.replace(",", "."))
+        .otherwise(s.str.replace(",", "."))
+    )
+    return (
+        pl.when(normalised.str.contains(r"^[+-]?\d+(\.\d+)?([eE][+-]?\d+)?$"))
+        .then(normalised.cast(pl.Float64, strict=False))
+        .otherwise(None)
+    )
+
+
+def decimal_problem(column: str) -> pl.Expr:
+    """Motif du refus d'un décimal positif ou nul (null si la valeur est lisible)."""
+    s = _compact(column)
+    value = decimal_value(column)
+    return (
+        pl.when(s.is_null() | (s == ""))
+        .then(pl.lit("valeur manquante"))
+        .when(value.is_null())
+        .then(pl.lit("nombre illisible"))
+        .when(value < 0)
+        .then(pl.lit("nombre négatif"))
+        .otherwise(None)
+    )
+
+
+def is_blank(column: str) -> pl.Expr:
+    return pl.col(column).is_null() | (pl.col(column).str.strip_chars() == "")
+
+
+# --- Mois et dates --------------------------------------------------------------------------------------------
+
+_MONTH_NAMES = {
+    "janvier": 1, "janv": 1, "jan": 1,
+    "fevrier": 2, "fevr": 2, "fev": 2, "feb": 2,
+    "mars": 3, "mar": 3,
+    "avril": 4, "avr": 4, "apr": 4,
+    "mai": 5, "may": 5,
+    "juin": 6, "jun": 6,
+    "juillet": 7, "juil": 7, "jul": 7,
+    "aout": 8, "aou": 8, "aug": 8,
+    "septembre": 9, "sept": 9, "sep": 9,
+    "octobre": 10, "oct": 10,
+    "novembre": 11, "nov": 11,
+    "decembre": 12, "dec": 12,
+}  # fmt: skip
+
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
+
+
+class ParseError(ValueError):
+    """Valeur illisible ; le message, en français, dit pourquoi."""
+
+
+def _year(text: str) -> int:
+    year = int(text)
+    if len(text) == 2:
+        year += 2000
+    if not 2000 <= year <= 2100:
+        raise ParseError(f"année {year} hors de la plage admise (2000–2100)")
+    return year
+
+
+def _month_start(year: int, month: int) -> dt.date:
+    if not 1 <= month <= 12:
+        raise ParseError(f"le mois {month} n'existe pas")
+    return dt.date(year, month, 1)
+
+
+def _excel_serial(text: str) -> dt.date | None:
+    if re.fullmatch(r"\d{5}(\.0+)?", text):
+        serial = int(float(text))
+        if 36526 <= serial <= 73050:  # 2000-01-01 … 2099-12-31
+            return _EXCEL_EPOCH + dt.timedelta(days=serial)
+    return None
+
+
+def parse_date_text(raw: str) -> dt.date:
+    """Date « 2024-01-17 », « 17/01/2024 », « 17 janvier 2024 », date Excel (texte ou numéro de série)."""
+    text = raw.strip()
+    if not text:
+        raise ParseError("valeur manquante")
+    if m := re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00(?:\.0+)?)?)?", text):
+        year, month, day = int(m[1]), int(m[2]), int(m[3])
+    elif m := re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", text):
+        day, month, year = int(m[1]), int(m[2]), int(m[3])
+    elif serial := _excel_serial(text):
+        return serial
+    else:
+        words = normalise_words(text).split()
+        if len(words) == 3 and words[0].isdigit() and words[1] in _MONTH_NAMES and words[2].isdigit():
+            day, month, year = int(words[0]), _MONTH_NAMES[words[1]], _year(words[2])
+        else:
+            raise ParseError("date illisible (formats admis : 2024-01-17, 17/01/2024, 17 janvier 2024)")
+    try:
+        return dt.date(year, month, day)
+    except ValueError as exc:
+        raise ParseError(f"cette date n'existe pas ({exc})") from None
+
+
+def parse_month_text(raw: str) -> dt.date:
+    """Mois « 2023-12 », « 2023-12-01 », « 12/2023 », « déc. 2023 », « décembre 2023 », « déc-23 », date Excel.
+
+    Rend le premier jour du mois. Une date complète est ramenée à son mois.
+    """
+    text = raw.strip()
+    if not text:
+        raise ParseError("valeur manquante")
+    if m := re.fullmatch(r"(\d{4})[-/.](\d{1,2})", text):
+        return _month_start(_year(m[1]), int(m[2]))
+    if m := re.fullmatch(r"(\d{1,2})[-/.](\d{4})", text):
+        return _month_start(_year(m[2]), int(m[1]))
+    if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}.*|\d{1,2}/\d{1,2}/\d{4}|\d{5}(\.0+)?", text):
+        date = parse_date_text(text)
+        return date.replace(day=1)
+    words = normalise_words(text).split()
+    if len(words) == 2:
+        name, year = words
+        if name in _MONTH_NAMES and year.isdigit() and len(year) in (2, 4):
+            return _month_start(_year(year), _MONTH_NAMES[name])
+    raise ParseError("mois illisible (formats admis : 2023-12, 12/2023, déc. 2023, décembre 2023)")
+
+
+def looks_like_month(header: str) -> bool:
+    """Vrai si un en-tête de colonne désigne un mois (tableau « large », une colonne par mois)."""
+    try:
+        parse_month_text(header)
+    except ParseError:
+        return False
+    return True
+
+
+def parse_distinct(
+    frame: pl.DataFrame, column: str, parser: Callable[[str], object], dtype: pl.DataType
+) -> pl.DataFrame:
+    """Applique `parser` une fois par valeur distincte de `column`.
+
+    Rend (valeur brute, `<column>__valeur`, `<column>__motif`) : une table de correspondance à rejoindre.
+    """
+    raw_values = frame.get_column(column).unique().to_list()
+    values: list[object] = []
+    reasons: list[str | None] = []
+    for raw in raw_values:
+        try:
+            values.append(parser("" if raw is None else raw))
+            reasons.append(None)
+        except ParseError as exc:
+            values.append(None)
+            reasons.append(str(exc))
+    return pl.DataFrame(
+        {column: raw_values, f"{column}__valeur": values, f"{column}__motif": reasons},
+        schema={column: pl.String, f"{column}__valeur": dtype, f"{column}__motif": pl.String},
+    )

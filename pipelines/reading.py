@@ -1,0 +1,226 @@
+"""Lecture des fichiers reçus (CSV, XLSX, Parquet) en une table de textes numérotée comme le tableur de l'émetteur.
+
+Toutes les colonnes sont lues comme du texte : c'est la validation qui décide de ce qu'est un nombre ou un mois, et
+qui peut ainsi dire quelle cellule pose problème.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import fastexcel
+import polars as pl
+
+from pipelines.problems import Problem, RefusedFile
+
+CSV_EXTENSIONS = {".csv", ".txt", ".tsv"}
+EXCEL_EXTENSIONS = {".xlsx", ".xlsm"}
+PARQUET_EXTENSIONS = {".parquet", ".pq"}
+ACCEPTED_EXTENSIONS = CSV_EXTENSIONS | EXCEL_EXTENSIONS | PARQUET_EXTENSIONS
+ROW_COLUMN = "_ligne"
+_CHUNK = 1 << 22
+
+
+@dataclass
+class RawTable:
+    """Un fichier lu : colonnes texte sous leurs en-têtes d'origine, plus `_ligne` (numéro de ligne du tableur)."""
+
+    name: str
+    frame: pl.DataFrame
+    headers: list[str]
+    notes: list[str] = field(default_factory=list)
+
+
+def _refuse(name: str, reason: str, row: int | None = None) -> RefusedFile:
+    return RefusedFile(name, [Problem(name, row, None, None, reason)])
+
+
+def read_table(path: Path, display_name: str | None = None, sheet: str | None = None) -> RawTable:
+    """Lit `path` selon son extension ; `display_name` est le nom montré dans les messages (dépôt web)."""
+    name = display_name or path.name
+    suffix = Path(name).suffix.lower() or path.suffix.lower()
+    if suffix not in ACCEPTED_EXTENSIONS:
+        accepted = ", ".join(sorted(ACCEPTED_EXTENSIONS))
+        raise _refuse(
+            name, f"extension « {suffix or '(aucune)'} » non prise en charge (acceptées : {accepted})"
+        )
+    if not path.exists():
+        raise _refuse(name, "fichier introuvable")
+    if path.stat().st_size == 0:
+        raise _refuse(name, "fichier vide")
+    if suffix in EXCEL_EXTENSIONS:
+        table = _read_excel(path, name, sheet)
+    elif suffix in PARQUET_EXTENSIONS:
+        table = _read_parquet(path, name)
+    else:
+        table = _read_csv(path, name)
+    return _finish(table)
+
+
+def _finish(table: RawTable) -> RawTable:
+    headers = [h.replace("\ufeff", "").strip() for h in table.headers]
+    frame = table.frame.rename(dict(zip(table.frame.columns[:-1], headers, strict=True)))
+    data_columns = [c for c in frame.columns if c != ROW_COLUMN]
+    if not data_columns:
+        raise _refuse(table.name, "aucune colonne : le fichier n'est pas un tableau", 1)
+    blank = pl.all_horizontal(
+        [pl.col(c).is_null() | (pl.col(c).str.strip_chars() == "") for c in data_columns]
+    )
+    frame = frame.filter(~blank)
+    if frame.height == 0:
+        raise _refuse(table.name, "aucune ligne de données sous l'en-tête", 2)
+    return RawTable(table.name, frame, headers, table.notes)
+
+
+# --- CSV ------------------------------------------------------------------------------------------------------
+
+
+def _detect_encoding(path: Path) -> str:
+    """UTF-8 (avec ou sans BOM) si tout le fichier est de l'UTF-8 valide, sinon Windows-1252."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with path.open("rb") as handle:
+        head = handle.read(8192)
+        if b"\x00" in head:
+            raise ValueError("binaire")
+        handle.seek(0)
+        try:
+            while chunk := handle.read(_CHUNK):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "cp1252"
+    return "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
+
+
+def _detect_separator(first_line: str) -> str | None:
+    counts = {}
+    for sep in (";", ",", "\t", "|"):
+        row = next(csv.reader([first_line], delimiter=sep))
+        counts[sep] = len(row) - 1
+    best = max(counts, key=lambda s: counts[s])
+    return best if counts[best] > 0 else None
+
+
+def _read_csv(path: Path, name: str) -> RawTable:
+    try:
+        encoding = _detect_encoding(path)
+    except ValueError:
+        raise _refuse(
+            name, "fichier binaire : ce n'est pas un CSV (un classeur Excel doit garder l'extension .xlsx)"
+        ) from None
+    notes = []
+    source: Path = path
+    if encoding == "cp1252":
+        # Polars ne lit que l'UTF-8 : on transcode une fois, en flux, dans un fichier temporaire.
+        notes.append("encodage Windows-1252 détecté et converti")
+        tmp = tempfile.NamedTemporaryFile(suffix=".csv", delete=False)  # noqa: SIM115 - fermé plus bas
+        with (
+            path.open("r", encoding="cp1252", newline="") as src,
+            open(tmp.name, "w", encoding="utf-8", newline="") as dst,
+        ):
+            while chunk := src.read(_CHUNK):
+                dst.write(chunk)
+        source = Path(tmp.name)
+    with open(source, encoding="utf-8-sig", newline="") as handle:
+        first_line = handle.readline().rstrip("\r\n")
+    separator = _detect_separator(first_line)
+    if separator is None:
+        _cleanup(source, path)
+        raise _refuse(
+            name,
+            "une seule colonne trouvée : séparateur non reconnu (attendus : « ; », « , » ou tabulation)",
+            1,
+        )
+    try:
+        frame = pl.read_csv(
+            source,
+            separator=separator,
+            infer_schema=False,
+            has_header=False,
+            skip_rows=1,
+            quote_char='"',
+            raise_if_empty=False,
+        )
+    except pl.exceptions.ComputeError as exc:
+        raise _refuse(name, f"CSV mal formé : {_first_line_of(exc)}") from None
+    finally:
+        _cleanup(source, path)
+    headers = next(csv.reader([first_line.lstrip("\ufeff")], delimiter=separator))
+    if frame.width != len(headers):
+        if frame.height == 0:
+            frame = pl.DataFrame({h: pl.Series([], dtype=pl.String) for h in headers})
+        else:
+            raise _refuse(
+                name,
+                f"le fichier ne ressemble pas à un tableau : {frame.width} colonne(s) de données pour {len(headers)} en-tête(s)",
+                2,
+            )
+    frame.columns = [f"c{i}" for i in range(frame.width)]
+    frame = frame.with_columns(pl.int_range(2, frame.height + 2, dtype=pl.Int64).alias(ROW_COLUMN))
+    return RawTable(name, frame, headers, notes)
+
+
+def _cleanup(source: Path, original: Path) -> None:
+    if source != original:
+        source.unlink(missing_ok=True)
+
+
+def _first_line_of(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0][:300]
+
+
+# --- Excel ----------------------------------------------------------------------------------------------------
+
+
+def _read_excel(path: Path, name: str, sheet: str | None) -> RawTable:
+    try:
+        workbook = fastexcel.read_excel(str(path))
+    except Exception as exc:  # fastexcel lève des erreurs de types variés selon la corruption
+        raise _refuse(name, f"classeur Excel illisible : {_first_line_of(exc)}") from None
+    sheets = workbook.sheet_names
+    if sheet is not None and sheet not in sheets:
+        raise _refuse(name, f"feuille « {sheet} » absente (feuilles : {', '.join(sheets)})")
+    chosen = sheet if sheet is not None else sheets[0]
+    frame = workbook.load_sheet(chosen, header_row=None, dtypes="string").to_polars()
+    frame = frame.select(pl.all().cast(pl.String))
+    frame.columns = [f"c{i}" for i in range(frame.width)]
+    frame = frame.with_columns(pl.int_range(1, frame.height + 1, dtype=pl.Int64).alias(ROW_COLUMN))
+    # L'en-tête est la première ligne non vide (des lignes de titre vides au-dessus sont tolérées).
+    non_empty = frame.filter(
+        pl.any_horizontal(
+            [pl.col(c).is_not_null() & (pl.col(c).str.strip_chars() != "") for c in frame.columns[:-1]]
+        )
+    )
+    if non_empty.height == 0:
+        raise _refuse(name, f"feuille « {chosen} » vide")
+    header_row = non_empty.row(0, named=True)
+    keep = [c for c in frame.columns[:-1] if header_row[c] not in (None, "")]
+    headers = [str(header_row[c]) for c in keep]
+    frame = frame.filter(pl.col(ROW_COLUMN) > header_row[ROW_COLUMN]).select([*keep, ROW_COLUMN])
+    notes = [f"feuille « {chosen} »"]
+    return RawTable(name, frame, headers, notes)
+
+
+# --- Parquet --------------------------------------------------------------------------------------------------
+
+
+def _read_parquet(path: Path, name: str) -> RawTable:
+    try:
+        frame = pl.read_parquet(path)
+    except Exception as exc:  # pyarrow/polars : erreurs de types variés pour un fichier corrompu
+        raise _refuse(name, f"fichier Parquet illisible : {_first_line_of(exc)}") from None
+    headers = list(frame.columns)
+    frame = frame.select(
+        [
+            (pl.col(c).dt.strftime("%Y-%m-%d") if frame.schema[c] in (pl.Date, pl.Datetime) else pl.col(c))
+            .cast(pl.String)
+            .alias(f"c{i}")
+            for i, c in enumerate(headers)
+        ]
+    )
+    frame = frame.with_columns(pl.int_range(2, frame.height + 2, dtype=pl.Int64).alias(ROW_COLUMN))
+    return RawTable(name, frame, headers, [])

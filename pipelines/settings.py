@@ -1,0 +1,42 @@
+"""Réglages du produit : un seul objet typé, surchargeable par les variables d'environnement `MES_*`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = REPO_ROOT / "data"
+REFERENCE_DIR = DATA_DIR / "reference"
+GEO_DIR = DATA_DIR / "geo"
+SQL_DIR = Path(__file__).resolve().parent / "sql"
+
+
+class Settings(BaseSettings):
+    """Réglages lus dans l'environnement (préfixe `MES_`), chemins relatifs au dépôt."""
+
+    model_config = SettingsConfigDict(env_prefix="MES_", extra="ignore")
+
+    db: Path = Field(default=DATA_DIR / "warehouse.duckdb", description="Entrepôt DuckDB publié")
+    # Date « du jour » : sert à refuser les mois futurs et aux comptes à rebours. Surchargeable pour les tests.
+    aujourdhui: dt.date | None = None
+    max_problemes: int = Field(default=200, description="Nombre maximal de problèmes rapportés par fichier")
+    upload_max_mo: int = Field(
+        default=200, description="Taille maximale d'un fichier déposé dans l'application"
+    )
+    verrou_attente_s: float = Field(default=60.0, description="Attente maximale du verrou d'écriture")
+
+    def today(self) -> dt.date:
+        return self.aujourdhui or dt.date.today()
+
+    def db_path(self) -> Path:
+        path = self.db if self.db.is_absolute() else REPO_ROOT / self.db
+        return path
+
+
+def get_settings() -> Settings:
+    """Relit l'environnement à chaque appel : les tests et la ligne de commande peuvent changer `MES_DB`."""
+    return Settings()

@@ -1,0 +1,73 @@
+-- Couche brute : tout ce qui a été accepté, ligne à ligne, avec l'import d'où il vient. Ajout seulement.
+
+CREATE TABLE IF NOT EXISTS imports (
+    id              INTEGER PRIMARY KEY,
+    fichier         VARCHAR   NOT NULL,  -- nom du fichier tel que fourni (jamais utilisé comme chemin)
+    sha256          VARCHAR   NOT NULL,
+    nature          VARCHAR   NOT NULL,  -- flux / sons / sunes / population / cibles
+    lignes          BIGINT    NOT NULL,
+    accepte_le      TIMESTAMP NOT NULL,
+    statut          VARCHAR   NOT NULL,  -- nouveau / revision
+    message         VARCHAR,
+    donnees_demo    BOOLEAN   NOT NULL DEFAULT FALSE,
+    source          VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS raw_flux (
+    import_id        INTEGER NOT NULL,
+    ligne            INTEGER NOT NULL,
+    mois             DATE    NOT NULL,
+    couloir          VARCHAR NOT NULL,
+    niveau           VARCHAR NOT NULL,   -- pays / region / departement / etablissement
+    code_geo         VARCHAR NOT NULL,
+    code_region      VARCHAR NOT NULL,   -- '' pour le niveau pays
+    code_departement VARCHAR NOT NULL,   -- '' au-dessus du département
+    type_document    VARCHAR NOT NULL,   -- '' quand le fichier ne ventile pas par type
+    documents        BIGINT  NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS raw_sons (
+    import_id             INTEGER NOT NULL,
+    ligne                 INTEGER NOT NULL,
+    date_situation        DATE    NOT NULL,
+    vague                 VARCHAR NOT NULL,
+    dispositif            VARCHAR NOT NULL,
+    niveau                VARCHAR NOT NULL,
+    code_geo              VARCHAR NOT NULL,
+    solutions_referencees BIGINT,
+    cible                 BIGINT,
+    bons_de_commande      BIGINT,
+    installations         BIGINT,
+    demandes_de_solde     BIGINT,
+    montants_verses_eur   DECIMAL(18, 2)
+);
+
+CREATE TABLE IF NOT EXISTS raw_sunes (
+    import_id      INTEGER NOT NULL,
+    ligne          INTEGER NOT NULL,
+    date_situation DATE    NOT NULL,
+    fenetre        VARCHAR NOT NULL,
+    domaine        VARCHAR NOT NULL,
+    niveau         VARCHAR NOT NULL,
+    code_geo       VARCHAR NOT NULL,
+    es_engages     BIGINT  NOT NULL,
+    es_valides     BIGINT  NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS raw_population (
+    import_id  INTEGER NOT NULL,
+    ligne      INTEGER NOT NULL,
+    annee      INTEGER NOT NULL,
+    niveau     VARCHAR NOT NULL,
+    code       VARCHAR NOT NULL,
+    population BIGINT  NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS raw_cibles (
+    import_id   INTEGER NOT NULL,
+    ligne       INTEGER NOT NULL,
+    indicateur  VARCHAR NOT NULL,
+    perimetre   VARCHAR NOT NULL,
+    echeance    DATE    NOT NULL,
+    valeur      DOUBLE  NOT NULL
+);

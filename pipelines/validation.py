@@ -1,0 +1,257 @@
+"""Outils communs aux sources : reconnaître les en-têtes, lire chaque colonne typée, repérer les clés en conflit.
+
+Chaque source (flux, sons, sunes, population, cibles) décrit ses colonnes avec `Column` ; ce module en tire les
+valeurs typées et une table des problèmes (ligne, colonne, valeur, motif), sans jamais s'arrêter au premier.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import polars as pl
+
+from pipelines.parsing import (
+    ParseError,
+    decimal_problem,
+    decimal_value,
+    integer_problem,
+    integer_value,
+    is_blank,
+    normalise_label,
+    parse_date_text,
+    parse_distinct,
+    parse_month_text,
+)
+from pipelines.problems import PROBLEM_SCHEMA, empty_problems
+from pipelines.reading import ROW_COLUMN, RawTable
+from pipelines.reference import Reference
+
+Kind = Literal[
+    "month", "date", "integer", "decimal", "text", "year",
+    "couloir", "dispositif", "domaine", "region", "departement", "finess", "niveau",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: Kind
+    required: bool = True
+    aliases: tuple[str, ...] = ()
+    future_allowed: bool = False  # une échéance peut être future ; une observation, jamais
+
+    def matches(self, header: str) -> bool:
+        normalised = normalise_label(header)
+        return normalised == self.name or normalised in self.aliases
+
+
+@dataclass
+class Context:
+    fichier: str
+    reference: Reference
+    today: dt.date
+    cap: int = 200
+    notes: list[str] = field(default_factory=list)
+
+
+def column_origin(name: str) -> str:
+    """Nom de la colonne technique qui porte, ligne à ligne, l'en-tête d'origine d'une valeur (tableau large)."""
+    return f"_colonne_{name}"
+
+
+def map_headers(table: RawTable, columns: Sequence[Column]) -> tuple[pl.DataFrame, dict[str, str], list[str]]:
+    """Renomme les colonnes reconnues sous leur nom canonique.
+
+    Rend la table, le nom d'origine de chaque colonne canonique et les en-têtes non reconnus.
+    """
+    renames: dict[str, str] = {}
+    origins: dict[str, str] = {}
+    unknown: list[str] = []
+    for header in table.headers:
+        match = next((c for c in columns if c.matches(header) and c.name not in origins), None)
+        if match is None:
+            unknown.append(header)
+            continue
+        renames[header] = match.name
+        origins[match.name] = header
+    frame = table.frame.select([*renames, ROW_COLUMN]).rename(renames)
+    return frame, origins, unknown
+
+
+def missing_columns(columns: Sequence[Column], origins: dict[str, str], headers: list[str]) -> pl.DataFrame:
+    """Un problème par colonne obligatoire absente, sur la ligne d'en-tête."""
+    rows = [
+        {
+            "ligne": 1,
+            "colonne": c.name,
+            "valeur": None,
+            "motif": f"colonne obligatoire absente (colonnes trouvées : {', '.join(headers)})",
+        }
+        for c in columns
+        if c.required and c.name not in origins
+    ]
+    return pl.DataFrame(rows, schema=PROBLEM_SCHEMA)
+
+
+def _code_parser(kind: Kind, reference: Reference) -> Callable[[str], object]:
+    def niveau(raw: str) -> str:
+        value = normalise_label(raw)
+        if value not in ("pays", "region", "departement", "etablissement"):
+            raise ParseError("niveau inconnu (admis : pays, region, departement, etablissement)")
+        return value
+
+    def finess(raw: str) -> str:
+        value = raw.strip().upper().removesuffix(".0").zfill(9)
+        if not (
+            len(value) == 9
+            and value[:2].replace("2A", "00").replace("2B", "00").isdigit()
+            and value[2:].isdigit()
+        ):
+            raise ParseError("numéro FINESS invalide (9 caractères attendus)")
+        return value
+
+    def year(raw: str) -> int:
+        text = raw.strip().removesuffix(".0")
+        if not (text.isdigit() and 1900 <= int(text) <= 2100):
+            raise ParseError("année illisible (quatre chiffres attendus)")
+        return int(text)
+
+    def text(raw: str) -> str:
+        if not raw.strip():
+            raise ParseError("valeur manquante")
+        return raw.strip()
+
+    parsers: dict[str, Callable[[str], object]] = {
+        "month": parse_month_text,
+        "date": parse_date_text,
+        "couloir": reference.couloir,
+        "dispositif": reference.dispositif,
+        "domaine": reference.domaine,
+        "region": reference.region,
+        "departement": reference.departement,
+        "niveau": niveau,
+        "finess": finess,
+        "year": year,
+        "text": text,
+    }
+    return parsers[kind]
+
+
+_DTYPES: dict[str, pl.DataType] = {"month": pl.Date(), "date": pl.Date(), "year": pl.Int32()}
+
+
+def parse_columns(
+    frame: pl.DataFrame, columns: Sequence[Column], origins: dict[str, str], ctx: Context
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Lit chaque colonne présente selon son type. Rend (valeurs typées, problèmes).
+
+    Une cellule vide d'une colonne facultative donne null ; d'une colonne obligatoire, un problème.
+    """
+    values = frame.select(ROW_COLUMN, *[c for c in frame.columns if c.startswith("_colonne_")])
+    problems = [empty_problems()]
+    for column in columns:
+        if column.name not in frame.columns:
+            continue
+        raw = pl.col(column.name)
+        where = (
+            pl.col(column_origin(column.name))
+            if column_origin(column.name) in frame.columns
+            else pl.lit(origins.get(column.name, column.name))
+        )
+        if column.kind in ("integer", "decimal"):
+            value = integer_value(column.name) if column.kind == "integer" else decimal_value(column.name)
+            reason = (
+                integer_problem(column.name) if column.kind == "integer" else decimal_problem(column.name)
+            )
+            parsed = frame.select(
+                value.alias("v"), reason.alias("r"), raw.alias("raw"), where.alias("w"), ROW_COLUMN
+            )
+        else:
+            dtype = _DTYPES.get(column.kind, pl.String())
+            lookup = parse_distinct(frame, column.name, _code_parser(column.kind, ctx.reference), dtype)
+            joined = frame.select(ROW_COLUMN, raw, where.alias("w")).join(lookup, on=column.name, how="left")
+            parsed = joined.select(
+                pl.col(f"{column.name}__valeur").alias("v"),
+                pl.col(f"{column.name}__motif").alias("r"),
+                pl.col(column.name).alias("raw"),
+                "w",
+                ROW_COLUMN,
+            )
+            if column.kind == "month" and not column.future_allowed:
+                current = ctx.today.replace(day=1)
+                parsed = parsed.with_columns(
+                    pl.when(pl.col("v") > current)
+                    .then(pl.lit(f"mois futur (le mois en cours est {current:%Y-%m})"))
+                    .otherwise(pl.col("r"))
+                    .alias("r")
+                )
+            if column.kind == "date" and not column.future_allowed:
+                parsed = parsed.with_columns(
+                    pl.when(pl.col("v") > ctx.today)
+                    .then(pl.lit(f"date future (nous sommes le {ctx.today:%d/%m/%Y})"))
+                    .otherwise(pl.col("r"))
+                    .alias("r")
+                )
+        if not column.required:
+            blank = is_blank("raw")
+            parsed = parsed.with_columns(pl.when(blank).then(None).otherwise(pl.col("r")).alias("r"))
+        values = values.with_columns(parsed.get_column("v").alias(column.name))
+        problems.append(
+            parsed.filter(pl.col("r").is_not_null()).select(
+                pl.col(ROW_COLUMN).alias("ligne"),
+                pl.col("w").alias("colonne"),
+                pl.col("raw").alias("valeur"),
+                pl.col("r").alias("motif"),
+            )
+        )
+    return values, pl.concat(problems)
+
+
+def conflicting_keys(
+    frame: pl.DataFrame, keys: Sequence[str], value_columns: Sequence[str], origin_of: Callable[[str], str]
+) -> pl.DataFrame:
+    """Problèmes pour les clés livrées plusieurs fois dans un fichier avec des valeurs différentes."""
+    grouped = frame.group_by(keys).agg(
+        pl.struct(value_columns).n_unique().alias("variantes"),
+        pl.col(ROW_COLUMN).sort().alias("lignes"),
+    )
+    conflicts = grouped.filter(pl.col("variantes") > 1)
+    if conflicts.height == 0:
+        return empty_problems()
+    exploded = conflicts.with_columns(
+        pl.col("lignes").list.eval(pl.element().cast(pl.String)).list.join(", ").alias("liste")
+    ).explode("lignes")
+    key_text = pl.concat_str([pl.col(k).cast(pl.String).fill_null("") for k in keys], separator=" / ")
+    return exploded.select(
+        pl.col("lignes").alias("ligne"),
+        pl.lit(origin_of(value_columns[0])).alias("colonne"),
+        key_text.alias("valeur"),
+        (
+            pl.lit("clé livrée plusieurs fois avec des valeurs différentes (lignes ")
+            + pl.col("liste")
+            + pl.lit(")")
+        ).alias("motif"),
+    )
+
+
+def drop_exact_duplicates(frame: pl.DataFrame, keys: Sequence[str], ctx: Context) -> pl.DataFrame:
+    """Garde la première de lignes identiques (même clé, mêmes valeurs) et le note dans le compte rendu."""
+    deduped = frame.unique(subset=list(keys), keep="first", maintain_order=True)
+    if deduped.height < frame.height:
+        ctx.notes.append(f"{frame.height - deduped.height} ligne(s) en double à l'identique ignorée(s)")
+    return deduped
+
+
+def rule_problems(
+    frame: pl.DataFrame, condition: pl.Expr, column: str, value: pl.Expr, reason: pl.Expr
+) -> pl.DataFrame:
+    """Problèmes des lignes où `condition` est vraie (règle métier entre colonnes)."""
+    return frame.filter(condition).select(
+        pl.col(ROW_COLUMN).alias("ligne"),
+        pl.lit(column).alias("colonne"),
+        value.cast(pl.String).alias("valeur"),
+        reason.alias("motif"),
+    )

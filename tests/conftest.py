@@ -1,0 +1,48 @@
+"""Montages communs : entrepôts DuckDB réels dans des dossiers temporaires, fichiers écrits comme les équipes les
+envoient (CSV Windows-1252 à `;`, classeurs Excel, Parquet)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pipelines.settings import Settings
+
+TODAY = dt.date(2026, 11, 21)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Réglages d'un entrepôt neuf dans un dossier temporaire, date du jour figée."""
+    db = tmp_path / "entrepot.duckdb"
+    monkeypatch.setenv("MES_DB", str(db))
+    monkeypatch.setenv("MES_AUJOURDHUI", TODAY.isoformat())
+    monkeypatch.setenv("MES_VERROU_ATTENTE_S", "2")
+    return Settings()
+
+
+@pytest.fixture(scope="session")
+def demo_warehouse_master(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """L'entrepôt de démonstration, construit une fois pour la session (ne pas le modifier : voir `demo_db`)."""
+    from pipelines.demo import build_demo
+
+    db = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    build_demo(db, settings=Settings(db=db, aujourdhui=TODAY))
+    return db
+
+
+@pytest.fixture
+def demo_db(demo_warehouse_master: Path, settings: Settings) -> Iterator[Path]:
+    """Une copie modifiable de l'entrepôt de démonstration, désignée par `MES_DB`."""
+    db = settings.db_path()
+    shutil.copyfile(demo_warehouse_master, db)
+    yield db
+
+
+def write_text(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    path.write_bytes(text.encode(encoding))
+    return path
