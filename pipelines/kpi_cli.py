@@ -1,9 +1,40 @@
-"""Commande `kpi` (indicateurs clés d'un mois) : ajoutée avec la couche d'indicateurs."""
+"""Commande `kpi` : chiffres clés d'un mois (défaut : le dernier), en tableau français ou en JSON."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+from pathlib import Path
+
+from pipelines.kpi import NoData, key_figures, parse_month_option, render_table, resolve_scope
+from pipelines.settings import get_settings
+from pipelines.warehouse import connect_read
+
+
+def cmd_kpi(args: argparse.Namespace) -> int:
+    db = Path(args.db).resolve() if args.db else get_settings().db_path()
+    try:
+        niveau, code = resolve_scope(args.region, args.departement)
+        month = parse_month_option(args.mois)
+        with connect_read(db) as con:
+            figures = key_figures(con, month, niveau, code)
+    except NoData as exc:
+        print(f"Erreur : {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(figures, ensure_ascii=False, indent=2, default=str))
+    else:
+        print(render_table(figures))
+    return 0
 
 
 def add_kpi_parser(sub: argparse._SubParsersAction) -> None:
-    return None
+    parser = sub.add_parser("kpi", help="chiffres clés d'un mois (défaut : le dernier mois avec données)")
+    parser.add_argument("--mois", help="mois AAAA-MM (défaut : le dernier disponible)")
+    scope = parser.add_mutually_exclusive_group()
+    scope.add_argument("--region", help="code INSEE ou nom de la région")
+    scope.add_argument("--departement", help="code INSEE ou nom du département")
+    parser.add_argument("--json", action="store_true", help="un objet JSON au lieu du tableau")
+    parser.add_argument("--db", help="entrepôt DuckDB (défaut : $MES_DB ou data/warehouse.duckdb)")
+    parser.set_defaults(handler=cmd_kpi)

@@ -22,8 +22,8 @@ class Problem:
         if self.colonne is not None:
             parts.append(f"colonne « {self.colonne} »")
         where = ", ".join(parts)
-        value = f" valeur « {self.valeur} »" if self.valeur not in (None, "") else ""
-        return f"{where} :{value} {self.motif}".replace(" : ", " : ", 1)
+        value = f" (valeur « {self.valeur} »)" if self.valeur not in (None, "") else ""
+        return f"{where} : {self.motif}{value}"
 
 
 class RefusedFile(Exception):

@@ -1,10 +1,65 @@
-"""Matérialisation des indicateurs dans l'entrepôt après chaque import (même transaction)."""
+"""Matérialisation des indicateurs dans l'entrepôt, après chaque import et dans la même transaction.
+
+Les pages et les exports lisent ces tables : afficher coûte une requête, jamais un recalcul.
+"""
 
 from __future__ import annotations
 
 import duckdb
+import polars as pl
+
+from pipelines.indicators.flux import flux_indicators, target_scope
+from pipelines.indicators.programmes import sons_deadlines, sons_indicators, sunes_indicators
+from pipelines.indicators.trajectory import projection_path, trajectories
+from pipelines.warehouse import named_statements
+
+INDICATOR_TABLES = (
+    "indicateurs_flux",
+    "trajectoires",
+    "projections",
+    "indicateurs_sons",
+    "echeances_sons",
+    "indicateurs_sunes",
+)
+
+
+def _read(con: duckdb.DuckDBPyConnection, sql: str) -> pl.LazyFrame:
+    return con.sql(sql).pl().lazy()
+
+
+def _store(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+    con.register("resultat", frame)
+    # Nom pris dans INDICATOR_TABLES, jamais dans une donnée reçue.
+    con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM resultat")
+    con.unregister("resultat")
+
+
+def compute_indicators(con: duckdb.DuckDBPyConnection) -> dict[str, pl.DataFrame]:
+    """Toutes les tables d'indicateurs, calculées depuis les vues courantes (sans rien écrire)."""
+    q = named_statements("indicator_inputs.sql")
+    labels = _read(con, q["geo_labels"])
+    flux = flux_indicators(
+        _read(con, q["flux"]), _read(con, q["population"]), _read(con, q["cibles"]), _read(con, q["cosui"])
+    )
+    flux = flux.join(labels, on=["niveau", "code_geo"], how="left")
+    flux_df = flux.collect()
+    national = flux_df.lazy().filter(pl.col("niveau") == "pays")
+    targets = target_scope(_read(con, q["cibles"]))
+    sons = sons_indicators(_read(con, q["sons"]), _read(con, q["dispositifs"])).join(
+        labels, on=["niveau", "code_geo"], how="left"
+    )
+    sunes = sunes_indicators(_read(con, q["sunes"])).join(labels, on=["niveau", "code_geo"], how="left")
+    return {
+        "indicateurs_flux": flux_df,
+        "trajectoires": trajectories(national, targets).collect(),
+        "projections": projection_path(national).collect(),
+        "indicateurs_sons": sons.collect(),
+        "echeances_sons": sons_deadlines(_read(con, q["jalons"])).collect(),
+        "indicateurs_sunes": sunes.collect(),
+    }
 
 
 def refresh_indicators(con: duckdb.DuckDBPyConnection) -> None:
-    """Recalcule les tables `indicateurs_*` à partir des vues courantes."""
-    return None
+    """Recalcule et remplace les tables `indicateurs_*`, `trajectoires`, `projections`, `echeances_sons`."""
+    for table, frame in compute_indicators(con).items():
+        _store(con, table, frame)

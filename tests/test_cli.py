@@ -1,0 +1,120 @@
+"""La ligne de commande comme un utilisateur la lance : `python -m pipelines …` dans un vrai processus."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import TODAY, write_text
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def cli(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "MES_DB": str(db), "MES_AUJOURDHUI": TODAY.isoformat()}
+    return subprocess.run(
+        [sys.executable, "-m", "pipelines", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_kpi_json_gives_the_latest_month_of_the_demo(demo_db: Path) -> None:
+    result = cli("kpi", "--json", db=demo_db)
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout)
+    assert figures["mois"] == "2025-10"
+    assert figures["documents_mois"] == 42_800_000
+    assert figures["flux_annualise"] == 513_600_000
+    assert figures["cible_annuelle"] == 250_000_000
+    assert figures["taux_atteinte_cible"] == pytest.approx(513.6 / 250)
+    assert figures["population"] == 68_606_000 and figures["annee_population"] == 2025
+    assert figures["documents_par_habitant_an"] == pytest.approx(513_600_000 / 68_606_000)
+    assert sum(figures["parts_couloir"].values()) == pytest.approx(1.0)
+    assert figures["statut_cible"] == "atteinte" and figures["projection_atteinte_cible"] is None
+    assert figures["donnees_demo"] is True
+    for key in ("evolution_1_mois", "evolution_12_mois", "projection_atteinte_cible"):
+        assert key in figures
+
+
+def test_ingesting_a_new_month_changes_the_key_figures(demo_db: Path, tmp_path: Path) -> None:
+    november = write_text(
+        tmp_path / "novembre.csv",
+        "Mois;Couloir;Nombre de documents\nnov. 2025;BIO;16 000 000\nnov. 2025;MDV;14 000 000\nnov. 2025;HOP;7 000 000\n"
+        "nov. 2025;RAD;4 000 000\nnov. 2025;PHA;2 000 000\nnov. 2025;MS;500 000\nnov. 2025;AUT;500 000\n",
+        encoding="cp1252",
+    )
+    ingest = cli("ingest", str(november), db=demo_db)
+    assert ingest.returncode == 0, ingest.stdout + ingest.stderr
+    assert "7 valeur(s) nouvelle(s)" in ingest.stdout
+    figures = json.loads(cli("kpi", "--json", db=demo_db).stdout)
+    assert figures["mois"] == "2025-11"
+    assert figures["documents_mois"] == 44_000_000
+    assert figures["flux_annualise"] == 528_000_000
+    assert figures["evolution_1_mois"] == pytest.approx(44.0 / 42.8 - 1)
+    assert figures["parts_couloir"]["BIO"] == pytest.approx(16 / 44)
+    table = cli("kpi", db=demo_db).stdout
+    assert "novembre 2025" in table and "44\u202f000\u202f000" in table and "528,0 M" in table
+
+
+def test_kpi_for_a_region_and_a_departement(demo_db: Path) -> None:
+    region = json.loads(cli("kpi", "--json", "--region", "Bretagne", "--mois", "2023-12", db=demo_db).stdout)
+    assert (region["niveau"], region["code_geo"], region["perimetre"]) == ("region", "53", "Bretagne (53)")
+    assert region["population"] == 3_394_567 and region["cible_annuelle"] is None
+    departements = [
+        json.loads(cli("kpi", "--json", "--departement", d, "--mois", "2023-12", db=demo_db).stdout)
+        for d in ("22", "29", "35", "56")
+    ]
+    assert sum(d["documents_mois"] for d in departements) == region["documents_mois"]
+    assert all(d["population"] is None and d["documents_par_habitant_an"] is None for d in departements)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--mois", "2030-01"], "aucune donnée pour janvier 2030"),
+        (["--region", "Atlantide"], "code région INSEE inconnu"),
+        (["--mois", "13/2024"], "le mois 13 n'existe pas"),
+    ],
+)
+def test_kpi_without_data_is_a_clear_error(demo_db: Path, args: list[str], message: str) -> None:
+    result = cli("kpi", *args, db=demo_db)
+    assert result.returncode == 1 and message in result.stderr and result.stdout == ""
+
+
+def test_missing_warehouse_is_explained(tmp_path: Path) -> None:
+    result = cli("kpi", db=tmp_path / "absent.duckdb")
+    assert (
+        result.returncode == 3
+        and "Entrepôt introuvable" in result.stderr
+        and "pipelines demo" in result.stderr
+    )
+
+
+def test_ingest_exit_codes_and_messages(demo_db: Path, tmp_path: Path) -> None:
+    bad = write_text(tmp_path / "mauvais.csv", "mois;couloir;documents\n2024-01;BIO;-3\n2024-02;XYZ;4\n")
+    result = cli("ingest", str(bad), db=demo_db)
+    assert result.returncode == 1
+    assert "mauvais.csv, ligne 2, colonne « documents » : nombre négatif (valeur « -3 »)" in result.stdout
+    assert (
+        "mauvais.csv, ligne 3, colonne « couloir » : couloir inconnu (codes admis : HOP, BIO, RAD, MDV, PHA, MS, AUT) (valeur « XYZ »)"
+        in result.stdout
+    )
+    good = write_text(tmp_path / "bon.csv", "mois;couloir;documents\n2024-01;BIO;3\n")
+    assert cli("ingest", str(good), db=demo_db).returncode == 0
+    again = cli("ingest", str(good), db=demo_db)
+    assert again.returncode == 0 and "rien n'a changé" in again.stdout
+    assert "lignes lues" in again.stderr  # progression sur la sortie d'erreur
+
+
+def test_demo_refuses_to_overwrite_without_force(demo_db: Path) -> None:
+    result = cli("demo", db=demo_db)
+    assert result.returncode == 3 and "--force" in result.stderr
