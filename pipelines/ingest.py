@@ -256,7 +256,7 @@ def ingest(
                 results.append(
                     IngestResult(
                         incoming.name, source.kind, "verifie", lignes=frame.height, notes=ctx.notes,
-                        message=f"fichier valide : {frame.height} ligne(s) de {source.label.lower()} ; rien n'a été écrit (essai à blanc)",
+                        message=f"fichier valide : {formats.integer(frame.height)} ligne(s) ({source.label}) ; rien n'a encore été écrit",
                     )
                 )  # fmt: skip
                 continue

@@ -282,7 +282,7 @@ def test_dry_run_validates_without_writing(demo_db: Path, settings: Settings, tm
     result = one(
         settings, write_text(tmp_path / "ok.csv", "mois;couloir;documents\n2024-01;BIO;5\n"), dry_run=True
     )
-    assert result.statut == "verifie" and "essai à blanc" in result.message
+    assert result.statut == "verifie" and "rien n'a encore été écrit" in result.message
     assert file_digest(demo_db) == before
 
 

@@ -1,0 +1,120 @@
+"""Identité visuelle et libellés : couleurs, libellés français, réglages communs des graphiques.
+
+Palette d'Okabe et Ito (sûre pour les daltoniens) ; le sens ne repose jamais sur la couleur seule : chaque série a
+aussi un motif de trait ou un symbole, et chaque graphique a un titre qui énonce le constat et un tableau équivalent.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import plotly.graph_objects as go
+
+from pipelines import formats
+
+COULOIR_COLORS = {
+    "BIO": "#0072B2",
+    "MDV": "#E69F00",
+    "HOP": "#009E73",
+    "RAD": "#CC79A7",
+    "PHA": "#56B4E9",
+    "MS": "#D55E00",
+    "AUT": "#999999",
+    "TOUS": "#000000",
+}
+COULOIR_SYMBOLS = {
+    "BIO": "circle", "MDV": "square", "HOP": "diamond", "RAD": "triangle-up",
+    "PHA": "cross", "MS": "x", "AUT": "star", "TOUS": "circle-open",
+}  # fmt: skip
+COULOIR_DASHES = {
+    "BIO": "solid",
+    "MDV": "dash",
+    "HOP": "dot",
+    "RAD": "dashdot",
+    "PHA": "longdash",
+    "MS": "longdashdot",
+    "AUT": "solid",
+    "TOUS": "solid",
+}
+COULOIR_LABELS = {
+    "HOP": "Hôpital",
+    "BIO": "Biologie médicale",
+    "RAD": "Radiologie",
+    "MDV": "Médecins de ville",
+    "PHA": "Pharmacie",
+    "MS": "Médico-social",
+    "AUT": "Autres",
+    "TOUS": "Tous couloirs",
+}
+COULOIR_ORDER = ["BIO", "MDV", "HOP", "RAD", "PHA", "MS", "AUT"]
+NIVEAU_LABELS = {
+    "pays": "France",
+    "region": "Région",
+    "departement": "Département",
+    "etablissement": "Établissement",
+}
+DOMAINE_LABELS = {
+    "D1": "D1 – Documents de sortie",
+    "D2": "D2 – Biologie",
+    "D3": "D3 – Imagerie",
+    "D4": "D4 – MSSanté",
+}
+TARGET_COLOR = "#D55E00"
+PROJECTION_COLOR = "#0072B2"
+PUBLISHED_COLOR = "#000000"
+SEQUENTIAL_SCALE = [
+    "#f7fbff",
+    "#c6dbef",
+    "#6baed6",
+    "#2171b5",
+    "#08306b",
+]  # bleus (lisibles en niveaux de gris)
+DEMO_BANNER = (
+    "Données de démonstration : les flux par région et département, SONS vague 2 et SUN-ES affichés ici sont "
+    "générés pour la démonstration. Ils ne sont pas officiels. Seuls les points « publié » et la vague 1 de SONS "
+    "reprennent des chiffres publiés."
+)
+MAP_ATTRIBUTION = "Contours : IGN Admin Express 2018, via france-geojson, Licence Ouverte."
+FONT_FAMILY = "Liberation Sans, Arial, sans-serif"
+
+
+def couloir_label(code: str) -> str:
+    return COULOIR_LABELS.get(code, code)
+
+
+def apply_defaults(fig: go.Figure, title: str, height: int = 420, legend: bool = True) -> go.Figure:
+    """Réglages communs : titre (le constat), séparateurs français, police, marges, légende en bas."""
+    fig.update_layout(
+        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 18}},
+        separators=", ",
+        font={"family": FONT_FAMILY, "size": 14, "color": "#1a1a1a"},
+        height=height,
+        margin={"l": 10, "r": 10, "t": 70, "b": 10},
+        plot_bgcolor="white",
+        paper_bgcolor="white",
+        showlegend=legend,
+        legend={"orientation": "h", "yanchor": "top", "y": -0.15, "x": 0},
+        hoverlabel={"font": {"family": FONT_FAMILY}},
+    )
+    # Mois en chiffres (« 01/2024 ») : Plotly écrirait sinon les noms de mois en anglais, même hors ligne.
+    fig.update_xaxes(showgrid=False, linecolor="#666", ticks="outside", tickformat="%m/%Y")
+    fig.update_yaxes(gridcolor="#e5e5e5", zerolinecolor="#999")
+    return fig
+
+
+def millions_axis(fig: go.Figure, title: str, max_value: float) -> None:
+    """Axe en millions écrit à la française (« 250 M »), au lieu du « 0,25B » anglo-saxon de Plotly."""
+    if max_value <= 0:
+        fig.update_yaxes(title=title)
+        return
+    raw_step = max_value / 5
+    magnitude = 10 ** math.floor(math.log10(raw_step))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw_step)
+    ticks = [i * step for i in range(int(max_value / step) + 2)]
+    labels = [formats.millions(t, 0 if step >= 1e6 else 1) if t else "0" for t in ticks]
+    fig.update_yaxes(title=title, tickvals=ticks, ticktext=labels)
+
+
+def hover_number(value: Any) -> str:
+    return formats.integer(value)
