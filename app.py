@@ -30,6 +30,7 @@ PAGES = [
         icon=":material/local_hospital:",
     ),
     st.Page("pages/6_donnees.py", url_path="donnees", title="Données", icon=":material/database:"),
+    st.Page("pages/7_exports.py", url_path="exports", title="Exports", icon=":material/download:"),
 ]
 navigation = st.navigation(PAGES)
 

@@ -62,6 +62,51 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from pipelines.export import ExportRefused, export_public
+    from pipelines.kpi import NoData, parse_month_option
+    from pipelines.warehouse import connect_read
+
+    try:
+        month = parse_month_option(args.mois)
+        with connect_read(_db(args)) as con:
+            result = export_public(
+                con, Path(args.out), month, allow_demo=args.demo, progress=_progress_printer()
+            )
+    except (ExportRefused, NoData) as exc:
+        print(f"Export refusé : {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    print(
+        f"Paquet de transparence de {result.mois:%Y-%m} écrit dans {result.folder} ({len(result.files)} fichiers)."
+    )
+    if result.demo:
+        print("Attention : export de DÉMONSTRATION, filigrané ; ne pas publier comme officiel.")
+    return EXIT_OK
+
+
+def cmd_cosui(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from pipelines.cosui import CosuiError, build_cosui
+    from pipelines.parsing import ParseError, parse_date_text
+    from pipelines.warehouse import connect_read
+
+    try:
+        date = parse_date_text(args.date) if args.date else get_settings().today()
+    except ParseError as exc:
+        print(f"Erreur : --date « {args.date} » : {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    assert isinstance(date, dt.date)
+    try:
+        with connect_read(_db(args)) as con:
+            out = build_cosui(con, Path(args.out), date, progress=_progress_printer())
+    except CosuiError as exc:
+        print(f"Erreur : {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    print(f"Dossier COSUI écrit : {out}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m pipelines",
@@ -83,6 +128,23 @@ def build_parser() -> argparse.ArgumentParser:
     p_demo.add_argument("--db", help="entrepôt DuckDB (défaut : $MES_DB ou data/warehouse.duckdb)")
     p_demo.add_argument("--force", action="store_true", help="remplacer un entrepôt existant")
     p_demo.set_defaults(handler=cmd_demo)
+
+    p_export = sub.add_parser(
+        "export", help="paquet de transparence publique (open data, page HTML, graphiques)"
+    )
+    p_export.add_argument("--out", required=True, help="dossier de sortie")
+    p_export.add_argument("--mois", help="mois AAAA-MM (défaut : le dernier)")
+    p_export.add_argument(
+        "--demo", action="store_true", help="autoriser un export filigrané de données de démonstration"
+    )
+    p_export.add_argument("--db", help="entrepôt DuckDB (défaut : $MES_DB ou data/warehouse.duckdb)")
+    p_export.set_defaults(handler=cmd_export)
+
+    p_cosui = sub.add_parser("cosui", help="dossier PowerPoint du COSUI")
+    p_cosui.add_argument("--date", help="date du COSUI AAAA-MM-JJ (défaut : aujourd'hui)")
+    p_cosui.add_argument("--out", required=True, help="fichier .pptx à écrire")
+    p_cosui.add_argument("--db", help="entrepôt DuckDB (défaut : $MES_DB ou data/warehouse.duckdb)")
+    p_cosui.set_defaults(handler=cmd_cosui)
 
     from pipelines.kpi_cli import add_kpi_parser
 

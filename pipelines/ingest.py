@@ -23,7 +23,7 @@ from pipelines.reference import install_reference_tables, load_reference
 from pipelines.settings import Settings, get_settings
 from pipelines.source import Source
 from pipelines.validation import Context
-from pipelines.warehouse import WarehouseError, named_statements, write_session
+from pipelines.warehouse import WarehouseError, first_row, named_statements, write_session
 
 SOURCES: dict[str, Source] = {
     s.kind: s for s in (flux.SOURCE, sons.SOURCE, sunes.SOURCE, population.SOURCE, cibles.SOURCE)
@@ -144,7 +144,7 @@ def validate_file(
 
 
 def _next_import_id(con: duckdb.DuckDBPyConnection) -> int:
-    row = con.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM imports").fetchone()
+    row = first_row(con, "SELECT COALESCE(MAX(id), 0) + 1 FROM imports")
     assert row is not None
     return int(row[0])
 
@@ -152,10 +152,11 @@ def _next_import_id(con: duckdb.DuckDBPyConnection) -> int:
 def _already_imported(
     con: duckdb.DuckDBPyConnection, digest: str, kind: str
 ) -> tuple[int, dt.datetime] | None:
-    row = con.execute(
+    row = first_row(
+        con,
         "SELECT id, accepte_le FROM imports WHERE sha256 = ? AND nature = ? ORDER BY id LIMIT 1",
         [digest, kind],
-    ).fetchone()
+    )
     return (int(row[0]), row[1]) if row else None
 
 
@@ -180,7 +181,7 @@ def load_validated(
     con.execute("BEGIN TRANSACTION")
     try:
         con.register("lot", frame)
-        counts = con.execute(statements["compare"]).fetchone()
+        counts = first_row(con, statements["compare"])
         assert counts is not None
         result.nouvelles, result.revisees, result.inchangees = (int(c) for c in counts)
         if result.nouvelles == 0 and result.revisees == 0:

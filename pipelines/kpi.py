@@ -14,6 +14,7 @@ import duckdb
 from pipelines import formats
 from pipelines.parsing import ParseError, parse_month_text
 from pipelines.reference import load_reference
+from pipelines.warehouse import first_row
 
 ALL_COULOIRS = "TOUS"
 
@@ -45,10 +46,11 @@ def parse_month_option(text: str | None) -> dt.date | None:
 
 
 def latest_month(con: duckdb.DuckDBPyConnection, niveau: str = "pays", code: str = "FR") -> dt.date | None:
-    row = con.execute(
+    row = first_row(
+        con,
         "SELECT max(mois) FROM indicateurs_flux WHERE niveau = ? AND code_geo = ? AND couloir = ?",
         [niveau, code, ALL_COULOIRS],
-    ).fetchone()
+    )
     return row[0] if row else None
 
 
@@ -128,10 +130,11 @@ def key_figures(
 def _trajectory(con: duckdb.DuckDBPyConnection, niveau: str, code: str, month: dt.date) -> dict[str, Any]:
     """Trajectoire de la cible tous couloirs, seulement quand `month` est le dernier mois de la série (la projection
     part toujours du dernier mois connu)."""
-    row = con.execute(
+    row = first_row(
+        con,
         "SELECT * FROM trajectoires WHERE niveau = ? AND code_geo = ? AND couloir = ? AND mois_dernier = ?",
         [niveau, code, ALL_COULOIRS, month],
-    ).fetchone()
+    )
     if row is None:
         return {}
     assert con.description is not None
@@ -185,4 +188,6 @@ def _status_text(figures: dict[str, Any]) -> str:
         return f"atteinte projetée en {figures['projection_atteinte_cible']} (intervalle à 90 % : {low or '—'} à {high or 'au-delà'})"
     if status == "hors_tendance":
         return "non atteinte à la tendance actuelle (rythme stable ou en baisse)"
+    if status == "historique_insuffisant":
+        return "moins de 6 mois de données : pas de projection"
     return "—"

@@ -11,7 +11,7 @@ import duckdb
 import polars as pl
 
 from pipelines.settings import SQL_DIR
-from pipelines.warehouse import named_statements
+from pipelines.warehouse import first_row, named_statements
 
 _QUERIES = "app_queries.sql"
 
@@ -96,7 +96,7 @@ def errata(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 
 def has_demo(con: duckdb.DuckDBPyConnection) -> bool:
-    row = con.execute(_q("has_demo")).fetchone()
+    row = first_row(con, _q("has_demo"))
     return bool(row and row[0])
 
 

@@ -21,6 +21,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -50,6 +51,15 @@ def named_statements(name: str) -> dict[str, str]:
     text = read_sql(name)
     blocks = re.split(r"^-- name: (\w+)\s*$", text, flags=re.MULTILINE)
     return {blocks[i]: blocks[i + 1].strip() for i in range(1, len(blocks), 2)}
+
+
+def first_row(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None
+) -> tuple[Any, ...] | None:
+    """Première ligne d'une requête, résultat entièrement lu : avec DuckDB 2.0, un `fetchone()` laisse le résultat
+    ouvert et bloque la connexion pour la requête suivante."""
+    rows = con.execute(sql, params or []).fetchall()
+    return rows[0] if rows else None
 
 
 def apply_schema(con: duckdb.DuckDBPyConnection) -> None:

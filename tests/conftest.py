@@ -46,3 +46,15 @@ def demo_db(demo_warehouse_master: Path, settings: Settings) -> Iterator[Path]:
 def write_text(path: Path, text: str, encoding: str = "utf-8") -> Path:
     path.write_bytes(text.encode(encoding))
     return path
+
+
+@pytest.fixture(scope="session")
+def demo_export(demo_warehouse_master: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("export") / "paquet"
+    db = tmp_path_factory.mktemp("export-db") / "w.duckdb"
+    shutil.copyfile(demo_warehouse_master, db)
+    from tests.test_cli import cli
+
+    result = cli("export", "--out", str(folder), "--demo", db=db)
+    assert result.returncode == 0, result.stderr
+    return folder, db

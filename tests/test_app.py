@@ -41,7 +41,9 @@ def test_every_page_renders_without_exception(app: AppTest, page: str) -> None:
     # Le bandeau de démonstration est vérifié sur chaque page dans le vrai navigateur (tests/browser) : AppTest
     # ne rend plus, après switch_page, ce que le script principal affiche avant navigation.run().
     charts = app.get("plotly_chart")
-    expected_charts = {"pages/6_donnees.py": 0, "pages/1_vue_ensemble.py": 1}.get(page)
+    expected_charts = {"pages/6_donnees.py": 0, "pages/7_exports.py": 0, "pages/1_vue_ensemble.py": 1}.get(
+        page
+    )
     if expected_charts is not None:
         assert len(charts) == expected_charts
     else:

@@ -10,6 +10,7 @@ import polars as pl
 
 SERIES = ["niveau", "code_geo", "couloir"]
 FIT_MONTHS = 12
+MIN_FIT_MONTHS = 6  # en deçà, pas de tendance : trop peu de mois pour une pente et son erreur type
 SEASONAL_MIN_MONTHS = 24
 SEASONAL_MAX_MONTHS = 36
 HORIZON_MONTHS = 36
@@ -148,12 +149,19 @@ def fit_trend(series: pl.LazyFrame, factors: pl.LazyFrame) -> pl.LazyFrame:
 def _reach(slope: str) -> pl.Expr:
     """Mois (indice) où la tendance annualisée atteint la cible, pour une pente donnée ; null si elle ne monte pas."""
     needed = pl.col("cible") / 12 - pl.col("tendance_dernier_mois")
-    months = (needed / pl.col(slope)).ceil().cast(pl.Int64)
-    return pl.when(pl.col(slope) > 0).then(pl.col("t_dernier") + months.clip(lower_bound=1))
+    usable = (
+        pl.col(slope).is_not_null()
+        & pl.col(slope).is_not_nan()
+        & (pl.col(slope) > 0)
+        & (pl.col("n") >= MIN_FIT_MONTHS)
+    )
+    months = pl.when(usable).then(needed / pl.col(slope)).ceil().cast(pl.Int64, strict=False)
+    return pl.when(usable).then(pl.col("t_dernier") + months.clip(lower_bound=1))
 
 
 def trajectories(series: pl.LazyFrame, targets: pl.LazyFrame) -> pl.LazyFrame:
-    """Pour chaque cible : dernier rythme annuel, statut (« atteinte », « projetee », « hors_tendance »), premier mois
+    """Pour chaque cible : dernier rythme annuel, statut (« atteinte », « projetee », « hors_tendance », ou
+    « historique_insuffisant » avec moins de 6 mois), premier mois
     où le rythme observé a atteint la cible, mois projeté d'atteinte avec intervalle à 90 %, valeur à l'échéance
     (observée si l'échéance est passée, sinon tendance annualisée)."""
     series = series.collect().lazy()
@@ -190,6 +198,8 @@ def trajectories(series: pl.LazyFrame, targets: pl.LazyFrame) -> pl.LazyFrame:
     return out.with_columns(
         pl.when(reached)
         .then(pl.lit("atteinte"))
+        .when(pl.col("n").fill_null(0) < MIN_FIT_MONTHS)
+        .then(pl.lit("historique_insuffisant"))
         .when(pl.col("pente_mensuelle") > 0)
         .then(pl.lit("projetee"))
         .otherwise(pl.lit("hors_tendance"))
@@ -200,7 +210,8 @@ def trajectories(series: pl.LazyFrame, targets: pl.LazyFrame) -> pl.LazyFrame:
         pl.when(~reached).then(month_from_index(_reach("pente_basse"))).alias("mois_atteinte_tard"),
         pl.when(pl.col("_mois_echeance") <= pl.col("mois_dernier"))
         .then(pl.col("_observe_echeance").cast(pl.Float64))
-        .otherwise(trend_at_deadline)
+        .when(pl.col("n") >= MIN_FIT_MONTHS)
+        .then(trend_at_deadline)
         .alias("valeur_echeance"),
         (pl.col("_mois_echeance") <= pl.col("mois_dernier")).alias("echeance_passee"),
         (12 * pl.col("pente_mensuelle")).alias("pente_annualisee_par_mois"),
@@ -215,6 +226,7 @@ def projection_path(series: pl.LazyFrame, horizon: int = HORIZON_MONTHS) -> pl.L
     """Rythme annuel projeté mois par mois après le dernier mois : 12 × tendance, avec la bande des pentes à 90 %."""
     series = series.collect().lazy()
     fit = fit_trend(series, seasonal_factors(series).collect().lazy()).collect().lazy()
+    fit = fit.filter(pl.col("n") >= MIN_FIT_MONTHS)
     steps = pl.LazyFrame({"h": list(range(1, horizon + 1))}, schema={"h": pl.Int64})
     base = pl.col("tendance_dernier_mois")
     return (

@@ -17,6 +17,7 @@ PAGES = {
     "sons": ("SONS", 2),
     "sunes": ("SUN-ES et médico-social", 2),
     "donnees": ("Données", 0),
+    "exports": ("Exports", 0),
 }
 CHART = '[data-testid="stPlotlyChart"]'
 TIMEOUT = 60_000
@@ -104,3 +105,18 @@ def test_upload_of_an_invalid_then_a_valid_file(
     expect(page.locator('[data-testid="stMetricValue"]').first).to_have_text(
         "44\u202f000\u202f000", timeout=TIMEOUT
     )
+
+
+def test_export_page_downloads_the_cosui_pack(
+    page: Page, app_server: tuple[str, Path], tmp_path: Path
+) -> None:
+    url, _ = app_server
+    open_page(page, url, "exports")
+    page.get_by_role("button", name="Préparer le dossier COSUI").click()
+    button = page.get_by_role("button", name=re.compile("Télécharger cosui_"))
+    expect(button).to_be_visible(timeout=120_000)
+    with page.expect_download() as download:
+        button.click()
+    target = tmp_path / "cosui.pptx"
+    download.value.save_as(target)
+    assert target.read_bytes()[:2] == b"PK"  # un PPTX est une archive ZIP

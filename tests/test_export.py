@@ -1,0 +1,233 @@
+"""Exports : chaque fichier relu et comparé à l'entrepôt ; secret statistique, séries internes, formules ; page HTML
+ouverte hors réseau dans Chromium ; dossier COSUI relu avec python-pptx."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+from pptx import Presentation
+
+from pipelines.export import export_public
+from pipelines.export_rules import neutralise_formulas
+from pipelines.ingest import Incoming, ingest
+from pipelines.settings import REFERENCE_DIR, Settings
+from tests.conftest import TODAY, write_text
+from tests.test_cli import cli
+
+
+@pytest.fixture(scope="module")
+def official_export(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """Un entrepôt sans démonstration, avec des départements à petits comptes et un couloir interne."""
+    tmp = tmp_path_factory.mktemp("officiel")
+    db = tmp / "w.duckdb"
+    flux = write_text(
+        tmp / "flux.csv",
+        "mois;couloir;departement;documents\n"
+        "2025-09;BIO;35;5\n2025-09;HOP;35;1200\n2025-09;AUT;35;40\n2025-09;BIO;29;11\n2025-09;HOP;29;10\n"
+        "2025-10;BIO;35;7\n2025-10;HOP;35;1300\n2025-10;AUT;35;50\n2025-10;BIO;29;12\n2025-10;HOP;29;900\n",
+    )
+    settings = Settings(db=db, aujourdhui=TODAY)
+    results = ingest(
+        [Incoming(REFERENCE_DIR / "population.csv"), Incoming(REFERENCE_DIR / "cibles.csv"), Incoming(flux)],
+        settings=settings,
+    )
+    assert all(r.ok for r in results)
+    folder = tmp / "paquet"
+    with duckdb.connect(str(db), read_only=True) as con:
+        export_public(con, folder, images=False)
+    return folder, db
+
+
+def test_demo_export_is_refused_without_the_flag(demo_warehouse_master: Path, tmp_path: Path) -> None:
+    result = cli("export", "--out", str(tmp_path / "x"), db=demo_warehouse_master)
+    assert (
+        result.returncode == 1 and "données de démonstration" in result.stderr and "--demo" in result.stderr
+    )
+    assert not (tmp_path / "x").exists()
+
+
+def test_every_format_reads_back_equal_to_the_warehouse(demo_export: tuple[Path, Path]) -> None:
+    folder, db = demo_export
+    with duckdb.connect(str(db), read_only=True) as con:
+        expected = con.sql(
+            "SELECT code_geo, libelle_geo, documents, documents_par_habitant_an FROM indicateurs_flux "
+            "WHERE mois = DATE '2025-10-01' AND couloir = 'TOUS' AND niveau = 'region' ORDER BY code_geo"
+        ).pl()
+
+    def pick(frame: pl.DataFrame) -> pl.DataFrame:
+        return (
+            frame.filter(
+                (pl.col("mois").cast(pl.String) == "2025-10-01")
+                & (pl.col("couloir") == "TOUS")
+                & (pl.col("niveau") == "region")
+            )
+            .select(
+                "code_geo",
+                "libelle_geo",
+                pl.col("documents").cast(pl.Int64),
+                pl.col("documents_par_habitant_an").cast(pl.Float64),
+            )
+            .sort("code_geo")
+        )
+
+    plain = pl.read_csv(folder / "csv" / "indicateurs_flux.csv", infer_schema=False)
+    assert_equal = assert_frame_equal
+    assert_equal(pick(plain), expected, check_dtypes=False)
+    raw = (folder / "csv_excel" / "indicateurs_flux.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+    bretagne = next(
+        r
+        for r in rows
+        if r["mois"] == "2025-10-01"
+        and r["niveau"] == "region"
+        and r["code_geo"] == "53"
+        and r["couloir"] == "TOUS"
+    )
+    assert bretagne["libelle_geo"] == "Bretagne"
+    expected_rate = expected.filter(pl.col("code_geo") == "53")["documents_par_habitant_an"][0]
+    assert "," in bretagne["documents_par_habitant_an"] and float(
+        bretagne["documents_par_habitant_an"].replace(",", ".")
+    ) == pytest.approx(expected_rate)
+    idf = next(
+        r
+        for r in rows
+        if r["mois"] == "2025-10-01"
+        and r["code_geo"] == "11"
+        and r["niveau"] == "region"
+        and r["couloir"] == "TOUS"
+    )
+    assert idf["libelle_geo"] == "Île-de-France"  # accents intacts
+    assert_equal(pick(pl.read_excel(folder / "xlsx" / "indicateurs_flux.xlsx")), expected, check_dtypes=False)
+    assert_equal(
+        pick(pl.read_parquet(folder / "parquet" / "indicateurs_flux.parquet")), expected, check_dtypes=False
+    )
+
+
+def test_datapackage_and_readme_describe_the_files(demo_export: tuple[Path, Path]) -> None:
+    folder, _ = demo_export
+    package = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
+    names = {r["name"] for r in package["resources"]}
+    assert names == {
+        "indicateurs_flux",
+        "trajectoires",
+        "indicateurs_sons",
+        "indicateurs_sunes",
+        "chiffres_publies",
+    }
+    flux = next(r for r in package["resources"] if r["name"] == "indicateurs_flux")
+    fields = {f["name"]: f for f in flux["schema"]["fields"]}
+    assert fields["flux_annualise"]["description"].startswith("Rythme annuel")
+    assert fields["mois"]["type"] == "date" and fields["population"]["type"] == "integer"
+    readme = (folder / "README.md").read_text(encoding="utf-8")
+    for needle in (
+        "Sources",
+        "Définitions",
+        "Révisions",
+        "Licence Ouverte",
+        "secret statistique",
+        "DÉMONSTRATION".lower(),
+    ):
+        assert needle.lower() in readme.lower()
+    assert "décembre 2023 : 19\u202f250\u202f000 → 18\u202f800\u202f000" in readme
+
+
+def test_small_counts_are_masked_in_every_public_file(official_export: tuple[Path, Path]) -> None:
+    folder, _ = official_export
+    text = pl.read_csv(folder / "csv" / "indicateurs_flux.csv", infer_schema=False)
+    small = text.filter((pl.col("code_geo") == "35") & (pl.col("couloir") == "BIO"))
+    assert small["documents"].to_list() == ["< 11", "< 11"]
+    assert small["flux_annualise"].to_list() == [None, None] and small["part_couloir"].to_list() == [
+        None,
+        None,
+    ]
+    exact_ten = text.filter(
+        (pl.col("code_geo") == "29") & (pl.col("couloir") == "HOP") & (pl.col("mois") == "2025-09-01")
+    )
+    assert exact_ten["documents"].to_list() == ["< 11"]
+    eleven = text.filter(
+        (pl.col("code_geo") == "29") & (pl.col("couloir") == "BIO") & (pl.col("mois") == "2025-09-01")
+    )
+    assert eleven["documents"].to_list() == ["11"]
+    national = text.filter(
+        (pl.col("niveau") == "pays") & (pl.col("couloir") == "BIO") & (pl.col("mois") == "2025-09-01")
+    )
+    assert national["documents"].to_list() == ["16"]  # le secret ne s'applique pas aux niveaux agrégés
+    parquet = pl.read_parquet(folder / "parquet" / "indicateurs_flux.parquet").filter(
+        (pl.col("code_geo") == "35") & (pl.col("couloir") == "BIO")
+    )
+    assert parquet["documents"].to_list() == [None, None] and parquet["masque_secret_statistique"].all()
+    excel = pl.read_excel(folder / "xlsx" / "indicateurs_flux.xlsx").filter(
+        (pl.col("code_geo") == "35") & (pl.col("couloir") == "BIO")
+    )
+    assert excel["documents"].cast(pl.String).to_list() == ["< 11", "< 11"]
+    html = (folder / "index.html").read_text(encoding="utf-8")
+    assert ">5<" not in html and ">7<" not in html
+
+
+def test_internal_series_never_leave(official_export: tuple[Path, Path]) -> None:
+    folder, _ = official_export
+    for path in [folder / "csv" / "indicateurs_flux.csv", folder / "csv_excel" / "indicateurs_flux.csv"]:
+        assert ",AUT," not in path.read_text(encoding="utf-8-sig") and ";AUT;" not in path.read_text(
+            encoding="utf-8-sig"
+        )
+    assert "AUT" not in pl.read_parquet(folder / "parquet" / "indicateurs_flux.parquet")["couloir"].to_list()
+    assert "AUT" not in pl.read_excel(folder / "xlsx" / "indicateurs_flux.xlsx")["couloir"].to_list()
+
+
+def test_no_exported_text_cell_can_start_a_formula(official_export: tuple[Path, Path]) -> None:
+    frame = pl.DataFrame(
+        {"texte": ["=SOMME(A1)", "+33 1", "-x", "@cmd", "\tx", "normal"], "n": [-1, 2, 3, 4, 5, 6]}
+    )
+    assert neutralise_formulas(frame).to_dict(as_series=False) == {
+        "texte": ["'=SOMME(A1)", "'+33 1", "'-x", "'@cmd", "'\tx", "normal"],
+        "n": [-1, 2, 3, 4, 5, 6],
+    }
+    folder, _ = official_export
+    for path in (folder / "csv").glob("*.csv"):
+        frame = pl.read_csv(path, infer_schema_length=10000)
+        for column, dtype in frame.schema.items():
+            if dtype == pl.String:
+                assert not frame[column].drop_nulls().str.contains(r"^[=+@\t]").any(), (path.name, column)
+
+
+def test_charts_exist_as_png_and_svg(demo_export: tuple[Path, Path]) -> None:
+    folder, _ = demo_export
+    for name in ("rythme_annuel", "couloirs_cibles", "couloirs_mensuels", "carte_regions"):
+        assert (folder / "graphiques" / f"{name}.png").read_bytes().startswith(b"\x89PNG")
+        assert "<svg" in (folder / "graphiques" / f"{name}.svg").read_text(encoding="utf-8")[:500]
+
+
+def test_cosui_pack_opens_and_carries_the_figures(demo_export: tuple[Path, Path], tmp_path: Path) -> None:
+    _, db = demo_export
+    out = tmp_path / "cosui.pptx"
+    result = cli("cosui", "--date", "2026-01-20", "--out", str(out), db=db)
+    assert result.returncode == 0, result.stderr
+    deck = Presentation(str(out))
+    texts = [
+        "\n".join(shape.text_frame.text for shape in slide.shapes if shape.has_text_frame)
+        for slide in deck.slides
+    ]
+    tables = [
+        [[cell.text for cell in row.cells] for row in shape.table.rows]
+        for slide in deck.slides for shape in slide.shapes if shape.has_table
+    ]  # fmt: skip
+    assert len(deck.slides) == 8
+    assert "COSUI du 20 janvier 2026" in texts[0]
+    assert "42\u202f800\u202f000" in texts[1] and "513,6 M" in texts[1]  # octobre 2025 : dernier mois complet
+    assert any("DÉMONSTRATION" in t for t in texts)
+    assert any(p.shape_type == 13 for p in deck.slides[2].shapes)  # image de la trajectoire
+    evolution = tables[0]
+    assert evolution[0] == ["Couloir", "Documents mai 2024", "Documents octobre 2025", "Évolution"]
+    sizes = [p.font.size.pt for slide in deck.slides for shape in slide.shapes if shape.has_text_frame
+             for p in shape.text_frame.paragraphs if p.text and p.font.size]  # fmt: skip
+    assert len(sizes) > 20 and min(sizes) >= 16  # lisible au projecteur
+    errata = texts[-1]
+    assert "231 M affichés, 226 M corrigés" in errata or "Révision de décembre 2023" in errata
