@@ -36,7 +36,11 @@ with left:
         charts.choropleth(values, "region", title, "doc./hab./an", 1),
         f"Documents par habitant et par an en {month} (rythme annuel ÷ population INSEE de la région). "
         f"Classes de quantiles. {MAP_ATTRIBUTION}",
-        None,
+        regions.select(
+            pl.col("code_geo").alias("Code"),
+            pl.col("libelle_geo").alias("Région"),
+            pl.col("documents_par_habitant_an").round(2).alias("Documents/habitant/an"),
+        ),  # fmt: skip
         key="carte_regions",
     )
 with right:
@@ -60,7 +64,11 @@ with right:
             "département) : la carte montre le nombre de documents du mois, pas un taux."
         )
         + f" {MAP_ATTRIBUTION}",
-        None,
+        departements.select(
+            pl.col("code_geo").alias("Code"),
+            pl.col("libelle_geo").alias("Département"),
+            pl.col(column).alias(unit),
+        ),
         key="carte_departements",
     )
 

@@ -90,6 +90,18 @@ def test_separators_and_encodings(settings: Settings, tmp_path: Path, separator:
     assert rows == [("HOP", "2A", "94", 10), ("PHA", "971", "01", 5)]
 
 
+def test_narrow_no_break_space_thousands_in_utf8(settings: Settings, tmp_path: Path) -> None:
+    path = write_text(
+        tmp_path / "f.csv",
+        "mois;couloir;documents\n2024-01;BIO;12\u202f345\u202f678\n2024-01;HOP;1\u00a0000\n",
+    )
+    assert one(settings, path).ok
+    assert query(settings.db_path(), "SELECT couloir, documents FROM flux_mensuel ORDER BY couloir") == [
+        ("BIO", 12345678),
+        ("HOP", 1000),
+    ]
+
+
 def test_xlsx_excel_dates_numbers_and_chosen_sheet(settings: Settings, tmp_path: Path) -> None:
     path = tmp_path / "classeur.xlsx"
     book = xlsxwriter.Workbook(path)
