@@ -141,7 +141,7 @@ def write_session(db_path: Path, wait_s: float = 60.0, publish: bool = True) -> 
         if db_path.exists():
             shutil.copyfile(db_path, work)
         con = duckdb.connect(str(work))
-        writer = Writer(con, changed=not db_path.exists())
+        writer = Writer(con)
         published = False
         try:
             apply_schema(con)
