@@ -49,8 +49,10 @@ format: dev
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
 
-bench: dev                             ## banc d'essai (long ; hors `make test`)
-	$(PY) -m benchmarks.run
+ROWS ?= 1000000 10000000 30000000
+bench: dev chromium                    ## banc d'essai (long ; hors `make test`) → docs/PERFORMANCE.md
+	$(PY) -m benchmarks.run --rows $(ROWS)
+	$(PY) -m benchmarks.report
 
 lock:                                  ## régénère les verrous de dépendances
 	$(PY) -m pip install --quiet uv

@@ -41,6 +41,19 @@ def _cached_query(name: str, db: str, stamp: tuple[int, int], args: tuple[Any, .
         return getattr(queries, name)(con, *args)
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def _cached_csv(name: str, db: str, stamp: tuple[int, int]) -> bytes:
+    from pathlib import Path
+
+    with connect_read(Path(db)) as con:
+        return queries.raw_table(con, name).write_csv().encode("utf-8")
+
+
+def csv_download(name: str) -> bytes:
+    """Une vue publique en CSV, encodée une fois par version de l'entrepôt (et non à chaque affichage)."""
+    return _cached_csv(name, db_path(), warehouse_version())
+
+
 def load(name: str, *args: Any) -> Any:
     """Résultat de `queries.<name>(*args)`, mis en cache tant que l'entrepôt publié ne change pas."""
     return _cached_query(name, db_path(), warehouse_version(), args)

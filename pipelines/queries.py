@@ -107,13 +107,14 @@ def raw_table(con: duckdb.DuckDBPyConnection, name: str) -> pl.DataFrame:
     return con.sql(f"SELECT * FROM {name}").pl()
 
 
+# Dans l'ordre du menu : la plus petite d'abord, pour que l'ouverture de la page ne prépare pas la plus grosse.
 DOWNLOADABLE = {
+    "chiffres_publies": "Chiffres publiés et leurs sources",
     "indicateurs_flux": "Indicateurs de flux (tous niveaux, tous couloirs)",
     "flux_mensuel": "Flux mensuels courants (tels que livrés)",
     "flux_historique": "Historique des valeurs et révisions",
     "indicateurs_sons": "Indicateurs SONS",
     "indicateurs_sunes": "Indicateurs SUN-ES",
-    "chiffres_publies": "Chiffres publiés et leurs sources",
 }
 
 assert (SQL_DIR / _QUERIES).exists()

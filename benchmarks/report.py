@@ -1,0 +1,119 @@
+"""docs/PERFORMANCE.md à partir des résultats mesurés (benchmarks/results/*.json) : tableau face aux cibles, courbe
+du coût selon le nombre de lignes. `python -m benchmarks.report` (appelé par `make bench`)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import plotly.graph_objects as go
+
+from pipelines import formats
+from pipelines.settings import REPO_ROOT
+
+RESULTS = REPO_ROOT / "benchmarks" / "results"
+DOC = REPO_ROOT / "docs" / "PERFORMANCE.md"
+PLOT = REPO_ROOT / "docs" / "performance.svg"
+TARGET_ROWS = 10_000_000
+
+
+def load() -> list[dict[str, Any]]:
+    return sorted(
+        (json.loads(p.read_text(encoding="utf-8")) for p in RESULTS.glob("*.json")), key=lambda r: r["lignes"]
+    )
+
+
+def _s(value: float | None) -> str:
+    return "—" if value is None else formats.decimal(value, 2) + " s"
+
+
+def _mo(value: float | None) -> str:
+    return "—" if value is None else formats.integer(value) + " Mo"
+
+
+def table(results: list[dict[str, Any]]) -> list[str]:
+    lines = [
+        "| lignes | import CSV | import Parquet | recalcul des indicateurs | chiffres clés (médiane) | pages, chaud (max) | pages, froid (max) | pandas (lecture + indicateurs) | rapport pandas ÷ nous | mémoire max |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        pages = {k: v for k, v in r.get("pages", {}).get("mesures", {}).items() if k != "premier_rendu"}
+        warm = max((v["chaud_s"] for v in pages.values()), default=None)
+        cold = max((v["froid_s"] for v in pages.values()), default=None)
+        peak = max(
+            v.get("rss_max_mo") or 0 for k, v in r.items() if isinstance(v, dict) and "rss_max_mo" in v
+        )
+        lines.append(
+            f"| {formats.integer(r['lignes'])} "
+            f"| {_s(r['import_csv']['secondes'])} ({formats.integer(r['import_csv']['lignes_par_s'])} l/s, {_mo(r['import_csv']['rss_max_mo'])}) "
+            f"| {_s(r['import_parquet']['secondes'])} ({formats.integer(r['import_parquet']['lignes_par_s'])} l/s) "
+            f"| {_s(r['recalcul']['mesures']['secondes'])} ({_mo(r['recalcul']['rss_max_mo'])}) "
+            f"| {formats.decimal(r['kpi']['mesures']['mediane_s'] * 1000, 0)} ms "
+            f"| {formats.decimal(warm * 1000, 0) + ' ms' if warm is not None else '—'} "
+            f"| {_s(cold)} "
+            f"| {_s(r['pandas']['secondes'])} ({_mo(r['pandas']['rss_max_mo'])}) "
+            f"| {formats.decimal(r['rapport_pandas'], 2)} "
+            f"| {_mo(peak)} |"
+        )
+    return lines
+
+
+def plot(results: list[dict[str, Any]]) -> None:
+    import kaleido  # noqa: F401 - exportateur de Plotly ; Chromium du système
+
+    rows = [r["lignes"] for r in results]
+    fig = go.Figure()
+    for name, values in (
+        ("Import CSV (validation + recalcul compris)", [r["import_csv"]["secondes"] for r in results]),
+        ("Import Parquet", [r["import_parquet"]["secondes"] for r in results]),
+        ("Recalcul des indicateurs", [r["recalcul"]["mesures"]["secondes"] for r in results]),
+        ("Référence pandas", [r["pandas"]["secondes"] for r in results]),
+    ):
+        fig.add_trace(go.Scatter(x=rows, y=values, name=name, mode="lines+markers"))
+    fig.update_layout(
+        title="Coût selon le nombre de lignes (échelles logarithmiques)",
+        separators=", ",
+        width=900,
+        height=500,
+    )
+    fig.update_xaxes(type="log", title="lignes")
+    fig.update_yaxes(type="log", title="secondes")
+    fig.write_image(PLOT)
+
+
+def main() -> int:
+    results = load()
+    if not results:
+        raise SystemExit("aucun résultat dans benchmarks/results : lancez d'abord `python -m benchmarks.run`")
+    machine = results[-1]["machine"]
+    target = next((r for r in results if r["lignes"] >= TARGET_ROWS * 0.95), None)
+    text = [
+        "# Performance",
+        "",
+        f"Mesuré le {machine['date']} sur {machine['processeurs']} cœurs, {formats.decimal(machine['memoire_go'], 0)} Go ; "
+        f"Python {machine['python']}, " + ", ".join(f"{k} {v}" for k, v in machine["versions"].items()) + ".",
+        "",
+        "Reproduire : `make bench` (génère les fichiers, mesure, réécrit ce document). Chaque étape tourne dans son propre",
+        "processus ; la mémoire est la mémoire résidente de pointe de ce processus (`/usr/bin/time -f %M`).",
+        "",
+        *table(results),
+        "",
+        "![Coût selon le nombre de lignes](performance.svg)",
+        "",
+        "## Face aux cibles (10 M de lignes)",
+        "",
+    ]
+    if target is None:
+        text.append(
+            "La taille de 10 M de lignes n'a pas encore été mesurée : les cibles ne sont ni atteintes ni réfutées ici."
+        )
+    (REPO_ROOT / "docs").mkdir(exist_ok=True)
+    DOC.write_text("\n".join(text) + "\n" + NOTES, encoding="utf-8")
+    plot(results)
+    return 0
+
+
+NOTES = ""
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,120 @@
+"""Banc d'essai : `make bench` (ou `python -m benchmarks.run --rows 1000000 10000000`).
+
+Pour chaque taille : génère les fichiers, puis mesure dans des processus séparés (temps et mémoire de pointe) :
+import CSV et Parquet, recalcul des indicateurs, chiffres clés, rendu des pages (froid, chaud), référence pandas.
+Les résultats vont dans benchmarks/results/<lignes>.json ; `benchmarks.report` en fait docs/PERFORMANCE.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.generate import write
+from pipelines.settings import REFERENCE_DIR, REPO_ROOT
+
+RESULTS = REPO_ROOT / "benchmarks" / "results"
+
+
+def _rss_wrapper(command: list[str]) -> list[str]:
+    """`/usr/bin/time -f %M` donne la mémoire de pointe du processus enfant (Ko)."""
+    return ["/usr/bin/time", "-f", "RSS_KO=%M", *command] if Path("/usr/bin/time").exists() else command
+
+
+def run_size(rows: int, work: Path, pages: bool = True) -> dict[str, Any]:
+    py = sys.executable
+    csv_path, parquet_path, actual = write(rows, work / "donnees")
+    base = work / "base.duckdb"
+    if not base.exists():
+        subprocess.run([py, "-m", "pipelines", "ingest", str(REFERENCE_DIR / "population.csv"), str(REFERENCE_DIR / "cibles.csv"), "--db", str(base)],
+                       cwd=REPO_ROOT, check=True, capture_output=True)  # fmt: skip
+    out: dict[str, Any] = {"lignes": actual}
+    for fmt, path in (("csv", csv_path), ("parquet", parquet_path)):
+        db = work / f"{fmt}_{rows}.duckdb"
+        shutil.copyfile(base, db)
+        step = timed_rss([py, "-m", "pipelines", "ingest", str(path), "--db", str(db)])
+        step["lignes_par_s"] = actual / step["secondes"]
+        out[f"import_{fmt}"] = step
+    db = str(work / f"parquet_{rows}.duckdb")
+    out["recalcul"] = timed_rss([py, "-m", "benchmarks.steps", "refresh", db])
+    out["kpi"] = timed_rss([py, "-m", "benchmarks.steps", "kpi", db])
+    if pages:
+        out["pages"] = timed_rss([py, "-m", "benchmarks.steps", "pages", db])
+    out["pandas"] = timed_rss(
+        [py, "-m", "benchmarks.steps", "pandas", str(csv_path), str(REFERENCE_DIR / "population.csv")]
+    )
+    ours = out["import_csv"]["secondes"]
+    out["rapport_pandas"] = out["pandas"]["secondes"] / ours
+    return out
+
+
+def timed_rss(command: list[str]) -> dict[str, Any]:
+    started = time.perf_counter()
+    completed = subprocess.run(_rss_wrapper(command), cwd=REPO_ROOT, capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    if completed.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} a échoué :\n{completed.stderr[-3000:]}")
+    rss = [line for line in completed.stderr.splitlines() if line.startswith("RSS_KO=")]
+    result: dict[str, Any] = {
+        "secondes": elapsed,
+        "rss_max_mo": int(rss[-1].split("=")[1]) / 1024 if rss else None,
+    }
+    lines = [line for line in completed.stdout.strip().splitlines() if line.startswith("{")]
+    if lines:
+        result["mesures"] = json.loads(lines[-1])
+    return result
+
+
+def machine() -> dict[str, Any]:
+    import duckdb
+    import pandas
+    import polars
+    import streamlit
+
+    return {
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+        "processeurs": os.cpu_count(),
+        "memoire_go": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+        "python": platform.python_version(),
+        "systeme": platform.platform(),
+        "versions": {
+            "duckdb": duckdb.__version__,
+            "polars": polars.__version__,
+            "pandas": pandas.__version__,
+            "streamlit": streamlit.__version__,
+        },
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run")
+    parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 10_000_000, 30_000_000])
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--sans-pages", action="store_true", help="ne pas mesurer le rendu des pages")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="mes-bench-") as tmp:
+        for rows in args.rows:
+            print(f"[banc] {rows:,} lignes…".replace(",", " "), file=sys.stderr, flush=True)
+            result = {"machine": machine(), **run_size(rows, Path(tmp), pages=not args.sans_pages)}
+            (args.out / f"{rows}.json").write_text(
+                json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8"
+            )
+            print(
+                json.dumps({k: v for k, v in result.items() if k != "machine"}, ensure_ascii=False)[:400],
+                file=sys.stderr,
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,126 @@
+"""Étapes mesurées, chacune lancée dans son propre processus par `benchmarks.run` (mémoire de pointe isolée).
+
+Chaque étape écrit une ligne JSON de mesures sur la sortie standard.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+
+def refresh(db: str) -> dict[str, float]:
+    import duckdb
+
+    from pipelines.indicators.refresh import refresh_indicators
+
+    con = duckdb.connect(db)
+    started = time.perf_counter()
+    con.execute("BEGIN TRANSACTION")
+    refresh_indicators(con)
+    con.execute("COMMIT")
+    return {"secondes": time.perf_counter() - started}
+
+
+def kpi(db: str) -> dict[str, float]:
+    from pipelines.kpi import key_figures
+    from pipelines.warehouse import connect_read
+
+    timings = []
+    for _ in range(7):
+        started = time.perf_counter()
+        with connect_read(Path(db)) as con:
+            key_figures(con)
+        timings.append(time.perf_counter() - started)
+    return {"mediane_s": statistics.median(timings), "premiere_s": timings[0]}
+
+
+def pages(db: str) -> dict[str, dict[str, float]]:
+    import os
+
+    os.environ["MES_DB"] = db
+    from streamlit.testing.v1 import AppTest
+
+    app = str(Path(__file__).resolve().parent.parent / "app.py")
+    at = AppTest.from_file(app, default_timeout=600)
+    started = time.perf_counter()
+    at.run()
+    out = {"premier_rendu": {"froid_s": time.perf_counter() - started}}
+    for page in (
+        "1_vue_ensemble",
+        "2_couloirs",
+        "3_territoires",
+        "4_sons",
+        "5_sunes",
+        "6_donnees",
+        "7_exports",
+    ):
+        started = time.perf_counter()
+        at.switch_page(f"pages/{page}.py").run()
+        cold = time.perf_counter() - started
+        started = time.perf_counter()
+        at.run()
+        warm = time.perf_counter() - started
+        if at.exception:
+            raise RuntimeError(f"{page} : {at.exception[0].value}")
+        out[page] = {"froid_s": cold, "chaud_s": warm}
+    return out
+
+
+def pandas_baseline(csv_path: str, population_csv: str) -> dict[str, float]:
+    """Les mêmes indicateurs écrits simplement en pandas : lire, agréger, joindre la population, parts, annualiser."""
+    import pandas as pd
+
+    started = time.perf_counter()
+    raw = pd.read_csv(csv_path, sep=";", dtype={"departement": str, "finess": str})
+    read_s = time.perf_counter() - started
+    raw["documents"] = pd.to_numeric(raw["documents"], errors="raise")
+    if (raw["documents"] < 0).any():
+        raise ValueError("négatif")
+    raw["mois"] = pd.to_datetime(raw["mois"] + "-01")
+    population = pd.read_csv(population_csv, dtype={"code": str})
+    departements = pd.read_csv(Path(population_csv).parent / "departements.csv", dtype=str)
+    raw = raw.merge(
+        departements[["code_departement", "code_region"]], left_on="departement", right_on="code_departement"
+    )
+    levels = []
+    for level, key in (
+        ("etablissement", "finess"),
+        ("departement", "departement"),
+        ("region", "code_region"),
+    ):
+        grouped = (
+            raw.groupby(["mois", key, "couloir"], as_index=False)["documents"]
+            .sum()
+            .rename(columns={key: "code_geo"})
+        )
+        grouped["niveau"] = level
+        levels.append(grouped)
+    national = raw.groupby(["mois", "couloir"], as_index=False)["documents"].sum()
+    national["code_geo"], national["niveau"] = "FR", "pays"
+    levels.append(national)
+    flux = pd.concat(levels, ignore_index=True)
+    totals = (
+        flux.groupby(["mois", "niveau", "code_geo"], as_index=False)["documents"]
+        .sum()
+        .rename(columns={"documents": "total"})
+    )
+    flux = flux.merge(totals, on=["mois", "niveau", "code_geo"])
+    flux["part_couloir"] = flux["documents"] / flux["total"]
+    flux["flux_annualise"] = flux["documents"] * 12
+    flux["annee"] = flux["mois"].dt.year
+    pop = population.rename(columns={"code": "code_geo"})[["annee", "niveau", "code_geo", "population"]]
+    flux = flux.merge(pop, on=["annee", "niveau", "code_geo"], how="left")
+    flux["documents_par_habitant_an"] = flux["flux_annualise"] / flux["population"]
+    flux = flux.sort_values(["niveau", "code_geo", "couloir", "mois"])
+    flux["evolution_1_mois"] = flux.groupby(["niveau", "code_geo", "couloir"])["documents"].pct_change()
+    return {"secondes": time.perf_counter() - started, "lecture_s": read_s, "lignes_sortie": float(len(flux))}
+
+
+if __name__ == "__main__":
+    step, *args = sys.argv[1:]
+    functions = {"refresh": refresh, "kpi": kpi, "pages": pages, "pandas": pandas_baseline}
+    print(json.dumps(functions[step](*args)))

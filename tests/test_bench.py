@@ -1,0 +1,37 @@
+"""Le banc d'essai en miniature (quelques milliers de lignes), pour qu'il ne se périme pas. Aucun temps n'est
+vérifié : seulement que chaque étape tourne et rend ses mesures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from benchmarks.generate import MONTHS, SERIES, feed
+from benchmarks.run import run_size
+
+
+def test_generated_feed_is_deterministic_and_valid() -> None:
+    first, second = feed(3000), feed(3000)
+    assert first.equals(second)
+    assert first.height == 3000 // (len(MONTHS) * len(SERIES)) * len(MONTHS) * len(SERIES)
+    assert first["finess"].str.len_chars().unique().to_list() == [9]
+    assert (first["documents"] > 0).all()
+
+
+def test_tiny_benchmark_run_measures_every_step(tmp_path: Path) -> None:
+    result = run_size(3000, tmp_path, pages=True)
+    assert result["lignes"] == 3000
+    for step in ("import_csv", "import_parquet", "recalcul", "kpi", "pages", "pandas"):
+        assert result[step]["secondes"] > 0, step
+    assert result["import_csv"]["lignes_par_s"] > 0 and result["rapport_pandas"] > 0
+    assert set(result["pages"]["mesures"]) >= {"1_vue_ensemble", "3_territoires", "6_donnees"}
+    assert result["recalcul"]["mesures"]["secondes"] > 0 and result["kpi"]["mesures"]["mediane_s"] > 0
+    # Le banc importe un fichier valide : l'entrepôt mesuré contient bien les lignes générées.
+    import duckdb
+
+    with duckdb.connect(str(tmp_path / "parquet_3000.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM flux_mensuel WHERE niveau = 'etablissement'").fetchall() == [
+            (3000,)
+        ]
+    assert pl.read_parquet(tmp_path / "donnees" / "flux_3000.parquet").height == 3000
