@@ -463,3 +463,20 @@ def flux_pipeline(flux: pl.LazyFrame) -> pl.DataFrame:
     )
     empty_cosui = pl.LazyFrame(schema={"date": pl.Date})
     return F.flux_indicators(flux, empty_population, empty_targets, empty_cosui).collect()
+
+
+def test_trajectory_beyond_twenty_years_is_out_of_trend() -> None:
+    months = [D(2024, m, 1) for m in range(1, 13)]
+    frame = series([(m, "TOUS", 1_000_000 + 10 * i) for i, m in enumerate(months)]).pipe(F.annualise)
+    frame = frame.with_columns(pl.lit(False).alias("donnees_demo"))
+    targets = pl.LazyFrame(
+        {
+            "niveau": "pays",
+            "code_geo": "FR",
+            "couloir": "TOUS",
+            "echeance_cible": D(2030, 12, 31),
+            "cible": 250e6,
+        }
+    )
+    out = T.trajectories(frame, targets).collect().row(0, named=True)
+    assert (out["statut"], out["mois_atteinte_projete"]) == ("hors_tendance", None)

@@ -10,6 +10,7 @@ import polars as pl
 
 SERIES = ["niveau", "code_geo", "couloir"]
 FIT_MONTHS = 12
+MAX_REACH_MONTHS = 240  # au-delà de 20 ans, une projection linéaire ne dit plus rien : « hors tendance »
 MIN_FIT_MONTHS = 6  # en deçà, pas de tendance : trop peu de mois pour une pente et son erreur type
 SEASONAL_MIN_MONTHS = 24
 SEASONAL_MAX_MONTHS = 36
@@ -156,7 +157,9 @@ def _reach(slope: str) -> pl.Expr:
         & (pl.col("n") >= MIN_FIT_MONTHS)
     )
     months = pl.when(usable).then(needed / pl.col(slope)).ceil().cast(pl.Int64, strict=False)
-    return pl.when(usable).then(pl.col("t_dernier") + months.clip(lower_bound=1))
+    return pl.when(usable & (months <= MAX_REACH_MONTHS)).then(
+        pl.col("t_dernier") + months.clip(lower_bound=1)
+    )
 
 
 def trajectories(series: pl.LazyFrame, targets: pl.LazyFrame) -> pl.LazyFrame:
@@ -200,7 +203,7 @@ def trajectories(series: pl.LazyFrame, targets: pl.LazyFrame) -> pl.LazyFrame:
         .then(pl.lit("atteinte"))
         .when(pl.col("n").fill_null(0) < MIN_FIT_MONTHS)
         .then(pl.lit("historique_insuffisant"))
-        .when(pl.col("pente_mensuelle") > 0)
+        .when((pl.col("pente_mensuelle") > 0) & _reach("pente_mensuelle").is_not_null())
         .then(pl.lit("projetee"))
         .otherwise(pl.lit("hors_tendance"))
         .alias("statut"),
