@@ -102,7 +102,7 @@ if target:
     )
 fig = charts.annualised_trend(series, published, milestones, projection, target, finding, sel.mois)
 table = series.select(
-    pl.col("mois").map_elements(formats.short_month, return_dtype=pl.String).alias("Mois"),
+    formats.month_column("mois").alias("Mois"),
     pl.col("documents").alias("Documents du mois"),
     pl.col("flux_annualise").alias("Rythme annuel"),
     pl.col("taux_atteinte_cible").alias("Part de la cible"),
@@ -120,7 +120,7 @@ if national and published.height:
     with st.expander("Chiffres publiés repris sur le graphique"):
         st.dataframe(
             published.select(
-                pl.col("mois").map_elements(formats.short_month, return_dtype=pl.String).alias("Mois"),
+                formats.month_column("mois").alias("Mois"),
                 pl.col("indicateur").alias("Indicateur publié"),
                 pl.col("valeur").alias("Valeur publiée"),
                 pl.col("flux_annualise").alias("Rythme annuel"),

@@ -26,7 +26,7 @@ title = (
     if leader
     else "Documents par couloir"
 )
-label_month = pl.col("mois").map_elements(formats.short_month, return_dtype=pl.String).alias("Mois")
+label_month = formats.month_column("mois").alias("Mois")
 label_couloir = (
     pl.col("couloir")
     .replace_strict({c: couloir_label(c) for c in by_couloir["couloir"].unique().to_list()})

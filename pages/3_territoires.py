@@ -123,11 +123,11 @@ if names:
         charts.index_vs_national(region_series, national_series, names[region], title),
         "Documents par habitant et par an (rythme annuel ÷ population INSEE) : la région en trait plein, la France en tirets.",
         region_series.select(
-            pl.col("mois").map_elements(formats.short_month, return_dtype=pl.String).alias("Mois"),
+            formats.month_column("mois").alias("Mois"),
             pl.col("documents_par_habitant_an").round(3).alias(names[region]),
         ).join(
             national_series.select(
-                pl.col("mois").map_elements(formats.short_month, return_dtype=pl.String).alias("Mois"),
+                formats.month_column("mois").alias("Mois"),
                 pl.col("documents_par_habitant_an").round(3).alias("France"),
             ),
             on="Mois",
@@ -151,9 +151,7 @@ else:
             pl.col("couloir")
             .replace_strict({c: couloir_label(c) for c in stopped["couloir"].unique().to_list()})
             .alias("Couloir"),
-            pl.col("dernier_mois_avec_envoi")
-            .map_elements(formats.month, return_dtype=pl.String)
-            .alias("Dernier mois avec envoi"),
+            formats.month_column("dernier_mois_avec_envoi", short=False).alias("Dernier mois avec envoi"),
             pl.col("documents_dernier_envoi").alias("Documents ce mois-là"),
         ),
         hide_index=True,

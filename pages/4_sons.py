@@ -128,7 +128,7 @@ if upcoming.height:
         )
 st.dataframe(
     deadlines.select(
-        pl.col("date_echeance").map_elements(formats.date, return_dtype=pl.String).alias("Échéance"),
+        formats.date_column("date_echeance").alias("Échéance"),
         pl.col("programme").alias("Programme"),
         pl.col("libelle").alias("Jalon"),
         pl.col("jours_restants").alias("Jours restants"),

@@ -90,7 +90,7 @@ else:
         latest.select(
             pl.col("vague").alias("Vague"),
             pl.col("dispositif").alias("Dispositif"),
-            pl.col("date_situation").map_elements(formats.date, return_dtype=pl.String).alias("Situation au"),
+            formats.date_column("date_situation").alias("Situation au"),
             pl.col("cible").alias("Cible"),
             pl.col("bons_de_commande").alias("BDC"),
             pl.col("demandes_de_solde").alias("Soldes"),

@@ -105,7 +105,7 @@ st.header("Révisions et errata")
 st.subheader("Errata publiés")
 st.dataframe(
     load("errata").select(
-        pl.col("date_correction").map_elements(formats.date, return_dtype=pl.String).alias("Corrigé le"),
+        formats.date_column("date_correction").alias("Corrigé le"),
         pl.col("mois_concerne").alias("Mois concerné"),
         pl.col("valeur_affichee").alias("Valeur affichée"),
         pl.col("valeur_corrigee").alias("Valeur corrigée"),
@@ -124,7 +124,7 @@ else:
             pl.col("import_id").alias("Import n°"),
             pl.col("fichier").alias("Fichier"),
             pl.col("accepte_le").alias("Accepté le"),
-            pl.col("mois").map_elements(formats.month, return_dtype=pl.String).alias("Mois révisé"),
+            formats.month_column("mois", short=False).alias("Mois révisé"),
             pl.col("valeurs_revisees").alias("Valeurs révisées"),
             pl.col("documents_avant").alias("Documents avant"),
             pl.col("documents_apres").alias("Documents après"),

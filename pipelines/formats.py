@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+import polars as pl
+
 THIN_NBSP = "\u202f"
 MOIS = (
     "janvier", "février", "mars", "avril", "mai", "juin",
@@ -98,3 +100,21 @@ def date(value: dt.date | None) -> str:
         return MISSING
     day = "1er" if value.day == 1 else str(value.day)
     return f"{day} {MOIS[value.month - 1]} {value.year}"
+
+
+# --- Les mêmes formats en expressions Polars (colonnes de tableaux affichés) -----------------------------------
+
+
+def month_column(column: str, short: bool = True) -> pl.Expr:
+    """Colonne de dates → « déc. 2023 » (ou « décembre 2023 »), vectorisé."""
+    names = MOIS_COURTS if short else MOIS
+    label = pl.col(column).dt.month().replace_strict(dict(enumerate(names, start=1)), return_dtype=pl.String)
+    return pl.concat_str([label, pl.col(column).dt.year().cast(pl.String)], separator=" ")
+
+
+def date_column(column: str) -> pl.Expr:
+    """Colonne de dates → « 17 janvier 2024 » (« 1er » pour le premier du mois), vectorisé."""
+    day = pl.col(column).dt.day()
+    day_text = pl.when(day == 1).then(pl.lit("1er")).otherwise(day.cast(pl.String))
+    label = pl.col(column).dt.month().replace_strict(dict(enumerate(MOIS, start=1)), return_dtype=pl.String)
+    return pl.concat_str([day_text, label, pl.col(column).dt.year().cast(pl.String)], separator=" ")

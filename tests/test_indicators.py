@@ -480,3 +480,25 @@ def test_trajectory_beyond_twenty_years_is_out_of_trend() -> None:
     )
     out = T.trajectories(frame, targets).collect().row(0, named=True)
     assert (out["statut"], out["mois_atteinte_projete"]) == ("hors_tendance", None)
+
+
+def test_french_month_and_date_columns_match_the_scalar_formats() -> None:
+    from pipelines import formats
+
+    dates = [D(2023, 12, 1), D(2024, 1, 17), D(2025, 8, 1)]
+    out = pl.DataFrame({"d": dates}).select(
+        formats.month_column("d").alias("court"),
+        formats.month_column("d", short=False).alias("long"),
+        formats.date_column("d").alias("date"),
+    )
+    assert (
+        out["court"].to_list()
+        == [formats.short_month(d) for d in dates]
+        == ["déc. 2023", "janv. 2024", "août 2025"]
+    )
+    assert out["long"].to_list() == [formats.month(d) for d in dates]
+    assert (
+        out["date"].to_list()
+        == [formats.date(d) for d in dates]
+        == ["1er décembre 2023", "17 janvier 2024", "1er août 2025"]
+    )
