@@ -12,12 +12,27 @@ import time
 from pathlib import Path
 
 
+def ingest(db: str, path: str) -> dict[str, float]:
+    """L'import tel que la commande `ingest` le fait (lecture, validation, chargement, recalcul, publication)."""
+    from pipelines.ingest import Incoming
+    from pipelines.ingest import ingest as run_ingest
+
+    started = time.perf_counter()
+    (result,) = run_ingest([Incoming(Path(path))], db=Path(db))
+    if not result.ok:
+        raise RuntimeError(result.message)
+    return {"secondes": time.perf_counter() - started, **result.durees}
+
+
 def refresh(db: str) -> dict[str, float]:
     import duckdb
 
     from pipelines.indicators.refresh import refresh_indicators
+    from pipelines.settings import get_settings
+    from pipelines.warehouse import apply_schema
 
-    con = duckdb.connect(db)
+    con = duckdb.connect(db, config={"memory_limit": f"{get_settings().memoire_max_mo}MB"})
+    apply_schema(con)
     started = time.perf_counter()
     con.execute("BEGIN TRANSACTION")
     refresh_indicators(con)
@@ -71,7 +86,8 @@ def pages(db: str) -> dict[str, dict[str, float]]:
 
 
 def pandas_baseline(csv_path: str, population_csv: str) -> dict[str, float]:
-    """Les mêmes indicateurs écrits simplement en pandas : lire, agréger, joindre la population, parts, annualiser."""
+    """Les mêmes indicateurs écrits simplement en pandas : lire, agréger par niveau, couloir TOUS, joindre la
+    population, parts, annualiser, évolutions sur 1 et 12 mois, cumul sur 12 mois. Sans validation ni écriture."""
     import pandas as pd
 
     started = time.perf_counter()
@@ -103,11 +119,10 @@ def pandas_baseline(csv_path: str, population_csv: str) -> dict[str, float]:
     national["code_geo"], national["niveau"] = "FR", "pays"
     levels.append(national)
     flux = pd.concat(levels, ignore_index=True)
-    totals = (
-        flux.groupby(["mois", "niveau", "code_geo"], as_index=False)["documents"]
-        .sum()
-        .rename(columns={"documents": "total"})
-    )
+    tous = flux.groupby(["mois", "niveau", "code_geo"], as_index=False)["documents"].sum()
+    tous["couloir"] = "TOUS"
+    flux = pd.concat([flux, tous], ignore_index=True)
+    totals = tous[["mois", "niveau", "code_geo", "documents"]].rename(columns={"documents": "total"})
     flux = flux.merge(totals, on=["mois", "niveau", "code_geo"])
     flux["part_couloir"] = flux["documents"] / flux["total"]
     flux["flux_annualise"] = flux["documents"] * 12
@@ -115,12 +130,26 @@ def pandas_baseline(csv_path: str, population_csv: str) -> dict[str, float]:
     pop = population.rename(columns={"code": "code_geo"})[["annee", "niveau", "code_geo", "population"]]
     flux = flux.merge(pop, on=["annee", "niveau", "code_geo"], how="left")
     flux["documents_par_habitant_an"] = flux["flux_annualise"] / flux["population"]
-    flux = flux.sort_values(["niveau", "code_geo", "couloir", "mois"])
-    flux["evolution_1_mois"] = flux.groupby(["niveau", "code_geo", "couloir"])["documents"].pct_change()
+    # Évolutions sur 1 et 12 mois et cumul sur 12 mois : comme nos définitions, par le mois calendaire (jointure sur
+    # le mois décalé), pas par la ligne précédente, qui se tromperait dès qu'un mois manque.
+    series = ["niveau", "code_geo", "couloir"]
+    for months, name in ((1, "documents_m1"), (12, "documents_m12")):
+        earlier = flux[[*series, "mois", "documents"]].rename(columns={"documents": name})
+        earlier["mois"] = earlier["mois"] + pd.offsets.MonthBegin(months)
+        flux = flux.merge(earlier, on=[*series, "mois"], how="left")
+    flux["evolution_1_mois"] = flux["documents"] / flux["documents_m1"] - 1
+    flux["evolution_12_mois"] = flux["documents"] / flux["documents_m12"] - 1
+    flux = flux.sort_values([*series, "mois"])
+    rolling = (
+        flux.set_index("mois").groupby(series)["documents"].rolling("350D", min_periods=1)
+    )  # ]m − 11 mois ; m]
+    flux["_somme_12"] = rolling.sum().to_numpy()
+    flux["_n_12"] = rolling.count().to_numpy()
+    flux["cumul_12_mois"] = flux["_somme_12"].where(flux["_n_12"] == 12)
     return {"secondes": time.perf_counter() - started, "lecture_s": read_s, "lignes_sortie": float(len(flux))}
 
 
 if __name__ == "__main__":
     step, *args = sys.argv[1:]
-    functions = {"refresh": refresh, "kpi": kpi, "pages": pages, "pandas": pandas_baseline}
+    functions = {"ingest": ingest, "refresh": refresh, "kpi": kpi, "pages": pages, "pandas": pandas_baseline}
     print(json.dumps(functions[step](*args)))

@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,6 +50,9 @@ class IngestResult:
     notes: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     total_problems: int = 0
+    durees: dict[str, float] = field(
+        default_factory=dict
+    )  # secondes par étape (lecture_validation, chargement…)
 
     @property
     def ok(self) -> bool:
@@ -178,6 +182,7 @@ def load_validated(
         )
         return result
     statements = named_statements(f"load_{source.kind}.sql")
+    started = time.perf_counter()
     con.execute("BEGIN TRANSACTION")
     try:
         con.register("lot", frame)
@@ -210,10 +215,16 @@ def load_validated(
                 incoming.source,
             ],
         )
-        con.execute(statements["insert"], [import_id])
+        # Les étapes de chargement suivent `compare` dans le fichier SQL, dans l'ordre où elles y sont écrites.
+        for name, statement in statements.items():
+            if name != "compare":
+                con.execute(statement, [import_id] if "?" in statement else [])
         con.unregister("lot")
+        loaded = time.perf_counter()
+        result.durees["chargement"] = loaded - started
         if refresh is not None:
             refresh(con)
+            result.durees["recalcul"] = time.perf_counter() - loaded
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -237,11 +248,18 @@ def ingest(
     from pipelines.indicators.refresh import refresh_indicators
 
     results: list[IngestResult] = []
-    with write_session(db_path, settings.verrou_attente_s, publish=not dry_run) as writer:
+    with (
+        ThreadPoolExecutor(max_workers=1) as hasher,
+        write_session(
+            db_path, settings.verrou_attente_s, publish=not dry_run, memory_limit_mb=settings.memoire_max_mo
+        ) as writer,
+    ):
         con = writer.con
         install_reference_tables(con)
         for incoming in files:
             started = time.perf_counter()
+            # L'empreinte (idempotence) se calcule pendant la lecture : hashlib relâche le GIL sur les gros blocs.
+            digest_job = hasher.submit(sha256_of, incoming.path) if incoming.path.is_file() else None
             try:
                 source, frame, ctx = validate_file(incoming, kind, settings, sheet, progress)
             except RefusedFile as refused:
@@ -264,9 +282,22 @@ def ingest(
             progress(
                 f"{incoming.name} : écriture de {formats.integer(frame.height)} lignes et recalcul des indicateurs…"
             )
-            digest = sha256_of(incoming.path)
+            assert digest_job is not None  # un fichier validé existe
+            digest = digest_job.result()
+            validated = time.perf_counter() - started
             result = load_validated(con, incoming, source, frame, ctx, digest, refresh_indicators)
-            progress(f"{incoming.name} : {result.message} ({time.perf_counter() - started:.1f} s)")
+            result.durees["lecture_validation"] = validated
+            steps = {
+                "lecture_validation": "lecture et validation",
+                "chargement": "chargement",
+                "recalcul": "recalcul",
+            }
+            detail = " ; ".join(
+                f"{label} {formats.decimal(result.durees[key], 1)} s"
+                for key, label in steps.items()
+                if key in result.durees
+            )
+            progress(f"{incoming.name} : {result.message} ({detail})")
             results.append(result)
             writer.changed |= result.import_id is not None
     return results
@@ -278,7 +309,7 @@ def build_empty(db: Path, settings: Settings | None = None) -> None:
     from pipelines.indicators.refresh import refresh_indicators
 
     try:
-        with write_session(db, settings.verrou_attente_s) as writer:
+        with write_session(db, settings.verrou_attente_s, memory_limit_mb=settings.memoire_max_mo) as writer:
             install_reference_tables(writer.con)
             refresh_indicators(writer.con)
             writer.changed = True

@@ -67,13 +67,26 @@ def _finish(table: RawTable) -> RawTable:
     data_columns = [c for c in frame.columns if c != ROW_COLUMN]
     if not data_columns:
         raise _refuse(table.name, "aucune colonne : le fichier n'est pas un tableau", 1)
-    blank = pl.all_horizontal(
-        [pl.col(c).is_null() | (pl.col(c).str.strip_chars() == "") for c in data_columns]
-    )
-    frame = frame.filter(~blank)
+    frame = _drop_blank_rows(frame, data_columns)
     if frame.height == 0:
         raise _refuse(table.name, "aucune ligne de données sous l'en-tête", 2)
     return RawTable(table.name, frame, headers, table.notes)
+
+
+def _blank(column: str) -> pl.Expr:
+    return pl.col(column).is_null() | (pl.col(column).str.strip_chars() == "")
+
+
+def _drop_blank_rows(frame: pl.DataFrame, data_columns: list[str]) -> pl.DataFrame:
+    """Retire les lignes entièrement vides. Seules les lignes dont la première cellule est vide sont examinées en
+    entier : sur un gros fichier sans ligne vide, une seule colonne est lue."""
+    candidates = frame.filter(_blank(data_columns[0]))
+    if candidates.height == 0:
+        return frame
+    blank_rows = candidates.filter(pl.all_horizontal([_blank(c) for c in data_columns[1:]])).get_column(
+        ROW_COLUMN
+    )
+    return frame.filter(~pl.col(ROW_COLUMN).is_in(blank_rows.implode())) if blank_rows.len() else frame
 
 
 # --- CSV ------------------------------------------------------------------------------------------------------

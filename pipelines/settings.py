@@ -28,6 +28,11 @@ class Settings(BaseSettings):
         default=200, description="Taille maximale d'un fichier déposé dans l'application"
     )
     verrou_attente_s: float = Field(default=60.0, description="Attente maximale du verrou d'écriture")
+    # Au-delà, DuckDB déborde sur disque (dossier `<entrepôt>.tmp`) au lieu de grossir : un import national tient
+    # ainsi sur un poste de 4 Go. La validation Polars, par tranches, reste en dessous (docs/PERFORMANCE.md).
+    memoire_max_mo: int = Field(
+        default=512, ge=128, description="Mémoire maximale de DuckDB à l'écriture (Mo)"
+    )
 
     def today(self) -> dt.date:
         return self.aujourdhui or dt.date.today()

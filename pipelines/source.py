@@ -9,7 +9,7 @@ import polars as pl
 
 from pipelines.problems import problems_from_frame
 from pipelines.reading import ROW_COLUMN, RawTable
-from pipelines.validation import Column, Context, conflicting_keys, drop_exact_duplicates
+from pipelines.validation import Column, Context, conflicting_keys, drop_exact_duplicates, has_repeated_keys
 
 
 @dataclass(frozen=True)
@@ -42,18 +42,17 @@ def conclude(
 ) -> pl.DataFrame:
     """Fin commune : clés en conflit, refus s'il y a le moindre problème, sinon la table prête à charger."""
     found = pl.concat(problems)
-    # Les conflits de clés ne se cherchent que parmi les lignes lisibles, pour ne pas doubler les messages.
-    clean_rows = frame.join(
-        found.select(pl.col("ligne").alias(ROW_COLUMN)).unique(), on=ROW_COLUMN, how="anti"
-    )
-    conflicts = (
-        conflicting_keys(clean_rows, source_keys, value_columns, lambda c: origins.get(c, c))
-        if set(source_keys) <= set(clean_rows.columns)
-        else found.head(0)
-    )
+    ready, conflicts = frame, found.head(0)
+    # Contrôles de clés répétées seulement s'il y en a : un gros fichier sans doublon ne paie qu'une empreinte.
+    if set(source_keys) <= set(frame.columns) and has_repeated_keys(frame, source_keys):
+        # Les conflits ne se cherchent que parmi les lignes lisibles, pour ne pas doubler les messages.
+        clean_rows = frame.join(
+            found.select(pl.col("ligne").alias(ROW_COLUMN)).unique(), on=ROW_COLUMN, how="anti"
+        )
+        conflicts = conflicting_keys(clean_rows, source_keys, value_columns, lambda c: origins.get(c, c))
+        ready = drop_exact_duplicates(frame, source_keys, ctx)
     all_problems = pl.concat([found, conflicts])
     refused = problems_from_frame(ctx.fichier, all_problems.unique(maintain_order=True), ctx.cap)
     if refused is not None:
         raise refused
-    ready = drop_exact_duplicates(frame, source_keys, ctx)
     return ready.rename({ROW_COLUMN: "ligne"}).select(list(load_columns))

@@ -143,6 +143,79 @@ def _code_parser(kind: Kind, reference: Reference) -> Callable[[str], object]:
 _DTYPES: dict[str, pl.DataType] = {"month": pl.Date(), "date": pl.Date(), "year": pl.Int32()}
 
 
+def _problem_rows(rows: pl.DataFrame, reason: pl.Expr) -> pl.DataFrame:
+    """Lignes (_ligne, raw, w) → table des problèmes, avec le motif donné."""
+    return rows.select(
+        pl.col(ROW_COLUMN).alias("ligne"),
+        pl.col("w").alias("colonne"),
+        pl.col("raw").alias("valeur"),
+        reason.alias("motif"),
+    )
+
+
+def _parse_number(frame: pl.DataFrame, column: Column, where: pl.Expr) -> tuple[pl.Series, pl.DataFrame]:
+    """Nombre : conversion directe d'abord (la quasi-totalité des cellules d'un gros fichier) ; les seules cellules
+    qu'elle ne lit pas passent par les formats français (espaces, points de milliers, virgule décimale)."""
+    integer = column.kind == "integer"
+    raw = pl.col(column.name)
+    fast = frame.get_column(column.name).cast(pl.Int64 if integer else pl.Float64, strict=False)
+    if not integer:  # « nan », « inf » : lisibles par la conversion, refusés comme les autres textes
+        fast = (
+            fast.to_frame()
+            .select(pl.when(pl.col(column.name).is_finite()).then(pl.col(column.name)))
+            .to_series()
+        )
+    checked = frame.select(ROW_COLUMN, raw.alias("raw"), where.alias("w")).with_columns(fast.alias("v"))
+    problems = [_problem_rows(checked.filter(pl.col("v") < 0), pl.lit("nombre négatif"))]
+    slow_mask = fast.is_null()
+    if slow_mask.any():
+        value = integer_value(column.name) if integer else decimal_value(column.name)
+        reason = integer_problem(column.name) if integer else decimal_problem(column.name)
+        slow = frame.filter(slow_mask).select(
+            value.alias("v"), reason.alias("r"), raw.alias("raw"), where.alias("w"), ROW_COLUMN
+        )
+        if not column.required:
+            slow = slow.with_columns(pl.when(is_blank("raw")).then(None).otherwise(pl.col("r")).alias("r"))
+        fast = fast.scatter(slow_mask.arg_true(), slow.get_column("v"))
+        problems.append(_problem_rows(slow.filter(pl.col("r").is_not_null()), pl.col("r")))
+    return fast, pl.concat(problems)
+
+
+def _parse_coded(
+    frame: pl.DataFrame, column: Column, where: pl.Expr, ctx: Context
+) -> tuple[pl.Series, pl.DataFrame]:
+    """Code, mois, date, texte : lu une fois par valeur distincte, puis reporté sur chaque ligne."""
+    name = column.name
+    dtype = _DTYPES.get(column.kind, pl.String())
+    lookup = parse_distinct(frame, name, _code_parser(column.kind, ctx.reference), dtype)
+    known = lookup.filter(pl.col(name).is_not_null())
+    values = frame.get_column(name).replace_strict(
+        known.get_column(name), known.get_column(f"{name}__valeur"), default=None, return_dtype=dtype
+    )
+    rows = frame.select(ROW_COLUMN, pl.col(name).alias("raw"), where.alias("w"))
+    problems = [empty_problems()]
+    refused = lookup.filter(pl.col(f"{name}__motif").is_not_null()).select(
+        pl.col(name).fill_null("").alias("_cle"), pl.col(f"{name}__motif").alias("r")
+    )
+    if refused.height:
+        bad = rows.with_columns(pl.col("raw").fill_null("").alias("_cle")).filter(
+            pl.col("_cle").is_in(refused.get_column("_cle").implode())
+        )
+        if not column.required:
+            bad = bad.filter(~is_blank("raw"))
+        problems.append(_problem_rows(bad.join(refused, on="_cle", how="left"), pl.col("r")))
+    if column.kind in ("month", "date") and not column.future_allowed:
+        current = ctx.today.replace(day=1) if column.kind == "month" else ctx.today
+        reason = (
+            f"mois futur (le mois en cours est {current:%Y-%m})"
+            if column.kind == "month"
+            else f"date future (nous sommes le {ctx.today:%d/%m/%Y})"
+        )
+        future = rows.with_columns(values.alias("v")).filter(pl.col("v") > current)
+        problems.append(_problem_rows(future, pl.lit(reason)))
+    return values, pl.concat(problems)
+
+
 def parse_columns(
     frame: pl.DataFrame, columns: Sequence[Column], origins: dict[str, str], ctx: Context
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -155,58 +228,15 @@ def parse_columns(
     for column in columns:
         if column.name not in frame.columns:
             continue
-        raw = pl.col(column.name)
         where = (
             pl.col(column_origin(column.name))
             if column_origin(column.name) in frame.columns
             else pl.lit(origins.get(column.name, column.name))
         )
-        if column.kind in ("integer", "decimal"):
-            value = integer_value(column.name) if column.kind == "integer" else decimal_value(column.name)
-            reason = (
-                integer_problem(column.name) if column.kind == "integer" else decimal_problem(column.name)
-            )
-            parsed = frame.select(
-                value.alias("v"), reason.alias("r"), raw.alias("raw"), where.alias("w"), ROW_COLUMN
-            )
-        else:
-            dtype = _DTYPES.get(column.kind, pl.String())
-            lookup = parse_distinct(frame, column.name, _code_parser(column.kind, ctx.reference), dtype)
-            joined = frame.select(ROW_COLUMN, raw, where.alias("w")).join(lookup, on=column.name, how="left")
-            parsed = joined.select(
-                pl.col(f"{column.name}__valeur").alias("v"),
-                pl.col(f"{column.name}__motif").alias("r"),
-                pl.col(column.name).alias("raw"),
-                "w",
-                ROW_COLUMN,
-            )
-            if column.kind == "month" and not column.future_allowed:
-                current = ctx.today.replace(day=1)
-                parsed = parsed.with_columns(
-                    pl.when(pl.col("v") > current)
-                    .then(pl.lit(f"mois futur (le mois en cours est {current:%Y-%m})"))
-                    .otherwise(pl.col("r"))
-                    .alias("r")
-                )
-            if column.kind == "date" and not column.future_allowed:
-                parsed = parsed.with_columns(
-                    pl.when(pl.col("v") > ctx.today)
-                    .then(pl.lit(f"date future (nous sommes le {ctx.today:%d/%m/%Y})"))
-                    .otherwise(pl.col("r"))
-                    .alias("r")
-                )
-        if not column.required:
-            blank = is_blank("raw")
-            parsed = parsed.with_columns(pl.when(blank).then(None).otherwise(pl.col("r")).alias("r"))
-        values = values.with_columns(parsed.get_column("v").alias(column.name))
-        problems.append(
-            parsed.filter(pl.col("r").is_not_null()).select(
-                pl.col(ROW_COLUMN).alias("ligne"),
-                pl.col("w").alias("colonne"),
-                pl.col("raw").alias("valeur"),
-                pl.col("r").alias("motif"),
-            )
-        )
+        parse = _parse_number if column.kind in ("integer", "decimal") else None
+        parsed, found = parse(frame, column, where) if parse else _parse_coded(frame, column, where, ctx)
+        values = values.with_columns(parsed.alias(column.name))
+        problems.append(found)
     return values, pl.concat(problems)
 
 
@@ -243,6 +273,15 @@ def drop_exact_duplicates(frame: pl.DataFrame, keys: Sequence[str], ctx: Context
     if deduped.height < frame.height:
         ctx.notes.append(f"{frame.height - deduped.height} ligne(s) en double à l'identique ignorée(s)")
     return deduped
+
+
+def has_repeated_keys(frame: pl.DataFrame, keys: Sequence[str]) -> bool:
+    """Vrai si une clé revient. Une empreinte de 64 bits par ligne, comptée : sans répétition d'empreinte, aucune clé
+    ne revient (la réciproque peut être fausse, une collision ne fait que passer au contrôle exact)."""
+    if frame.height < 2:
+        return False
+    fingerprints = frame.select(pl.struct(list(keys)).hash()).to_series()
+    return fingerprints.n_unique() < frame.height
 
 
 def rule_problems(

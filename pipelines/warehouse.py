@@ -67,6 +67,19 @@ def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
         path = SQL_DIR / name
         if path.exists():
             con.execute(path.read_text(encoding="utf-8"))
+        if name == "00_raw.sql":
+            _backfill_current_flux(con)
+
+
+def _backfill_current_flux(con: duckdb.DuckDBPyConnection) -> None:
+    """Entrepôt antérieur à `flux_courant` : la remplit une fois depuis l'historique brut (05_backfill.sql)."""
+    row = first_row(
+        con,
+        "SELECT EXISTS (SELECT 1 FROM raw_flux) AND NOT EXISTS (SELECT 1 FROM flux_courant)",
+    )
+    if row is not None and row[0]:
+        for statement in named_statements("05_backfill.sql").values():
+            con.execute(statement)
 
 
 def version(db_path: Path) -> tuple[int, int]:
@@ -129,7 +142,9 @@ class Writer:
 
 
 @contextlib.contextmanager
-def write_session(db_path: Path, wait_s: float = 60.0, publish: bool = True) -> Iterator[Writer]:
+def write_session(
+    db_path: Path, wait_s: float = 60.0, publish: bool = True, memory_limit_mb: int | None = None
+) -> Iterator[Writer]:
     """Connexion d'écriture sur une copie de l'entrepôt, publiée atomiquement en sortie normale.
 
     La copie n'est publiée que si l'appelant a marqué `changed` : un fichier refusé ou identique ne touche pas même
@@ -140,7 +155,8 @@ def write_session(db_path: Path, wait_s: float = 60.0, publish: bool = True) -> 
         work = _temporary_copy_path(db_path)
         if db_path.exists():
             shutil.copyfile(db_path, work)
-        con = duckdb.connect(str(work))
+        config = {"memory_limit": f"{memory_limit_mb}MB"} if memory_limit_mb else {}
+        con = duckdb.connect(str(work), config=config)
         writer = Writer(con)
         published = False
         try:

@@ -383,12 +383,18 @@ def _checkpoint(frame: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def flux_indicators(
-    flux: pl.LazyFrame, population: pl.LazyFrame, targets: pl.LazyFrame, cosui_dates: pl.LazyFrame
+    flux: pl.LazyFrame,
+    population: pl.LazyFrame,
+    targets: pl.LazyFrame,
+    cosui_dates: pl.LazyFrame,
+    establishments: bool = True,
 ) -> pl.LazyFrame:
-    """La chaîne complète, des flux courants à `indicateurs_flux`."""
-    consolidated = _checkpoint(
-        add_all_couloirs(_checkpoint(roll_up_geography(collapse_document_types(flux))))
-    )
+    """La chaîne complète, des flux courants à `indicateurs_flux`. Avec `establishments=False`, les lignes
+    d'établissement ne servent qu'à consolider les niveaux supérieurs (l'entrepôt calcule les leurs en SQL)."""
+    rolled_up = roll_up_geography(collapse_document_types(flux))
+    if not establishments:
+        rolled_up = rolled_up.filter(pl.col("niveau") != "etablissement")
+    consolidated = _checkpoint(add_all_couloirs(_checkpoint(rolled_up)))
     out = _checkpoint(consolidated.pipe(annualise).pipe(rolling_12_months).pipe(per_inhabitant, population))
     out = _checkpoint(out.pipe(couloir_shares).pipe(evolutions))
     out = _checkpoint(out.pipe(change_since_reference, cosui_dates).pipe(multiplier_since_base))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
+from pipelines.indicators.establishments import refresh_establishments
 from pipelines.indicators.flux import flux_indicators, target_scope
 from pipelines.indicators.programmes import sons_deadlines, sons_indicators, sunes_indicators
 from pipelines.indicators.trajectory import projection_path, trajectories
@@ -35,12 +36,21 @@ def _store(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> N
 
 
 def compute_indicators(con: duckdb.DuckDBPyConnection) -> dict[str, pl.DataFrame]:
-    """Toutes les tables d'indicateurs, calculées depuis les vues courantes (sans rien écrire)."""
+    """Les tables d'indicateurs agrégés, calculées depuis les vues courantes (sans rien écrire).
+
+    Les établissements passent d'abord par `indicateurs_etablissements.sql` : réduits à leur somme par
+    département, ils entrent dans la consolidation géographique comme un établissement par rattachement."""
     q = named_statements("indicator_inputs.sql")
+    fine = named_statements("indicateurs_etablissements.sql")
+    con.execute(fine["collapse_types"])
+    flux_input = pl.concat(
+        [_read(con, q["flux"]), _read(con, fine["sums_by_department"])], how="vertical_relaxed"
+    )
     labels = _read(con, q["geo_labels"])
     flux = flux_indicators(
-        _read(con, q["flux"]), _read(con, q["population"]), _read(con, q["cibles"]), _read(con, q["cosui"])
-    )
+        flux_input, _read(con, q["population"]), _read(con, q["cibles"]), _read(con, q["cosui"]),
+        establishments=False,
+    )  # fmt: skip
     flux = flux.join(labels, on=["niveau", "code_geo"], how="left")
     flux_df = flux.collect()
     national = flux_df.lazy().filter(pl.col("niveau") == "pays")
@@ -60,6 +70,8 @@ def compute_indicators(con: duckdb.DuckDBPyConnection) -> dict[str, pl.DataFrame
 
 
 def refresh_indicators(con: duckdb.DuckDBPyConnection) -> None:
-    """Recalcule et remplace les tables `indicateurs_*`, `trajectoires`, `projections`, `echeances_sons`."""
+    """Recalcule et remplace les tables d'indicateurs (`INDICATOR_TABLES`)."""
     for table, frame in compute_indicators(con).items():
         _store(con, table, frame)
+    # Après les agrégats : la table temporaire des établissements est prête (compute_indicators l'a faite).
+    refresh_establishments(con)

@@ -26,6 +26,33 @@ CREATE TABLE IF NOT EXISTS raw_flux (
     documents        BIGINT  NOT NULL
 );
 
+-- Entretenues à l'import (load_flux.sql), dans la même transaction que `raw_flux` : la valeur courante de chaque
+-- clé, et chaque valeur remplacée par une révision. Dérivables de `raw_flux` (voir 05_backfill.sql), gardées à part
+-- pour ne pas reparcourir tout l'historique à chaque lecture.
+CREATE TABLE IF NOT EXISTS flux_courant (
+    mois             DATE    NOT NULL,
+    couloir          VARCHAR NOT NULL,
+    niveau           VARCHAR NOT NULL,
+    code_geo         VARCHAR NOT NULL,
+    code_region      VARCHAR NOT NULL,
+    code_departement VARCHAR NOT NULL,
+    type_document    VARCHAR NOT NULL,
+    documents        BIGINT  NOT NULL,
+    import_id        INTEGER NOT NULL,
+    ligne            INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS revisions_flux (
+    import_id        INTEGER NOT NULL,
+    mois             DATE    NOT NULL,
+    couloir          VARCHAR NOT NULL,
+    niveau           VARCHAR NOT NULL,
+    code_geo         VARCHAR NOT NULL,
+    type_document    VARCHAR NOT NULL,
+    documents_avant  BIGINT  NOT NULL,
+    documents_apres  BIGINT  NOT NULL
+);
+
 CREATE TABLE IF NOT EXISTS raw_sons (
     import_id             INTEGER NOT NULL,
     ligne                 INTEGER NOT NULL,

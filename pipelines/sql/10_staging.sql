@@ -1,24 +1,13 @@
 -- Couche de préparation : pour chaque clé, la valeur du dernier import qui l'a livrée (les révisions remplacent).
 -- Chaque vue est une chaîne d'étapes nommées ; la fenêtre ROW_NUMBER reste en SQL standard (portable).
+-- Les petites sources (SONS, SUN-ES, population, cibles) sont classées à la lecture ; les flux, volumineux, non.
 
+-- Les flux : `flux_courant` tient déjà la dernière valeur de chaque clé (entretenue à l'import).
 CREATE OR REPLACE VIEW stg_flux AS
-WITH livraisons AS (
-    SELECT f.*, i.accepte_le, i.donnees_demo
-    FROM raw_flux AS f
-    JOIN imports AS i ON i.id = f.import_id
-),
-classees AS (
-    SELECT *,
-           ROW_NUMBER() OVER (
-               PARTITION BY mois, couloir, niveau, code_geo, type_document
-               ORDER BY import_id DESC, ligne DESC
-           ) AS rang
-    FROM livraisons
-)
-SELECT mois, couloir, niveau, code_geo, code_region, code_departement, type_document, documents,
-       import_id, accepte_le, donnees_demo
-FROM classees
-WHERE rang = 1;
+SELECT f.mois, f.couloir, f.niveau, f.code_geo, f.code_region, f.code_departement, f.type_document, f.documents,
+       f.import_id, i.accepte_le, i.donnees_demo
+FROM flux_courant AS f
+JOIN imports AS i ON i.id = f.import_id;
 
 CREATE OR REPLACE VIEW stg_sons AS
 WITH livraisons AS (

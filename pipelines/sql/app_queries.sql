@@ -81,14 +81,14 @@ SELECT * FROM indicateurs_sunes WHERE niveau = ? AND code_geo = ? ORDER BY date_
 SELECT id, fichier, nature, lignes, accepte_le, statut, message, donnees_demo, source FROM imports ORDER BY id DESC;
 
 -- name: revisions
-SELECT import_id, fichier, accepte_le, mois, donnees_demo,
+SELECT r.import_id, i.fichier, i.accepte_le, r.mois, i.donnees_demo,
        count(*) AS valeurs_revisees,
-       sum(documents_precedent) AS documents_avant,
-       sum(documents) AS documents_apres
-FROM flux_historique
-WHERE est_revision
-GROUP BY ALL
-ORDER BY import_id DESC, mois;
+       sum(r.documents_avant) AS documents_avant,
+       sum(r.documents_apres) AS documents_apres
+FROM revisions_flux AS r
+JOIN imports AS i ON i.id = r.import_id
+GROUP BY r.import_id, i.fichier, i.accepte_le, r.mois, i.donnees_demo
+ORDER BY r.import_id DESC, r.mois;
 
 -- name: errata
 SELECT * FROM errata ORDER BY date_correction DESC;

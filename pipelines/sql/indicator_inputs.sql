@@ -1,8 +1,10 @@
 -- Entrées des calculs d'indicateurs (lues en Polars par pipelines/indicators/refresh.py).
 
 -- name: flux
+-- Les établissements arrivent déjà sommés par rattachement (indicateurs_etablissements.sql, `sums_by_department`).
 SELECT mois, couloir, niveau, code_geo, code_region, code_departement, type_document, documents, donnees_demo
-FROM stg_flux;
+FROM stg_flux
+WHERE niveau <> 'etablissement';
 
 -- name: population
 SELECT annee, niveau, code AS code_geo, population FROM stg_population;

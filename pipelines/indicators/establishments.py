@@ -1,0 +1,77 @@
+"""Indicateurs des établissements (niveau FINESS) : les mêmes définitions que `flux.py`, réduites à ce qui a un sens
+pour un établissement (documents, annualisé, cumul sur 12 mois, évolutions sur 1 et 12 mois).
+
+À l'échelle nationale (100 000 structures × couloirs × 60 mois, des dizaines de millions de lignes), joindre la table
+à elle-même ou trier sur des textes coûte trop cher en temps et en mémoire. DuckDB ramène donc chaque valeur à une clé
+entière `cle` (voir `indicateurs_etablissements.sql`, `keyed_series`) : une fois triées sur `cle`, les séries sont
+contiguës et « le mois m − k de la même série » est la clé `cle − k`, retrouvée par recherche dichotomique.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+
+from pipelines.warehouse import named_statements
+
+
+def value_months_ago(series: pl.LazyFrame, months: int, name: str) -> pl.LazyFrame:
+    """`name` = documents de la même série `months` mois plus tôt ; null si ce mois n'a pas été livré.
+    Entrée triée sur `cle` (clé entière de `keyed_series`) : la valeur cherchée est celle de la clé `cle − months`."""
+    earlier = series.select(
+        (pl.col("cle") + months).alias("cle"),
+        pl.col("cle").alias("_cle_source"),
+        pl.col("documents").alias(name),
+    )
+    # Jointure « au plus proche en arrière » sur des clés triées (linéaire), puis on ne garde que la clé exacte.
+    return (
+        series.join_asof(earlier, on="cle", strategy="backward", check_sortedness=False)
+        .with_columns(pl.when(pl.col("_cle_source") == pl.col("cle") - months).then(pl.col(name)).alias(name))
+        .drop("_cle_source")
+    )
+
+
+def rolling_12_month_sum(series: pl.LazyFrame) -> pl.LazyFrame:
+    """`cumul_12_mois` = somme des 12 derniers mois, mois courant compris ; null tant que les 12 mois ne sont pas
+    tous livrés. Entrée triée sur `cle` : la fenêtre est l'intervalle de clés ]cle − 12, cle]."""
+    running = series.with_columns(
+        pl.col("documents").cum_sum().alias("_cumul"), pl.int_range(pl.len(), dtype=pl.Int64).alias("_rang")
+    )
+    # Dernière ligne dont la clé est ≤ cle − 12 : tout ce qui la suit, jusqu'à la ligne courante, est dans la fenêtre.
+    before_window = running.select(
+        (pl.col("cle") + 12).alias("cle"),
+        pl.col("_cumul").alias("_cumul_avant"),
+        pl.col("_rang").alias("_rang_avant"),
+    )
+    joined = running.join_asof(before_window, on="cle", strategy="backward", check_sortedness=False)
+    months_in_window = pl.col("_rang") - pl.col("_rang_avant").fill_null(-1)
+    window_sum = pl.col("_cumul") - pl.col("_cumul_avant").fill_null(0)
+    return joined.with_columns(pl.when(months_in_window == 12).then(window_sum).alias("cumul_12_mois")).drop(
+        "_cumul", "_rang", "_cumul_avant", "_rang_avant"
+    )
+
+
+def series_indicators(keyed: pl.LazyFrame) -> pl.LazyFrame:
+    """La chaîne, des valeurs à clé entière aux colonnes que `establishment_indicators` décode et complète."""
+    # Point d'arrêt après le tri : les trois jointures relisent la même table triée au lieu de retrier.
+    ordered = keyed.sort("cle").collect().lazy()
+    return (
+        ordered.pipe(value_months_ago, 1, "documents_m1")
+        .pipe(value_months_ago, 12, "documents_m12")
+        .pipe(rolling_12_month_sum)
+        .select("cle", "documents", "documents_m1", "documents_m12", "cumul_12_mois", "donnees_demo")
+    )
+
+
+def refresh_establishments(con: duckdb.DuckDBPyConnection) -> None:
+    """Remplace les séries de `indicateurs_etablissements` (30_indicateurs.sql). Suppose `tmp_flux_etablissements` faite (`collapse_types`)."""
+    steps = named_statements("indicateurs_etablissements.sql")
+    con.execute(steps["establishments"])
+    con.execute(steps["couloirs"])
+    keyed = con.sql(steps["keyed_series"]).pl()
+    con.execute(steps["cleanup"])  # rend sa mémoire à DuckDB avant le calcul Polars
+    computed = series_indicators(keyed.lazy()).collect()
+    del keyed
+    con.register("series_calculees", computed)
+    con.execute(steps["store_series"])
+    con.unregister("series_calculees")

@@ -1,0 +1,30 @@
+-- Mise à niveau d'un entrepôt créé avant `flux_courant` et `revisions_flux` (novembre 2026) : les deux tables se
+-- déduisent entièrement de `raw_flux`. Exécuté une fois, quand `raw_flux` a des lignes et `flux_courant` aucune.
+
+-- name: flux_courant
+INSERT INTO flux_courant
+WITH classees AS (
+    SELECT *,
+           ROW_NUMBER() OVER (
+               PARTITION BY mois, couloir, niveau, code_geo, type_document
+               ORDER BY import_id DESC, ligne DESC
+           ) AS rang
+    FROM raw_flux
+)
+SELECT mois, couloir, niveau, code_geo, code_region, code_departement, type_document, documents, import_id, ligne
+FROM classees
+WHERE rang = 1;
+
+-- name: revisions_flux
+INSERT INTO revisions_flux
+WITH livraisons AS (
+    SELECT import_id, mois, couloir, niveau, code_geo, type_document, documents,
+           LAG(documents) OVER (
+               PARTITION BY mois, couloir, niveau, code_geo, type_document
+               ORDER BY import_id, ligne
+           ) AS documents_precedent
+    FROM raw_flux
+)
+SELECT import_id, mois, couloir, niveau, code_geo, type_document, documents_precedent, documents
+FROM livraisons
+WHERE documents_precedent IS NOT NULL AND documents_precedent <> documents;
