@@ -63,6 +63,10 @@ def public_tables(con: duckdb.DuckDBPyConnection, mois: dt.date) -> dict[str, pl
         "SELECT * FROM indicateurs_flux WHERE mois <= ? ORDER BY niveau, code_geo, couloir, mois",
         params=[mois],
     ).pl()
+    establishments = con.sql(
+        "SELECT * FROM indicateurs_etablissements WHERE mois <= ? ORDER BY code_geo, couloir, mois",
+        params=[mois],
+    ).pl()
     tables = {
         "indicateurs_flux": mask_small_counts(drop_internal(flux, "indicateurs_flux", rules)),
         "trajectoires": con.sql("SELECT * FROM trajectoires ORDER BY couloir").pl(),
@@ -74,10 +78,17 @@ def public_tables(con: duckdb.DuckDBPyConnection, mois: dt.date) -> dict[str, pl
         ).pl(),
         "chiffres_publies": con.sql("SELECT * FROM chiffres_publies").pl(),
     }
+    if establishments.height:
+        tables["indicateurs_etablissements"] = mask_small_counts(
+            drop_internal(establishments, "indicateurs_flux", rules)
+        )
     return {name: drop_internal(frame, name, rules) for name, frame in tables.items()}
 
 
 # --- Fichiers de données --------------------------------------------------------------------------------------
+
+
+EXCEL_MAX_ROWS = 1_048_576  # lignes d'une feuille Excel, en-tête compris
 
 
 def write_data_files(tables: dict[str, pl.DataFrame], folder: Path) -> list[Path]:
@@ -95,7 +106,10 @@ def write_data_files(tables: dict[str, pl.DataFrame], folder: Path) -> list[Path
         }
         sheet.write_csv(paths["csv"])
         sheet.write_csv(paths["csv_excel"], separator=";", decimal_comma=True, include_bom=True)
-        sheet.write_excel(paths["xlsx"], worksheet=name[:31], autofit=True)
+        if sheet.height < EXCEL_MAX_ROWS:
+            sheet.write_excel(paths["xlsx"], worksheet=name[:31], autofit=True)
+        else:  # au-delà de la limite d'Excel : CSV et Parquet seulement (dit dans le README du paquet)
+            del paths["xlsx"]
         neutralise_formulas(frame).write_parquet(paths["parquet"])
         written.extend(paths.values())
     return written
@@ -179,7 +193,7 @@ def write_readme(
         "|---|---|",
         "| `csv/` | CSV UTF-8, séparateur virgule, point décimal |",
         "| `csv_excel/` | « CSV Excel » : UTF-8 avec BOM, séparateur point-virgule, virgule décimale (s'ouvre tel quel dans Excel en français) |",
-        "| `xlsx/` | classeurs Excel |",
+        "| `xlsx/` | classeurs Excel (sauf les tables de plus de 1 048 575 lignes, limite d'Excel) |",
         "| `parquet/` | Parquet typé (les comptes masqués y sont vides, avec `masque_secret_statistique`) |",
         "| `datapackage.json` | dictionnaire des données (Table Schema, comme schema.data.gouv.fr) |",
         "| `index.html` | page des chiffres clés, autonome, lisible hors ligne |",

@@ -50,12 +50,25 @@ def mask_small_counts(frame: pl.DataFrame) -> pl.DataFrame:
     secret = pl.col("niveau").is_in(MASKED_LEVELS) & pl.col("documents").is_between(MASK_MIN, MASK_MAX)
     masked = frame.with_columns(secret.alias("masque_secret_statistique"))
     hidden = [c for c in (*COUNT_COLUMNS, *DERIVED_COLUMNS) if c in frame.columns]
-    return masked.with_columns(
+    masked = masked.with_columns(
         [
             pl.when(pl.col("masque_secret_statistique")).then(None).otherwise(pl.col(c)).alias(c)
             for c in hidden
         ]
     )
+    # Le compte d'un mois antérieur, repris sur la ligne suivante (documents_m1, documents_m12) et l'évolution qui
+    # en découle, le révéleraient aussi.
+    for earlier, ratio in (("documents_m1", "evolution_1_mois"), ("documents_m12", "evolution_12_mois")):
+        if earlier in masked.columns:
+            small = pl.col("niveau").is_in(MASKED_LEVELS) & pl.col(earlier).is_between(MASK_MIN, MASK_MAX)
+            masked = masked.with_columns(
+                [
+                    pl.when(small).then(None).otherwise(pl.col(c)).alias(c)
+                    for c in (ratio, earlier)
+                    if c in masked.columns
+                ]
+            )
+    return masked
 
 
 def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:

@@ -63,23 +63,24 @@ def first_row(
 
 
 def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
+    upgrading = _table_exists(con, "raw_flux") and not _table_exists(con, "flux_remplacees")
     for name in SCHEMA_FILES:
         path = SQL_DIR / name
         if path.exists():
             con.execute(path.read_text(encoding="utf-8"))
-        if name == "00_raw.sql":
-            _backfill_current_flux(con)
+        if name == "00_raw.sql" and upgrading:
+            # Entrepôt antérieur à `flux_remplacees` : elle se déduit une fois de l'historique brut.
+            for statement in named_statements("05_backfill.sql").values():
+                con.execute(statement)
 
 
-def _backfill_current_flux(con: duckdb.DuckDBPyConnection) -> None:
-    """Entrepôt antérieur à `flux_courant` : la remplit une fois depuis l'historique brut (05_backfill.sql)."""
+def _table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     row = first_row(
         con,
-        "SELECT EXISTS (SELECT 1 FROM raw_flux) AND NOT EXISTS (SELECT 1 FROM flux_courant)",
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ? AND table_type = 'BASE TABLE'",
+        [table],
     )
-    if row is not None and row[0]:
-        for statement in named_statements("05_backfill.sql").values():
-            con.execute(statement)
+    return bool(row and row[0])
 
 
 def version(db_path: Path) -> tuple[int, int]:
@@ -155,7 +156,9 @@ def write_session(
         work = _temporary_copy_path(db_path)
         if db_path.exists():
             shutil.copyfile(db_path, work)
-        config = {"memory_limit": f"{memory_limit_mb}MB"} if memory_limit_mb else {}
+        config: dict[str, str | bool | int | float | list[str]] = (
+            {"memory_limit": f"{memory_limit_mb}MB"} if memory_limit_mb else {}
+        )
         con = duckdb.connect(str(work), config=config)
         writer = Writer(con)
         published = False

@@ -26,20 +26,13 @@ CREATE TABLE IF NOT EXISTS raw_flux (
     documents        BIGINT  NOT NULL
 );
 
--- Entretenues à l'import (load_flux.sql), dans la même transaction que `raw_flux` : la valeur courante de chaque
--- clé, et chaque valeur remplacée par une révision. Dérivables de `raw_flux` (voir 05_backfill.sql), gardées à part
--- pour ne pas reparcourir tout l'historique à chaque lecture.
-CREATE TABLE IF NOT EXISTS flux_courant (
-    mois             DATE    NOT NULL,
-    couloir          VARCHAR NOT NULL,
-    niveau           VARCHAR NOT NULL,
-    code_geo         VARCHAR NOT NULL,
-    code_region      VARCHAR NOT NULL,
-    code_departement VARCHAR NOT NULL,
-    type_document    VARCHAR NOT NULL,
-    documents        BIGINT  NOT NULL,
-    import_id        INTEGER NOT NULL,
-    ligne            INTEGER NOT NULL
+-- Entretenues à l'import (load_flux.sql), dans la même transaction que `raw_flux` : les lignes livrées puis
+-- remplacées par un import plus récent de la même clé, et chaque valeur changée par une révision. Déductibles de
+-- `raw_flux` (voir 05_backfill.sql), tenues à part pour que la valeur courante se lise sans classer tout
+-- l'historique (`stg_flux` = les lignes brutes non remplacées) et sans recopier chaque ligne reçue.
+CREATE TABLE IF NOT EXISTS flux_remplacees (
+    import_id INTEGER NOT NULL,
+    ligne     INTEGER NOT NULL
 );
 
 CREATE TABLE IF NOT EXISTS revisions_flux (

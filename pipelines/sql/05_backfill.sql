@@ -1,19 +1,19 @@
--- Mise à niveau d'un entrepôt créé avant `flux_courant` et `revisions_flux` (novembre 2026) : les deux tables se
--- déduisent entièrement de `raw_flux`. Exécuté une fois, quand `raw_flux` a des lignes et `flux_courant` aucune.
+-- Mise à niveau d'un entrepôt créé avant `flux_remplacees` et `revisions_flux` (novembre 2026) : les deux tables
+-- se déduisent entièrement de `raw_flux`. Exécuté une fois, à la première écriture après la mise à niveau.
 
--- name: flux_courant
-INSERT INTO flux_courant
+-- name: flux_remplacees
+INSERT INTO flux_remplacees
 WITH classees AS (
-    SELECT *,
+    SELECT import_id, ligne,
            ROW_NUMBER() OVER (
                PARTITION BY mois, couloir, niveau, code_geo, type_document
                ORDER BY import_id DESC, ligne DESC
            ) AS rang
     FROM raw_flux
 )
-SELECT mois, couloir, niveau, code_geo, code_region, code_departement, type_document, documents, import_id, ligne
+SELECT import_id, ligne
 FROM classees
-WHERE rang = 1;
+WHERE rang > 1;
 
 -- name: revisions_flux
 INSERT INTO revisions_flux

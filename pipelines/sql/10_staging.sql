@@ -2,12 +2,15 @@
 -- Chaque vue est une chaîne d'étapes nommées ; la fenêtre ROW_NUMBER reste en SQL standard (portable).
 -- Les petites sources (SONS, SUN-ES, population, cibles) sont classées à la lecture ; les flux, volumineux, non.
 
--- Les flux : `flux_courant` tient déjà la dernière valeur de chaque clé (entretenue à l'import).
+-- Les flux : les lignes brutes qu'aucun import plus récent n'a remplacées (`flux_remplacees`, tenue à l'import).
 CREATE OR REPLACE VIEW stg_flux AS
 SELECT f.mois, f.couloir, f.niveau, f.code_geo, f.code_region, f.code_departement, f.type_document, f.documents,
-       f.import_id, i.accepte_le, i.donnees_demo
-FROM flux_courant AS f
-JOIN imports AS i ON i.id = f.import_id;
+       f.import_id, f.ligne, i.accepte_le, i.donnees_demo
+FROM raw_flux AS f
+JOIN imports AS i ON i.id = f.import_id
+WHERE NOT EXISTS (
+    SELECT 1 FROM flux_remplacees AS r WHERE r.import_id = f.import_id AND r.ligne = f.ligne
+);
 
 CREATE OR REPLACE VIEW stg_sons AS
 WITH livraisons AS (
