@@ -19,10 +19,10 @@ import polars as pl
 
 from pipelines import cibles, flux, formats, population, sons, sunes
 from pipelines.problems import Problem, RefusedFile
-from pipelines.reading import read_table
+from pipelines.reading import PARQUET_EXTENSIONS, read_batches, read_table
 from pipelines.reference import install_reference_tables, load_reference
 from pipelines.settings import Settings, get_settings
-from pipelines.source import Source
+from pipelines.source import Source, conclude_all
 from pipelines.validation import Context
 from pipelines.warehouse import WarehouseError, first_row, named_statements, write_session
 
@@ -133,18 +133,50 @@ def validate_file(
     progress: Progress = _silent,
 ) -> tuple[Source, pl.DataFrame, Context]:
     """Lit et valide un fichier sans toucher à l'entrepôt. Lève `RefusedFile`."""
-    progress(f"{incoming.name} : lecture…")
-    table = read_table(incoming.path, incoming.display_name, sheet)
-    progress(f"{incoming.name} : {formats.integer(table.frame.height)} lignes lues, validation…")
     if kind is not None and kind not in SOURCES:
         raise RefusedFile(
             incoming.name,
             [Problem(incoming.name, None, None, kind, f"nature inconnue (admises : {', '.join(SOURCES)})")],
         )
-    source = SOURCES[kind] if kind else detect_kind(table.headers, incoming.name)
     ctx = Context(incoming.name, load_reference(), settings.today(), settings.max_problemes)
+    progress(f"{incoming.name} : lecture…")
+    if _is_large(incoming.path, settings) and sheet is None:
+        return _validate_in_batches(incoming, kind, settings, ctx, progress)
+    table = read_table(incoming.path, incoming.display_name, sheet)
+    progress(f"{incoming.name} : {formats.integer(table.frame.height)} lignes lues, validation…")
+    source = SOURCES[kind] if kind else detect_kind(table.headers, incoming.name)
     frame = source.validate(table, ctx)
     return source, frame, ctx
+
+
+def _is_large(path: Path, settings: Settings) -> bool:
+    """Plus gros que le seuil, ou, pour un Parquet (très compressé), plus de lignes qu'une tranche."""
+    try:
+        if path.suffix.lower() in PARQUET_EXTENSIONS:
+            return bool(pl.scan_parquet(path).select(pl.len()).collect().item() > settings.tranche_lignes)
+        return path.stat().st_size > settings.tranche_seuil_mo * 2**20
+    except (OSError, pl.exceptions.PolarsError):
+        return False  # la lecture dira ce qui ne va pas
+
+
+def _validate_in_batches(
+    incoming: Incoming, kind: str | None, settings: Settings, ctx: Context, progress: Progress
+) -> tuple[Source, pl.DataFrame, Context]:
+    """Un gros fichier, tranche par tranche : chaque tranche est validée puis gardée sous forme typée (plus compacte
+    que ses textes) ; les contrôles qui portent sur tout le fichier (clés en double) se font à la fin."""
+    ctx.in_batches = True
+    source: Source | None = SOURCES[kind] if kind else None
+    validated: list[pl.DataFrame] = []
+    rows = 0
+    for table in read_batches(incoming.path, incoming.display_name, settings.tranche_lignes):
+        source = source or detect_kind(table.headers, incoming.name)
+        batch = source.validate(table, ctx)
+        # Les codes répétés (couloir, niveau, géographie…) gardés en catégories : 4 octets par cellule au lieu de 16.
+        validated.append(batch.with_columns(pl.col(pl.String).cast(pl.Categorical)))
+        rows += table.frame.height
+        progress(f"{incoming.name} : {formats.integer(rows)} lignes lues et validées…")
+    assert source is not None  # read_batches refuse un fichier sans ligne
+    return source, conclude_all(ctx, source, validated), ctx
 
 
 def _next_import_id(con: duckdb.DuckDBPyConnection) -> int:
@@ -168,13 +200,17 @@ def load_validated(
     con: duckdb.DuckDBPyConnection,
     incoming: Incoming,
     source: Source,
-    frame: pl.DataFrame,
+    frame: pl.DataFrame | list[pl.DataFrame],
     ctx: Context,
     digest: str,
     refresh: Callable[[duckdb.DuckDBPyConnection], None] | None,
 ) -> IngestResult:
     """Compare au contenu courant puis charge, dans une seule transaction. Rend le compte rendu."""
-    result = IngestResult(incoming.name, source.kind, "identique", lignes=frame.height, notes=ctx.notes)
+    # Passée dans une liste, la table validée est rendue par l'appelant : elle est libérée dès son chargement, avant
+    # le recalcul (à l'échelle nationale, des centaines de Mo).
+    holder = frame if isinstance(frame, list) else [frame]
+    rows = holder[0].height
+    result = IngestResult(incoming.name, source.kind, "identique", lignes=rows, notes=ctx.notes)
     previous = _already_imported(con, digest, source.kind)
     if previous is not None:
         result.message = (
@@ -185,7 +221,7 @@ def load_validated(
     started = time.perf_counter()
     con.execute("BEGIN TRANSACTION")
     try:
-        con.register("lot", frame)
+        con.register("lot", holder[0])
         counts = first_row(con, statements["compare"])
         assert counts is not None
         result.nouvelles, result.revisees, result.inchangees = (int(c) for c in counts)
@@ -207,7 +243,7 @@ def load_validated(
                 incoming.name,
                 digest,
                 source.kind,
-                frame.height,
+                rows,
                 dt.datetime.now().replace(microsecond=0),
                 result.statut,
                 "; ".join([result.message, *ctx.notes]),
@@ -220,6 +256,7 @@ def load_validated(
             if name != "compare":
                 con.execute(statement, [import_id] if "?" in statement else [])
         con.unregister("lot")
+        holder.clear()
         loaded = time.perf_counter()
         result.durees["chargement"] = loaded - started
         if refresh is not None:
@@ -285,7 +322,9 @@ def ingest(
             assert digest_job is not None  # un fichier validé existe
             digest = digest_job.result()
             validated = time.perf_counter() - started
-            result = load_validated(con, incoming, source, frame, ctx, digest, refresh_indicators)
+            lot = [frame]
+            del frame  # load_validated libère la table après chargement
+            result = load_validated(con, incoming, source, lot, ctx, digest, refresh_indicators)
             result.durees["lecture_validation"] = validated
             steps = {
                 "lecture_validation": "lecture et validation",

@@ -205,22 +205,32 @@ def looks_like_month(header: str) -> bool:
 
 
 def parse_distinct(
-    frame: pl.DataFrame, column: str, parser: Callable[[str], object], dtype: pl.DataType
+    frame: pl.DataFrame,
+    column: str,
+    parser: Callable[[str], object],
+    dtype: pl.DataType,
+    unique: bool = True,
+    cache: dict[str | None, tuple[object, str | None]] | None = None,
 ) -> pl.DataFrame:
-    """Applique `parser` une fois par valeur distincte de `column`.
+    """Applique `parser` une fois par valeur distincte de `column` (`unique=False` : les valeurs le sont déjà, et
+    leur ordre est gardé). `cache` garde les lectures d'une tranche à l'autre d'un gros fichier.
 
-    Rend (valeur brute, `<column>__valeur`, `<column>__motif`) : une table de correspondance à rejoindre.
+    Rend (valeur brute, `<column>__valeur`, `<column>__motif`) : une table de correspondance.
     """
-    raw_values = frame.get_column(column).unique().to_list()
+    series = frame.get_column(column)
+    raw_values = (series.unique() if unique else series).to_list()
+    known = {} if cache is None else cache
     values: list[object] = []
     reasons: list[str | None] = []
     for raw in raw_values:
-        try:
-            values.append(parser("" if raw is None else raw))
-            reasons.append(None)
-        except ParseError as exc:
-            values.append(None)
-            reasons.append(str(exc))
+        if raw not in known:
+            try:
+                known[raw] = (parser("" if raw is None else raw), None)
+            except ParseError as exc:
+                known[raw] = (None, str(exc))
+        value, reason = known[raw]
+        values.append(value)
+        reasons.append(reason)
     return pl.DataFrame(
         {column: raw_values, f"{column}__valeur": values, f"{column}__motif": reasons},
         schema={column: pl.String, f"{column}__valeur": dtype, f"{column}__motif": pl.String},

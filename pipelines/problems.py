@@ -62,3 +62,13 @@ def problems_from_frame(fichier: str, frame: pl.DataFrame, cap: int) -> RefusedF
         for row in ordered.iter_rows(named=True)
     ]
     return RefusedFile(fichier, problems, frame.height)
+
+
+def problems_from_parts(fichier: str, parts: list[pl.DataFrame], total: int, cap: int) -> RefusedFile:
+    """Refus d'un fichier lu par tranches : les `cap` premiers problèmes gardés, sur `total` trouvés."""
+    kept = pl.concat([empty_problems(), *parts]).unique(maintain_order=True).sort("ligne", nulls_last=False)
+    problems = [
+        Problem(fichier, row["ligne"], row["colonne"], row["valeur"], row["motif"])
+        for row in kept.head(cap).iter_rows(named=True)
+    ]
+    return RefusedFile(fichier, problems, max(total, len(problems)))

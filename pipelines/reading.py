@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import csv
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,16 +62,104 @@ def read_table(path: Path, display_name: str | None = None, sheet: str | None = 
     return _finish(table)
 
 
-def _finish(table: RawTable) -> RawTable:
+def _finish(table: RawTable, allow_empty: bool = False) -> RawTable:
     headers = [h.replace("\ufeff", "").strip() for h in table.headers]
     frame = table.frame.rename(dict(zip(table.frame.columns[:-1], headers, strict=True)))
     data_columns = [c for c in frame.columns if c != ROW_COLUMN]
     if not data_columns:
         raise _refuse(table.name, "aucune colonne : le fichier n'est pas un tableau", 1)
     frame = _drop_blank_rows(frame, data_columns)
-    if frame.height == 0:
+    if frame.height == 0 and not allow_empty:
         raise _refuse(table.name, "aucune ligne de données sous l'en-tête", 2)
     return RawTable(table.name, frame, headers, table.notes)
+
+
+# --- Gros fichiers : lecture par tranches ---------------------------------------------------------------------
+
+
+def read_batches(
+    path: Path, display_name: str | None = None, batch_rows: int = 1_000_000
+) -> Iterator[RawTable]:
+    """Lit un CSV ou un Parquet par tranches de `batch_rows` lignes, numérotées comme le fichier entier : la mémoire
+    tient à la taille d'une tranche, pas du fichier. Mêmes refus que `read_table` ; un classeur Excel n'est pas
+    découpé (il tient dans la limite d'Excel)."""
+    name = display_name or path.name
+    suffix = Path(name).suffix.lower() or path.suffix.lower()
+    if suffix not in CSV_EXTENSIONS | PARQUET_EXTENSIONS:
+        yield read_table(path, display_name)
+        return
+    if not path.exists():
+        raise _refuse(name, "fichier introuvable")
+    if path.stat().st_size == 0:
+        raise _refuse(name, "fichier vide")
+    headers: list[str] | None = None
+    notes: list[str] = []
+    cleanup: Path | None = None
+    if suffix in PARQUET_EXTENSIONS:
+        batches = _scan_parquet(path, name)
+    else:
+        batches, headers, notes, cleanup = _scan_csv(path, name)
+    rows = 0
+    try:
+        for batch in _collect(batches, name, batch_rows):
+            table = (
+                _parquet_strings(batch, name)
+                if headers is None
+                else _csv_strings(batch, name, headers, notes)
+            )
+            table = _finish(table, allow_empty=True)
+            rows += table.frame.height
+            yield table
+    finally:
+        if cleanup is not None:
+            cleanup.unlink(missing_ok=True)
+    if rows == 0:
+        raise _refuse(name, "aucune ligne de données sous l'en-tête", 2)
+
+
+def _collect(frame: pl.LazyFrame, name: str, batch_rows: int) -> Iterator[pl.DataFrame]:
+    try:
+        yield from frame.collect_batches(chunk_size=batch_rows)
+    except pl.exceptions.PolarsError as exc:
+        raise _refuse(name, f"fichier mal formé : {_first_line_of(exc)}") from None
+
+
+def _scan_csv(path: Path, name: str) -> tuple[pl.LazyFrame, list[str], list[str], Path | None]:
+    source, separator, first_line, notes = _csv_preamble(path, name)
+    headers = next(csv.reader([first_line.lstrip("\ufeff")], delimiter=separator))
+    scan = pl.scan_csv(
+        source, separator=separator, infer_schema=False, has_header=False, skip_rows=1, quote_char='"',
+        raise_if_empty=False,
+    ).with_row_index(ROW_COLUMN, offset=2)  # fmt: skip
+    width = len(scan.collect_schema()) - 1
+    if width != len(headers):
+        _cleanup(source, path)
+        raise _refuse(
+            name,
+            f"le fichier ne ressemble pas à un tableau : {width} colonne(s) de données pour {len(headers)} en-tête(s)",
+            2,
+        )
+    return scan, headers, notes, (source if source != path else None)
+
+
+def _csv_strings(batch: pl.DataFrame, name: str, headers: list[str], notes: list[str]) -> RawTable:
+    data = batch.drop(ROW_COLUMN)
+    data.columns = [f"c{i}" for i in range(data.width)]
+    frame = data.with_columns(batch.get_column(ROW_COLUMN).cast(pl.Int64).alias(ROW_COLUMN))
+    return RawTable(name, frame, list(headers), list(notes))
+
+
+def _scan_parquet(path: Path, name: str) -> pl.LazyFrame:
+    try:
+        return pl.scan_parquet(path).with_row_index(ROW_COLUMN, offset=2)
+    except Exception as exc:  # fichier corrompu : erreurs de types variés
+        raise _refuse(name, f"fichier Parquet illisible : {_first_line_of(exc)}") from None
+
+
+def _parquet_strings(batch: pl.DataFrame, name: str) -> RawTable:
+    rows = batch.get_column(ROW_COLUMN).cast(pl.Int64)
+    table = _parquet_as_text(batch.drop(ROW_COLUMN), name)
+    return RawTable(name, table.frame.with_columns(rows.alias(ROW_COLUMN)), table.headers, [])
 
 
 def _blank(column: str) -> pl.Expr:
@@ -118,7 +207,8 @@ def _detect_separator(first_line: str) -> str | None:
     return best if counts[best] > 0 else None
 
 
-def _read_csv(path: Path, name: str) -> RawTable:
+def _csv_preamble(path: Path, name: str) -> tuple[Path, str, str, list[str]]:
+    """Encodage (transcodé en UTF-8 dans un temporaire si besoin), séparateur et ligne d'en-tête d'un CSV."""
     try:
         encoding = _detect_encoding(path)
     except ValueError:
@@ -148,6 +238,11 @@ def _read_csv(path: Path, name: str) -> RawTable:
             "une seule colonne trouvée : séparateur non reconnu (attendus : « ; », « , » ou tabulation)",
             1,
         )
+    return source, separator, first_line, notes
+
+
+def _read_csv(path: Path, name: str) -> RawTable:
+    source, separator, first_line, notes = _csv_preamble(path, name)
     try:
         frame = pl.read_csv(
             source,
@@ -226,8 +321,15 @@ def _read_parquet(path: Path, name: str) -> RawTable:
         frame = pl.read_parquet(path)
     except Exception as exc:  # pyarrow/polars : erreurs de types variés pour un fichier corrompu
         raise _refuse(name, f"fichier Parquet illisible : {_first_line_of(exc)}") from None
+    table = _parquet_as_text(frame, name)
+    frame = table.frame.with_columns(pl.int_range(2, frame.height + 2, dtype=pl.Int64).alias(ROW_COLUMN))
+    return RawTable(name, frame, table.headers, [])
+
+
+def _parquet_as_text(frame: pl.DataFrame, name: str) -> RawTable:
+    """Colonnes typées d'un Parquet → textes (les dates au format ISO), comme une cellule de CSV."""
     headers = list(frame.columns)
-    frame = frame.select(
+    text = frame.select(
         [
             (pl.col(c).dt.strftime("%Y-%m-%d") if frame.schema[c] in (pl.Date, pl.Datetime) else pl.col(c))
             .cast(pl.String)
@@ -235,5 +337,4 @@ def _read_parquet(path: Path, name: str) -> RawTable:
             for i, c in enumerate(headers)
         ]
     )
-    frame = frame.with_columns(pl.int_range(2, frame.height + 2, dtype=pl.Int64).alias(ROW_COLUMN))
-    return RawTable(name, frame, headers, [])
+    return RawTable(name, text, headers, [])

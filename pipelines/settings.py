@@ -30,6 +30,12 @@ class Settings(BaseSettings):
     verrou_attente_s: float = Field(default=60.0, description="Attente maximale du verrou d'écriture")
     # Au-delà, DuckDB déborde sur disque (dossier `<entrepôt>.tmp`) au lieu de grossir : un import national tient
     # ainsi sur un poste de 4 Go. La validation Polars, par tranches, reste en dessous (docs/PERFORMANCE.md).
+    # Un fichier plus gros que `tranche_seuil_mo` est lu et validé par tranches de `tranche_lignes` lignes : la
+    # mémoire tient à la taille d'une tranche (docs/PERFORMANCE.md).
+    tranche_seuil_mo: float = Field(
+        default=64.0, ge=0, description="Taille à partir de laquelle lire par tranches"
+    )
+    tranche_lignes: int = Field(default=1_000_000, ge=1, description="Lignes par tranche")
     memoire_max_mo: int = Field(
         default=512, ge=128, description="Mémoire maximale de DuckDB à l'écriture (Mo)"
     )

@@ -55,6 +55,23 @@ class Context:
     today: dt.date
     cap: int = 200
     notes: list[str] = field(default_factory=list)
+    # Gros fichier lu par tranches : chaque tranche met ses problèmes de côté (les `cap` premiers, et leur nombre)
+    # au lieu de refuser ; les contrôles entre lignes de tranches différentes se font à la fin (`source.conclude_all`).
+    in_batches: bool = False
+    kept_problems: list[pl.DataFrame] = field(default_factory=list)
+    problem_count: int = 0
+    origins: dict[str, str] = field(default_factory=dict)
+    parse_cache: dict[str, dict[str | None, tuple[object, str | None]]] = field(default_factory=dict)
+
+    def set_aside(self, problems: pl.DataFrame) -> None:
+        """Garde les problèmes d'une tranche : tous comptés, les `cap` premiers conservés (une erreur d'en-tête,
+        répétée à chaque tranche, ne compte qu'une fois)."""
+        if self.kept_problems:
+            problems = problems.filter(pl.col("ligne") != 1)
+        self.problem_count += problems.height
+        kept = sum(f.height for f in self.kept_problems)
+        if kept < self.cap and problems.height:
+            self.kept_problems.append(problems.sort("ligne").head(self.cap - kept))
 
 
 def column_origin(name: str) -> str:
@@ -181,29 +198,40 @@ def _parse_number(frame: pl.DataFrame, column: Column, where: pl.Expr) -> tuple[
     return fast, pl.concat(problems)
 
 
+def dense_codes(series: pl.Series) -> pl.Series:
+    """Un entier par valeur distincte (0, 1, 2… ; null pour null), propre à cet appel : de quoi reporter un résultat
+    calculé une fois par valeur sur des millions de lignes par simple indexation."""
+    return series.cast(pl.Categorical(pl.Categories.random())).to_physical()
+
+
 def _parse_coded(
     frame: pl.DataFrame, column: Column, where: pl.Expr, ctx: Context
 ) -> tuple[pl.Series, pl.DataFrame]:
-    """Code, mois, date, texte : lu une fois par valeur distincte, puis reporté sur chaque ligne."""
+    """Code, mois, date, texte : lu une fois par valeur distincte, puis reporté sur chaque ligne par son code."""
     name = column.name
     dtype = _DTYPES.get(column.kind, pl.String())
-    lookup = parse_distinct(frame, name, _code_parser(column.kind, ctx.reference), dtype)
-    known = lookup.filter(pl.col(name).is_not_null())
-    values = frame.get_column(name).replace_strict(
-        known.get_column(name), known.get_column(f"{name}__valeur"), default=None, return_dtype=dtype
+    raw = frame.get_column(name)
+    codes = dense_codes(raw)
+    distinct = pl.DataFrame({"__code": codes, name: raw}).unique("__code").sort("__code", nulls_last=True)
+    cache = ctx.parse_cache.setdefault(name, {})
+    lookup = parse_distinct(
+        distinct, name, _code_parser(column.kind, ctx.reference), dtype, unique=False, cache=cache
     )
+    lookup = lookup.with_columns(distinct.get_column("__code"))
+    known = lookup.filter(pl.col("__code").is_not_null())
+    # `known` est trié par code, sans trou : la ligne n° k est la valeur du code k.
+    values = known.get_column(f"{name}__valeur").gather(codes)
     rows = frame.select(ROW_COLUMN, pl.col(name).alias("raw"), where.alias("w"))
     problems = [empty_problems()]
     refused = lookup.filter(pl.col(f"{name}__motif").is_not_null()).select(
-        pl.col(name).fill_null("").alias("_cle"), pl.col(f"{name}__motif").alias("r")
+        "__code", pl.col(f"{name}__motif").alias("r")
     )
     if refused.height:
-        bad = rows.with_columns(pl.col("raw").fill_null("").alias("_cle")).filter(
-            pl.col("_cle").is_in(refused.get_column("_cle").implode())
-        )
+        bad = rows.with_columns(codes.alias("__code"))
+        bad = bad.join(refused, on="__code", how="inner", nulls_equal=True, maintain_order="left")
         if not column.required:
             bad = bad.filter(~is_blank("raw"))
-        problems.append(_problem_rows(bad.join(refused, on="_cle", how="left"), pl.col("r")))
+        problems.append(_problem_rows(bad, pl.col("r")))
     if column.kind in ("month", "date") and not column.future_allowed:
         current = ctx.today.replace(day=1) if column.kind == "month" else ctx.today
         reason = (
@@ -280,7 +308,12 @@ def has_repeated_keys(frame: pl.DataFrame, keys: Sequence[str]) -> bool:
     ne revient (la réciproque peut être fausse, une collision ne fait que passer au contrôle exact)."""
     if frame.height < 2:
         return False
-    fingerprints = frame.select(pl.struct(list(keys)).hash()).to_series()
+    # Les textes passent par leurs codes entiers : empreinte d'entiers, trois fois moins chère que de textes.
+    parts = [
+        dense_codes(frame.get_column(k)) if frame.schema[k] == pl.String else frame.get_column(k)
+        for k in keys
+    ]
+    fingerprints = pl.DataFrame(parts).select(pl.struct(pl.all()).hash()).to_series()
     return fingerprints.n_unique() < frame.height
 
 

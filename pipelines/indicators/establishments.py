@@ -12,7 +12,7 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from pipelines.warehouse import named_statements
+from pipelines.warehouse import first_row, named_statements
 
 
 def value_months_ago(series: pl.LazyFrame, months: int, name: str) -> pl.LazyFrame:
@@ -51,10 +51,19 @@ def rolling_12_month_sum(series: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
+def add_all_couloirs(keyed: pl.LazyFrame) -> pl.LazyFrame:
+    """Ajoute le couloir `TOUS` (numéro 0) : la somme des couloirs de l'établissement pour le mois."""
+    couloir = (pl.col("cle") // 4096) % 64
+    total = keyed.group_by((pl.col("cle") - couloir * 4096).alias("cle")).agg(
+        pl.col("documents").sum(), pl.col("donnees_demo").any()
+    )
+    return pl.concat([keyed, total.select(keyed.collect_schema().names())])
+
+
 def series_indicators(keyed: pl.LazyFrame) -> pl.LazyFrame:
     """La chaîne, des valeurs à clé entière aux colonnes que `establishment_indicators` décode et complète."""
     # Point d'arrêt après le tri : les trois jointures relisent la même table triée au lieu de retrier.
-    ordered = keyed.sort("cle").collect().lazy()
+    ordered = keyed.pipe(add_all_couloirs).sort("cle").collect().lazy()
     return (
         ordered.pipe(value_months_ago, 1, "documents_m1")
         .pipe(value_months_ago, 12, "documents_m12")
@@ -63,15 +72,32 @@ def series_indicators(keyed: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
+# Valeurs calculées en une fois (TOUS en plus) : environ 60 octets chacune en Polars, soit ~300 Mo par bloc.
+SLICE_ROWS = 4_000_000
+KEYS_PER_ESTABLISHMENT = 64 * 4096
+
+
 def refresh_establishments(con: duckdb.DuckDBPyConnection) -> None:
-    """Remplace les séries de `indicateurs_etablissements` (30_indicateurs.sql). Suppose `tmp_flux_etablissements` faite (`collapse_types`)."""
+    """Remplace les séries de `indicateurs_etablissements` (30_indicateurs.sql). Suppose `tmp_flux_etablissements`
+    faite (`collapse_types`). Les établissements sont traités par blocs : une série ne franchit jamais un bloc."""
     steps = named_statements("indicateurs_etablissements.sql")
     con.execute(steps["establishments"])
     con.execute(steps["couloirs"])
-    keyed = con.sql(steps["keyed_series"]).pl()
-    con.execute(steps["cleanup"])  # rend sa mémoire à DuckDB avant le calcul Polars
-    computed = series_indicators(keyed.lazy()).collect()
-    del keyed
-    con.register("series_calculees", computed)
-    con.execute(steps["store_series"])
-    con.unregister("series_calculees")
+    con.execute(steps["keyed_series"])
+    con.execute(steps["clear_series"])
+    row = first_row(con, "SELECT count(*) FROM tmp_series")
+    values = int(row[0]) if row else 0
+    bounds = first_row(con, steps["slice_bounds"])
+    establishments, last_id = (int(bounds[0]), int(bounds[1] or 0)) if bounds else (0, 0)
+    per_slice = max(1, establishments * SLICE_ROWS // max(values, 1))
+    for first in range(1, last_id + 1, per_slice):
+        keyed = con.sql(
+            steps["series_slice"],
+            params=[first * KEYS_PER_ESTABLISHMENT, (first + per_slice) * KEYS_PER_ESTABLISHMENT],
+        ).pl()
+        computed = series_indicators(keyed.lazy()).collect()
+        del keyed
+        con.register("series_calculees", computed)
+        con.execute(steps["store_series"])
+        con.unregister("series_calculees")
+    con.execute(steps["cleanup"])

@@ -64,29 +64,28 @@ SELECT CAST(row_number() OVER (ORDER BY couloir) AS BIGINT), couloir
 FROM (SELECT DISTINCT couloir FROM tmp_flux_etablissements);
 
 -- name: keyed_series
--- Chaque valeur sous une clé entière croissante `cle` = (établissement × 64 + couloir) × 4096 + rang du mois depuis
+-- Chaque valeur (hors TOUS, ajouté par Polars) sous une clé entière croissante `cle` = (établissement × 64 + couloir) × 4096 + rang du mois depuis
 -- janvier 1900 : trier sur `cle` range chaque série dans l'ordre des mois, et « le même mois un an plus tôt » est
 -- `cle − 12`. Les calculs par série se font alors sans tri sur des textes (pipelines/indicators/establishments.py).
-WITH numerotees AS (
-    SELECT e.etablissement_id, c.couloir_id, datediff('month', DATE '1900-01-01', f.mois) AS rang_mois,
-           f.documents, f.donnees_demo
-    FROM tmp_flux_etablissements AS f
-    JOIN dim_etablissements AS e USING (code_geo)
-    JOIN dim_couloirs_etablissements AS c USING (couloir)
-),
-tous_couloirs AS (
-    SELECT etablissement_id, 0 AS couloir_id, rang_mois, CAST(sum(documents) AS BIGINT) AS documents,
-           bool_or(donnees_demo) AS donnees_demo
-    FROM numerotees
-    GROUP BY etablissement_id, rang_mois
-)
-SELECT (etablissement_id * 64 + couloir_id) * 4096 + rang_mois AS cle, documents, donnees_demo FROM numerotees
-UNION ALL
-SELECT (etablissement_id * 64 + couloir_id) * 4096 + rang_mois AS cle, documents, donnees_demo FROM tous_couloirs;
+CREATE OR REPLACE TEMP TABLE tmp_series AS
+SELECT (e.etablissement_id * 64 + c.couloir_id) * 4096 + datediff('month', DATE '1900-01-01', f.mois) AS cle,
+       f.documents, f.donnees_demo
+FROM tmp_flux_etablissements AS f
+JOIN dim_etablissements AS e USING (code_geo)
+JOIN dim_couloirs_etablissements AS c USING (couloir);
+
+-- name: series_slice
+-- Les séries d'un bloc d'établissements (bornes de `cle`) : calculées bloc par bloc, la mémoire tient à un bloc.
+SELECT cle, documents, donnees_demo FROM tmp_series WHERE cle >= ? AND cle < ?;
+
+-- name: slice_bounds
+SELECT count(*), max(etablissement_id) FROM dim_etablissements;
+
+-- name: clear_series
+DELETE FROM series_etablissements;
 
 -- name: store_series
 -- `series_calculees` : les séries calculées en Polars (cle, documents, documents_m1, documents_m12, cumul_12_mois).
-DELETE FROM series_etablissements;
 INSERT INTO series_etablissements
 SELECT cle // 262144 AS etablissement_id, (cle // 4096) % 64 AS couloir_id,
        CAST(DATE '1900-01-01' + to_months(CAST(cle % 4096 AS INTEGER)) AS DATE) AS mois,
@@ -95,3 +94,4 @@ FROM series_calculees;
 
 -- name: cleanup
 DROP TABLE IF EXISTS tmp_flux_etablissements;
+DROP TABLE IF EXISTS tmp_series;

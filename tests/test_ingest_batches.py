@@ -1,0 +1,103 @@
+"""Gros fichiers lus par tranches (MES_TRANCHE_SEUIL_MO, MES_TRANCHE_LIGNES) : même résultat, mêmes refus, mêmes
+numéros de ligne que la lecture d'un bloc ; les contrôles de clés portent sur tout le fichier, pas sur une tranche.
+Les tranches sont ici de 3 lignes pour que chaque cas franchisse une frontière de tranche."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from pipelines.ingest import Incoming, ingest, validate_file
+from pipelines.problems import RefusedFile
+from pipelines.settings import Settings
+from pipelines.warehouse import connect_read
+from tests.conftest import write_text
+
+HEADER = "mois;couloir;departement;documents\n"
+ROWS = [f"2024-{m:02d};{c};{d};{10 * m + i}\n" for m in range(1, 4) for i, (c, d) in enumerate([("HOP", "35"), ("BIO", "29"), ("RAD", "56")])]  # fmt: skip
+
+
+@pytest.fixture
+def batched(settings: Settings) -> Settings:
+    return settings.model_copy(update={"tranche_seuil_mo": 0, "tranche_lignes": 3})
+
+
+def test_batches_give_the_same_rows_as_one_read(
+    tmp_path: Path, settings: Settings, batched: Settings
+) -> None:
+    path = write_text(tmp_path / "flux.csv", HEADER + "".join(ROWS) + "\n;;;\n")
+    _, whole, _ = validate_file(Incoming(path), None, settings)
+    _, parts, ctx = validate_file(Incoming(path), None, batched)
+    assert ctx.in_batches and parts.height == len(ROWS) == 9
+    assert_frame_equal(parts.with_columns(pl.col(pl.Categorical).cast(pl.String)), whole)
+    parquet = tmp_path / "flux.parquet"
+    pl.read_csv(path, separator=";", infer_schema=False).write_parquet(parquet)
+    _, from_parquet, _ = validate_file(Incoming(parquet), None, batched)
+    assert from_parquet.get_column("ligne").to_list() == list(range(2, 11))
+    assert from_parquet.get_column("documents").to_list() == whole.get_column("documents").to_list()
+
+
+def test_problems_in_later_batches_keep_their_line_and_column(tmp_path: Path, batched: Settings) -> None:
+    rows = list(ROWS)
+    rows[4] = "2024-02;HOP;35;-5\n"  # ligne 6, deuxième tranche
+    rows[7] = "2024-03;XYZ;29;12\n"  # ligne 9, troisième tranche
+    path = write_text(tmp_path / "flux.csv", HEADER + "".join(rows))
+    with pytest.raises(RefusedFile) as refused:
+        validate_file(Incoming(path), None, batched)
+    found = [(p.ligne, p.colonne, p.valeur) for p in refused.value.problems]
+    assert found == [(6, "documents", "-5"), (9, "couloir", "XYZ")]
+    assert refused.value.total == 2
+
+
+def test_key_conflicts_across_batches_are_found(tmp_path: Path, batched: Settings) -> None:
+    rows = [
+        *ROWS,
+        "2024-01;HOP;35;999\n",
+        "2024-01;BIO;29;11\n",
+    ]  # lignes 11 (conflit avec 2), 12 (doublon de 3)
+    path = write_text(tmp_path / "flux.csv", HEADER + "".join(rows))
+    with pytest.raises(RefusedFile) as refused:
+        validate_file(Incoming(path), None, batched)
+    assert [p.ligne for p in refused.value.problems] == [2, 11]
+    assert "lignes 2, 11" in refused.value.problems[0].motif
+    exact_only = write_text(tmp_path / "doublon.csv", HEADER + "".join([*ROWS, "2024-01;BIO;29;11\n"]))
+    _, frame, ctx = validate_file(Incoming(exact_only), None, batched)
+    assert frame.height == 9 and "1 ligne(s) en double à l'identique ignorée(s)" in ctx.notes
+
+
+def test_a_missing_column_is_reported_once(tmp_path: Path, batched: Settings) -> None:
+    path = write_text(tmp_path / "flux.csv", "mois;couloir;departement\n" + "2024-01;HOP;35\n" * 7)
+    with pytest.raises(RefusedFile) as refused:
+        validate_file(Incoming(path), None, batched)
+    assert refused.value.total == 1
+    assert refused.value.problems[0].ligne == 1 and refused.value.problems[0].colonne == "documents"
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (HEADER + ";;;\n" * 5, "aucune ligne de données"),
+        (HEADER + "".join(ROWS[:5]) + "2024-03;HOP;35;1;en trop\n", "mal formé"),
+    ],
+)
+def test_bad_large_files_are_refused_clearly(
+    tmp_path: Path, batched: Settings, content: str, reason: str
+) -> None:
+    path = write_text(tmp_path / "flux.csv", content)
+    with pytest.raises(RefusedFile) as refused:
+        validate_file(Incoming(path), None, batched)
+    assert reason in refused.value.render() and "flux.csv" in refused.value.render()
+
+
+def test_batched_ingest_loads_everything(tmp_path: Path, batched: Settings) -> None:
+    path = write_text(tmp_path / "flux.csv", HEADER + "".join(ROWS))
+    (result,) = ingest([Incoming(path)], settings=batched)
+    assert result.ok and result.nouvelles == 9
+    with connect_read(batched.db_path()) as con:
+        rows = con.sql(
+            "SELECT couloir, sum(documents) FROM flux_mensuel GROUP BY ALL ORDER BY ALL"
+        ).fetchall()
+    assert rows == [("BIO", 11 + 21 + 31), ("HOP", 10 + 20 + 30), ("RAD", 12 + 22 + 32)]
