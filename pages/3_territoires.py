@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from pages._common import chart, demo_note, load, selection
+from pages._common import chart, choropleth, demo_note, load, selection
 from pipelines import charts, formats
 from pipelines.theme import MAP_ATTRIBUTION, couloir_label
 
@@ -33,7 +33,7 @@ with left:
         else f"Documents par habitant, {month}"
     )
     chart(
-        charts.choropleth(values, "region", title, "doc./hab./an", 1),
+        choropleth(values, "region", title, "doc./hab./an", 1),
         f"Documents par habitant et par an en {month} (rythme annuel ÷ population INSEE de la région). "
         f"Classes de quantiles. {MAP_ATTRIBUTION}",
         regions.select(
@@ -50,7 +50,7 @@ with right:
     )
     values = dict(zip(departements["code_geo"], departements[column], strict=True))
     chart(
-        charts.choropleth(
+        choropleth(
             values,
             "departement",
             f"Par département, {month}" + ("" if has_population else " : documents du mois"),
