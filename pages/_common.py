@@ -97,7 +97,9 @@ def _choropleth(
     return charts.choropleth(dict(items), level, title, unit, digits)
 
 
-def choropleth(values: dict[str, float | None], level: str, title: str, unit: str, digits: int = 2) -> go.Figure:
+def choropleth(
+    values: dict[str, float | None], level: str, title: str, unit: str, digits: int = 2
+) -> go.Figure:
     """`charts.choropleth`, gardée d'un passage à l'autre : une centaine de tracés Plotly à valider coûtent 0,15 s
     par carte, et la même carte sert tant que les chiffres ne changent pas (la figure n'est jamais modifiée)."""
     return _choropleth(tuple(sorted(values.items())), level, title, unit, digits)

@@ -47,7 +47,9 @@ def conclude(
     found = pl.concat(problems)
     if ctx.in_batches:
         if not set(load_columns) - {"ligne"} <= set(frame.columns):
-            _refuse_if_any(ctx, found)  # colonne absente : le fichier entier est refusé, inutile de lire la suite
+            _refuse_if_any(
+                ctx, found
+            )  # colonne absente : le fichier entier est refusé, inutile de lire la suite
         ctx.set_aside(found)
         ctx.origins = origins
         return _readable_rows(frame, found).rename({ROW_COLUMN: "ligne"}).select(list(load_columns))

@@ -34,4 +34,10 @@ def test_tiny_benchmark_run_measures_every_step(tmp_path: Path) -> None:
         assert con.execute("SELECT count(*) FROM flux_mensuel WHERE niveau = 'etablissement'").fetchall() == [
             (3000,)
         ]
+        # Un établissement × mois × couloir (les deux types HOP réunis), plus TOUS.
+        couloirs = len({couloir for couloir, _ in SERIES})
+        establishments = 3000 // (len(MONTHS) * len(SERIES))
+        assert con.execute("SELECT count(*) FROM indicateurs_etablissements").fetchall() == [
+            (establishments * len(MONTHS) * (couloirs + 1),)
+        ]
     assert pl.read_parquet(tmp_path / "donnees" / "flux_3000.parquet").height == 3000
