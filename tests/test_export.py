@@ -33,11 +33,18 @@ def official_export(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Pat
         "2025-09;BIO;35;5\n2025-09;HOP;35;1200\n2025-09;AUT;35;40\n2025-09;BIO;29;11\n2025-09;HOP;29;10\n"
         "2025-10;BIO;35;7\n2025-10;HOP;35;1300\n2025-10;AUT;35;50\n2025-10;BIO;29;12\n2025-10;HOP;29;900\n",
     )
+    establishments = write_text(
+        tmp / "etablissements.csv",
+        "mois;couloir;departement;finess;documents\n2025-09;HOP;56;560000001;3\n2025-10;HOP;56;560000001;400\n",
+    )
     settings = Settings(db=db, aujourdhui=TODAY)
     results = ingest(
-        [Incoming(REFERENCE_DIR / "population.csv"), Incoming(REFERENCE_DIR / "cibles.csv"), Incoming(flux)],
+        [
+            Incoming(REFERENCE_DIR / "population.csv"), Incoming(REFERENCE_DIR / "cibles.csv"), Incoming(flux),
+            Incoming(establishments),
+        ],
         settings=settings,
-    )
+    )  # fmt: skip
     assert all(r.ok for r in results)
     folder = tmp / "paquet"
     with duckdb.connect(str(db), read_only=True) as con:
@@ -170,6 +177,26 @@ def test_small_counts_are_masked_in_every_public_file(official_export: tuple[Pat
     assert excel["documents"].cast(pl.String).to_list() == ["< 11", "< 11"]
     html = (folder / "index.html").read_text(encoding="utf-8")
     assert ">5<" not in html and ">7<" not in html
+
+
+def test_a_masked_month_is_not_revealed_by_the_next_one(official_export: tuple[Path, Path]) -> None:
+    """HOP 29 : 10 documents en septembre (masqué), 900 en octobre ; l'octobre ne doit pas redonner le 10."""
+    folder, _ = official_export
+    text = pl.read_csv(folder / "csv" / "indicateurs_flux.csv", infer_schema=False)
+    october = text.filter(
+        (pl.col("code_geo") == "29") & (pl.col("couloir") == "HOP") & (pl.col("mois") == "2025-10-01")
+    )
+    assert october["documents"].to_list() == ["900"]
+    assert october["documents_m1"].to_list() == [None] and october["evolution_1_mois"].to_list() == [None]
+    etab = pl.read_csv(folder / "csv" / "indicateurs_etablissements.csv", infer_schema=False).filter(
+        pl.col("couloir") == "HOP"
+    )
+    assert etab.sort("mois")["documents"].to_list() == ["< 11", "400"]
+    assert etab["documents_m1"].to_list() == [None, None] and etab["evolution_1_mois"].to_list() == [
+        None,
+        None,
+    ]
+    assert (folder / "xlsx" / "indicateurs_etablissements.xlsx").exists()
 
 
 def test_internal_series_never_leave(official_export: tuple[Path, Path]) -> None:
