@@ -3,7 +3,7 @@ pour un établissement (documents, annualisé, cumul sur 12 mois, évolutions su
 
 À l'échelle nationale (100 000 structures × couloirs × 60 mois, des dizaines de millions de lignes), joindre la table
 à elle-même ou trier sur des textes coûte trop cher en temps et en mémoire. DuckDB ramène donc chaque valeur à une clé
-entière `cle` (voir `indicateurs_etablissements.sql`, `keyed_series`) : une fois triées sur `cle`, les séries sont
+entière `cle` (voir `indicateurs_etablissements.sql`, `collapse_types`) : une fois triées sur `cle`, les séries sont
 contiguës et « le mois m − k de la même série » est la clé `cle − k`, retrouvée par recherche dichotomique.
 """
 
@@ -17,7 +17,7 @@ from pipelines.warehouse import first_row, named_statements
 
 def value_months_ago(series: pl.LazyFrame, months: int, name: str) -> pl.LazyFrame:
     """`name` = documents de la même série `months` mois plus tôt ; null si ce mois n'a pas été livré.
-    Entrée triée sur `cle` (clé entière de `keyed_series`) : la valeur cherchée est celle de la clé `cle − months`."""
+    Entrée triée sur `cle` (clé entière de `collapse_types`) : la valeur cherchée est celle de la clé `cle − months`."""
     earlier = series.select(
         (pl.col("cle") + months).alias("cle"),
         pl.col("cle").alias("_cle_source"),
@@ -77,15 +77,21 @@ SLICE_ROWS = 4_000_000
 KEYS_PER_ESTABLISHMENT = 64 * 4096
 
 
-def refresh_establishments(con: duckdb.DuckDBPyConnection) -> None:
-    """Remplace les séries de `indicateurs_etablissements` (30_indicateurs.sql). Suppose `tmp_flux_etablissements`
-    faite (`collapse_types`). Les établissements sont traités par blocs : une série ne franchit jamais un bloc."""
+def prepare_establishments(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Numérote établissements, couloirs et rattachements, puis réduit les types de documents en une table temporaire
+    d'entiers (`tmp_flux_etablissements`). Rend les requêtes de indicateurs_etablissements.sql."""
     steps = named_statements("indicateurs_etablissements.sql")
-    con.execute(steps["establishments"])
-    con.execute(steps["couloirs"])
-    con.execute(steps["keyed_series"])
+    for step in ("establishments", "couloirs", "attachments", "collapse_types"):
+        con.execute(steps[step])
+    return steps
+
+
+def refresh_establishments(con: duckdb.DuckDBPyConnection) -> None:
+    """Remplace les séries de `indicateurs_etablissements` (30_indicateurs.sql), bloc d'établissements par bloc : une
+    série ne franchit jamais un bloc. Suppose `prepare_establishments` faite."""
+    steps = named_statements("indicateurs_etablissements.sql")
     con.execute(steps["clear_series"])
-    row = first_row(con, "SELECT count(*) FROM tmp_series")
+    row = first_row(con, "SELECT count(*) FROM tmp_flux_etablissements")
     values = int(row[0]) if row else 0
     bounds = first_row(con, steps["slice_bounds"])
     establishments, last_id = (int(bounds[0]), int(bounds[1] or 0)) if bounds else (0, 0)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from pipelines.indicators.establishments import refresh_establishments
+from pipelines.indicators.establishments import prepare_establishments, refresh_establishments
 from pipelines.indicators.flux import flux_indicators, target_scope
 from pipelines.indicators.programmes import sons_deadlines, sons_indicators, sunes_indicators
 from pipelines.indicators.trajectory import projection_path, trajectories
@@ -41,8 +41,7 @@ def compute_indicators(con: duckdb.DuckDBPyConnection) -> dict[str, pl.DataFrame
     Les établissements passent d'abord par `indicateurs_etablissements.sql` : réduits à leur somme par
     département, ils entrent dans la consolidation géographique comme un établissement par rattachement."""
     q = named_statements("indicator_inputs.sql")
-    fine = named_statements("indicateurs_etablissements.sql")
-    con.execute(fine["collapse_types"])
+    fine = prepare_establishments(con)
     flux_input = pl.concat(
         [_read(con, q["flux"]), _read(con, fine["sums_by_department"])], how="vertical_relaxed"
     )
