@@ -303,16 +303,22 @@ def drop_exact_duplicates(frame: pl.DataFrame, keys: Sequence[str], ctx: Context
     return deduped
 
 
+def _as_codes(series: pl.Series) -> pl.Series:
+    """Entiers égaux si et seulement si les valeurs le sont : codes des textes, codes déjà là des catégories."""
+    if series.dtype == pl.String:
+        return dense_codes(series)
+    if isinstance(series.dtype, pl.Categorical | pl.Enum):
+        return series.to_physical()
+    return series
+
+
 def has_repeated_keys(frame: pl.DataFrame, keys: Sequence[str]) -> bool:
     """Vrai si une clé revient. Une empreinte de 64 bits par ligne, comptée : sans répétition d'empreinte, aucune clé
     ne revient (la réciproque peut être fausse, une collision ne fait que passer au contrôle exact)."""
     if frame.height < 2:
         return False
-    # Les textes passent par leurs codes entiers : empreinte d'entiers, trois fois moins chère que de textes.
-    parts = [
-        dense_codes(frame.get_column(k)) if frame.schema[k] == pl.String else frame.get_column(k)
-        for k in keys
-    ]
+    # Textes et catégories passent par leurs codes entiers : une empreinte d'entiers coûte trois fois moins.
+    parts = [_as_codes(frame.get_column(k)) for k in keys]
     fingerprints = pl.DataFrame(parts).select(pl.struct(pl.all()).hash()).to_series()
     return fingerprints.n_unique() < frame.height
 

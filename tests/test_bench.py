@@ -20,11 +20,12 @@ def test_generated_feed_is_deterministic_and_valid() -> None:
 
 
 def test_tiny_benchmark_run_measures_every_step(tmp_path: Path) -> None:
-    result = run_size(3000, tmp_path, pages=True)
+    result = run_size(3000, tmp_path, pages=True, repetitions=2)
     assert result["lignes"] == 3000
     for step in ("import_csv", "import_parquet", "recalcul", "kpi", "pages", "pandas"):
         assert result[step]["secondes"] > 0, step
     assert result["import_csv"]["lignes_par_s"] > 0 and result["rapport_pandas"] > 0
+    assert len(result["import_csv"]["passages"]) == 2 and len(result["recalcul"]["passages"]) == 2
     assert set(result["pages"]["mesures"]) >= {"1_vue_ensemble", "3_territoires", "6_donnees"}
     assert result["recalcul"]["mesures"]["secondes"] > 0 and result["kpi"]["mesures"]["mediane_s"] > 0
     # Le banc importe un fichier valide : l'entrepôt mesuré contient bien les lignes générées.
