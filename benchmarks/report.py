@@ -128,6 +128,7 @@ def targets_table(r: dict[str, Any]) -> list[str]:
     pages = {k: v for k, v in r.get("pages", {}).get("mesures", {}).items() if k != "premier_rendu"}
     warm = max((v["chaud_s"] for v in pages.values()), default=float("nan"))
     cold = max((v["froid_s"] for v in pages.values()), default=float("nan"))
+    first = r.get("pages", {}).get("mesures", {}).get("premier_rendu", {}).get("froid_s")
     peak = _our_peak(r)
     pandas_compute = r["pandas"]["mesures"]["secondes"] - r["pandas"]["mesures"]["lecture_s"]
     rows = [
@@ -142,7 +143,11 @@ def targets_table(r: dict[str, Any]) -> list[str]:
             r["recalcul"]["mesures"]["secondes"] <= 10,
         ),
         ("pages ≤ 200 ms à chaud", f"{formats.decimal(warm * 1000, 0)} ms (la plus lente)", warm <= 0.2),
-        ("pages ≤ 1,5 s à froid", _s(cold), cold <= 1.5),
+        (
+            "pages ≤ 1,5 s à froid",
+            f"{_s(cold)} (la plus lente) ; tout premier affichage après démarrage, imports Python compris : {_s(first)}",
+            cold <= 1.5,
+        ),
         ("mémoire de pointe ≤ 2 Go", _mo(peak), peak <= 2048),
         (
             "≥ 5 × plus rapide que pandas (import + indicateurs)",
