@@ -50,9 +50,8 @@ class IngestResult:
     notes: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     total_problems: int = 0
-    durees: dict[str, float] = field(
-        default_factory=dict
-    )  # secondes par étape (lecture_validation, chargement…)
+    # Secondes par étape : lecture_validation, chargement, recalcul.
+    durees: dict[str, float] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -326,20 +325,26 @@ def ingest(
             del frame  # load_validated libère la table après chargement
             result = load_validated(con, incoming, source, lot, ctx, digest, refresh_indicators)
             result.durees["lecture_validation"] = validated
-            steps = {
-                "lecture_validation": "lecture et validation",
-                "chargement": "chargement",
-                "recalcul": "recalcul",
-            }
-            detail = " ; ".join(
-                f"{label} {formats.decimal(result.durees[key], 1)} s"
-                for key, label in steps.items()
-                if key in result.durees
-            )
-            progress(f"{incoming.name} : {result.message} ({detail})")
+            progress(f"{incoming.name} : {result.message} ({_durations_text(result)})")
             results.append(result)
             writer.changed |= result.import_id is not None
     return results
+
+
+_STEP_LABELS = {
+    "lecture_validation": "lecture et validation",
+    "chargement": "chargement",
+    "recalcul": "recalcul",
+}
+
+
+def _durations_text(result: IngestResult) -> str:
+    """« lecture et validation 6,0 s ; chargement 3,1 s ; recalcul 5,8 s »."""
+    return " ; ".join(
+        f"{label} {formats.decimal(result.durees[key], 1)} s"
+        for key, label in _STEP_LABELS.items()
+        if key in result.durees
+    )
 
 
 def build_empty(db: Path, settings: Settings | None = None) -> None:

@@ -35,16 +35,15 @@ def _store(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> N
     con.unregister("resultat")
 
 
-def compute_indicators(con: duckdb.DuckDBPyConnection) -> dict[str, pl.DataFrame]:
+def compute_indicators(
+    con: duckdb.DuckDBPyConnection, establishment_sums: pl.LazyFrame
+) -> dict[str, pl.DataFrame]:
     """Les tables d'indicateurs agrégés, calculées depuis les vues courantes (sans rien écrire).
 
-    Les établissements passent d'abord par `indicateurs_etablissements.sql` : réduits à leur somme par
-    département, ils entrent dans la consolidation géographique comme un établissement par rattachement."""
+    Les établissements y entrent par `establishment_sums` : leur somme par rattachement (département, à défaut
+    région ou France), consolidée comme un établissement fictif par rattachement."""
     q = named_statements("indicator_inputs.sql")
-    fine = prepare_establishments(con)
-    flux_input = pl.concat(
-        [_read(con, q["flux"]), _read(con, fine["sums_by_department"])], how="vertical_relaxed"
-    )
+    flux_input = pl.concat([_read(con, q["flux"]), establishment_sums], how="vertical")
     labels = _read(con, q["geo_labels"])
     flux = flux_indicators(
         flux_input, _read(con, q["population"]), _read(con, q["cibles"]), _read(con, q["cosui"]),
@@ -69,8 +68,8 @@ def compute_indicators(con: duckdb.DuckDBPyConnection) -> dict[str, pl.DataFrame
 
 
 def refresh_indicators(con: duckdb.DuckDBPyConnection) -> None:
-    """Recalcule et remplace les tables d'indicateurs (`INDICATOR_TABLES`)."""
-    for table, frame in compute_indicators(con).items():
+    """Recalcule et remplace les tables d'indicateurs (`INDICATOR_TABLES`) et les séries des établissements."""
+    fine = prepare_establishments(con)  # numérotation et table temporaire d'entiers, servies aux deux calculs
+    for table, frame in compute_indicators(con, _read(con, fine["sums_by_department"])).items():
         _store(con, table, frame)
-    # Après les agrégats : la table temporaire des établissements est prête (compute_indicators l'a faite).
     refresh_establishments(con)
