@@ -35,9 +35,15 @@ def validate(table: RawTable, ctx: Context) -> pl.DataFrame:
     values, problems = parse_columns(frame, COLUMNS, origins, ctx)
     known = ["FR", *ctx.reference.couloirs, *ctx.reference.regions]
     perimetre = (
-        pl.col("perimetre").str.strip_chars().str.to_uppercase().replace({"NATIONAL": "FR", "FRANCE": "FR"})
+        pl.col("perimetre")
+        .cast(pl.String)
+        .str.strip_chars()
+        .str.to_uppercase()
+        .replace({"NATIONAL": "FR", "FRANCE": "FR"})
     )
-    values = values.with_columns(perimetre.alias("perimetre"), pl.col("indicateur").str.strip_chars())
+    values = values.with_columns(
+        perimetre.alias("perimetre"), pl.col("indicateur").cast(pl.String).str.strip_chars()
+    )
     rules = [
         rule_problems(
             values,

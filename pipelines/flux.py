@@ -88,6 +88,41 @@ def _to_long(table: RawTable) -> RawTable:
     return RawTable(table.name, frame, [*ids, "mois", "documents"], notes)
 
 
+GEOGRAPHY = ["region", "departement", "finess"]
+
+
+def _places(geography: pl.DataFrame, ctx: Context) -> pl.DataFrame:
+    """Niveau, code géographique et rattachement de chaque combinaison (région, département, FINESS) livrée.
+
+    Calculé une fois par combinaison distincte, puis joint à chaque ligne : sur un fichier national, quelques
+    dizaines de milliers de combinaisons pour des millions de lignes."""
+    region, departement, finess = (pl.col(c).cast(pl.String) for c in GEOGRAPHY)
+    region_of_dep = departement.replace_strict(
+        {code: reg for code, (_, reg) in ctx.reference.departements.items()},
+        default=None,
+        return_dtype=pl.String,
+    )
+    places = geography.with_columns(
+        pl.when(finess.is_not_null())
+        .then(pl.lit("etablissement"))
+        .when(departement.is_not_null())
+        .then(pl.lit("departement"))
+        .when(region.is_not_null())
+        .then(pl.lit("region"))
+        .otherwise(pl.lit("pays"))
+        .alias("niveau"),
+        pl.coalesce(finess, departement, region, pl.lit("FR")).alias("code_geo"),
+        pl.coalesce(region, region_of_dep, pl.lit("")).alias("code_region"),
+        departement.fill_null("").alias("code_departement"),
+        (region.is_not_null() & departement.is_not_null() & (region != region_of_dep)).alias("__incoherent"),
+    )
+    if ctx.in_batches:  # gardés en catégories, comme les autres codes d'un gros fichier
+        places = places.with_columns(
+            pl.col("niveau", "code_geo", "code_region", "code_departement").cast(pl.Categorical)
+        )
+    return places
+
+
 def validate(table: RawTable, ctx: Context) -> pl.DataFrame:
     """Rend les lignes prêtes pour `raw_flux`, ou lève `RefusedFile` avec tous les problèmes trouvés."""
     names = SOURCE.recognised(table.headers)
@@ -108,34 +143,18 @@ def validate(table: RawTable, ctx: Context) -> pl.DataFrame:
         if optional not in values.columns:
             values = values.with_columns(pl.lit(None, dtype=pl.String).alias(optional))
 
-    region_of_dep = pl.col("departement").replace_strict(
-        {code: reg for code, (_, reg) in ctx.reference.departements.items()},
-        default=None,
-        return_dtype=pl.String,
-    )
+    values = values.join(
+        _places(values.select(GEOGRAPHY).unique(), ctx),
+        on=GEOGRAPHY, how="left", nulls_equal=True, maintain_order="left",
+    ).with_columns(pl.col("type_document").fill_null(""))  # fmt: skip
     region_mismatch = rule_problems(
         values,
-        pl.col("region").is_not_null()
-        & pl.col("departement").is_not_null()
-        & (pl.col("region") != region_of_dep),
+        pl.col("__incoherent"),
         origins.get("departement", "departement"),
         pl.col("departement"),
         pl.lit("ce département n'appartient pas à la région indiquée sur la même ligne"),
     )
-    values = values.with_columns(
-        pl.when(pl.col("finess").is_not_null())
-        .then(pl.lit("etablissement"))
-        .when(pl.col("departement").is_not_null())
-        .then(pl.lit("departement"))
-        .when(pl.col("region").is_not_null())
-        .then(pl.lit("region"))
-        .otherwise(pl.lit("pays"))
-        .alias("niveau"),
-        pl.coalesce("finess", "departement", "region", pl.lit("FR")).alias("code_geo"),
-        pl.coalesce("region", region_of_dep, pl.lit("")).alias("code_region"),
-        pl.col("departement").fill_null("").alias("code_departement"),
-        pl.col("type_document").fill_null("").alias("type_document"),
-    )
+    values = values.drop("__incoherent")
     return conclude(ctx, KEYS, ("documents",), values, [problems, region_mismatch], origins, LOAD_COLUMNS)
 
 

@@ -19,7 +19,7 @@ import polars as pl
 
 from pipelines import cibles, flux, formats, population, sons, sunes
 from pipelines.problems import Problem, RefusedFile
-from pipelines.reading import PARQUET_EXTENSIONS, read_batches, read_table
+from pipelines.reading import PARQUET_EXTENSIONS, NotUtf8, read_batches, read_table
 from pipelines.reference import install_reference_tables, load_reference
 from pipelines.settings import Settings, get_settings
 from pipelines.source import Source, conclude_all
@@ -162,12 +162,36 @@ def _validate_in_batches(
     incoming: Incoming, kind: str | None, settings: Settings, ctx: Context, progress: Progress
 ) -> tuple[Source, pl.DataFrame, Context]:
     """Un gros fichier, tranche par tranche : chaque tranche est validée puis gardée sous forme typée (plus compacte
-    que ses textes) ; les contrôles qui portent sur tout le fichier (clés en double) se font à la fin."""
+    que ses textes) ; les contrôles qui portent sur tout le fichier (clés en double) se font à la fin.
+
+    L'encodage est jugé sur le début du fichier ; si de l'UTF-8 invalide apparaît plus loin (rare : un fichier
+    Windows-1252 dont les accents sont tardifs), tout est relu, transcodé, avec un contexte neuf."""
+    fresh = Context(
+        ctx.fichier, ctx.reference, ctx.today, ctx.cap
+    )  # avant que la première lecture ne le remplisse
+    try:
+        return _validate_batches(incoming, kind, settings, ctx, progress, assume_utf8=True)
+    except NotUtf8:
+        progress(f"{incoming.name} : encodage autre que l'UTF-8 trouvé en cours de lecture ; relecture…")
+    return _validate_batches(incoming, kind, settings, fresh, progress, assume_utf8=False)
+
+
+def _validate_batches(
+    incoming: Incoming,
+    kind: str | None,
+    settings: Settings,
+    ctx: Context,
+    progress: Progress,
+    assume_utf8: bool,
+) -> tuple[Source, pl.DataFrame, Context]:
     ctx.in_batches = True
     source: Source | None = SOURCES[kind] if kind else None
     validated: list[pl.DataFrame] = []
     rows = 0
-    for table in read_batches(incoming.path, incoming.display_name, settings.tranche_lignes):
+    batches = read_batches(
+        incoming.path, incoming.display_name, settings.tranche_lignes, _code_header(kind), assume_utf8
+    )
+    for table in batches:
         source = source or detect_kind(table.headers, incoming.name)
         batch = source.validate(table, ctx)
         # Les codes répétés (couloir, niveau, géographie…) gardés en catégories : 4 octets par cellule au lieu de 16.
@@ -176,6 +200,18 @@ def _validate_in_batches(
         progress(f"{incoming.name} : {formats.integer(rows)} lignes lues et validées…")
     assert source is not None  # read_batches refuse un fichier sans ligne
     return source, conclude_all(ctx, source, validated), ctx
+
+
+def _code_header(kind: str | None) -> Callable[[str], bool]:
+    """Vrai pour un en-tête de colonne de codes (couloir, mois, géographie…) de la nature donnée, ou de toutes si elle
+    est à deviner ; faux s'il peut désigner un nombre : celui-là reste un texte, lu par `_parse_number`."""
+    columns = [c for source in ([SOURCES[kind]] if kind else SOURCES.values()) for c in source.columns]
+
+    def is_code(header: str) -> bool:
+        kinds = {c.kind for c in columns if c.matches(header)}
+        return bool(kinds) and not kinds & {"integer", "decimal"}
+
+    return is_code
 
 
 def _next_import_id(con: duckdb.DuckDBPyConnection) -> int:

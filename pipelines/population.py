@@ -35,7 +35,7 @@ def validate(table: RawTable, ctx: Context) -> pl.DataFrame:
     values, problems = parse_columns(frame, COLUMNS, origins, ctx)
     regions = ctx.reference.regions
     departements = ctx.reference.departements
-    code = pl.col("code").str.strip_chars().str.to_uppercase()
+    code = pl.col("code").cast(pl.String).str.strip_chars().str.to_uppercase()
     padded = pl.when(code.str.contains(r"^\d$")).then(pl.lit("0") + code).otherwise(code)
     values = values.with_columns(
         pl.when(pl.col("niveau") == "pays")

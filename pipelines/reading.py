@@ -9,7 +9,7 @@ from __future__ import annotations
 import codecs
 import csv
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,11 +78,22 @@ def _finish(table: RawTable, allow_empty: bool = False) -> RawTable:
 
 
 def read_batches(
-    path: Path, display_name: str | None = None, batch_rows: int = 1_000_000
+    path: Path,
+    display_name: str | None = None,
+    batch_rows: int = 1_000_000,
+    categorical: Callable[[str], bool] | None = None,
+    assume_utf8: bool = False,
 ) -> Iterator[RawTable]:
     """Lit un CSV ou un Parquet par tranches de `batch_rows` lignes, numérotées comme le fichier entier : la mémoire
     tient à la taille d'une tranche, pas du fichier. Mêmes refus que `read_table` ; un classeur Excel n'est pas
-    découpé (il tient dans la limite d'Excel)."""
+    découpé (il tient dans la limite d'Excel).
+
+    Les colonnes d'un CSV dont l'en-tête satisfait `categorical` (des codes, répétés de ligne en ligne) sont lues
+    directement en catégories, propres à chaque colonne et communes à toutes ses tranches : le texte exact de chaque
+    cellule est gardé, et la validation travaille sur les codes entiers sans reconvertir chaque ligne.
+
+    `assume_utf8` : l'encodage d'un CSV est jugé sur son début ; si de l'UTF-8 invalide apparaît plus loin, `NotUtf8`
+    est levée et l'appelant relit le fichier sans cette hypothèse (il sera transcodé)."""
     name = display_name or path.name
     suffix = Path(name).suffix.lower() or path.suffix.lower()
     if suffix not in CSV_EXTENSIONS | PARQUET_EXTENSIONS:
@@ -98,7 +109,7 @@ def read_batches(
     if suffix in PARQUET_EXTENSIONS:
         batches = _scan_parquet(path, name)
     else:
-        batches, headers, notes, cleanup = _scan_csv(path, name)
+        batches, headers, notes, cleanup = _scan_csv(path, name, categorical, assume_utf8)
     rows = 0
     try:
         for batch in _collect(batches, name, batch_rows):
@@ -121,17 +132,25 @@ def _collect(frame: pl.LazyFrame, name: str, batch_rows: int) -> Iterator[pl.Dat
     try:
         yield from frame.collect_batches(chunk_size=batch_rows)
     except pl.exceptions.PolarsError as exc:
+        if "invalid utf-8" in str(exc).lower():
+            raise NotUtf8(name) from None
         raise _refuse(name, f"fichier mal formé : {_first_line_of(exc)}") from None
 
 
-def _scan_csv(path: Path, name: str) -> tuple[pl.LazyFrame, list[str], list[str], Path | None]:
-    source, separator, first_line, notes = _csv_preamble(path, name)
+def _scan_csv(
+    path: Path, name: str, categorical: Callable[[str], bool] | None = None, assume_utf8: bool = False
+) -> tuple[pl.LazyFrame, list[str], list[str], Path | None]:
+    source, separator, first_line, notes = _csv_preamble(path, name, whole_file=not assume_utf8)
     headers = next(csv.reader([first_line.lstrip("\ufeff")], delimiter=separator))
-    scan = pl.scan_csv(
-        source, separator=separator, infer_schema=False, has_header=False, skip_rows=1, quote_char='"',
-        raise_if_empty=False,
-    ).with_row_index(ROW_COLUMN, offset=2)  # fmt: skip
-    width = len(scan.collect_schema()) - 1
+
+    def scan(overrides: dict[str, pl.DataType] | None = None) -> pl.LazyFrame:
+        return pl.scan_csv(
+            source, separator=separator, infer_schema=False, has_header=False, skip_rows=1, quote_char='"',
+            raise_if_empty=False, schema_overrides=overrides,
+        )  # fmt: skip
+
+    columns = scan().collect_schema().names()
+    width = len(columns)
     if width != len(headers):
         _cleanup(source, path)
         raise _refuse(
@@ -139,7 +158,13 @@ def _scan_csv(path: Path, name: str) -> tuple[pl.LazyFrame, list[str], list[str]
             f"le fichier ne ressemble pas à un tableau : {width} colonne(s) de données pour {len(headers)} en-tête(s)",
             2,
         )
-    return scan, headers, notes, (source if source != path else None)
+    overrides: dict[str, pl.DataType] = {
+        column: pl.Categorical(pl.Categories.random())
+        for column, header in zip(columns, headers, strict=True)
+        if categorical is not None and categorical(header)
+    }
+    batches = scan(overrides or None).with_row_index(ROW_COLUMN, offset=2)
+    return batches, headers, notes, (source if source != path else None)
 
 
 def _csv_strings(batch: pl.DataFrame, name: str, headers: list[str], notes: list[str]) -> RawTable:
@@ -163,13 +188,22 @@ def _parquet_strings(batch: pl.DataFrame, name: str) -> RawTable:
 
 
 def _blank(column: str) -> pl.Expr:
-    return pl.col(column).is_null() | (pl.col(column).str.strip_chars() == "")
+    return pl.col(column).is_null() | (pl.col(column).cast(pl.String).str.strip_chars() == "")
 
 
 def _drop_blank_rows(frame: pl.DataFrame, data_columns: list[str]) -> pl.DataFrame:
     """Retire les lignes entièrement vides. Seules les lignes dont la première cellule est vide sont examinées en
-    entier : sur un gros fichier sans ligne vide, une seule colonne est lue."""
-    candidates = frame.filter(_blank(data_columns[0]))
+    entier : sur un gros fichier sans ligne vide, une seule colonne est lue (et, en catégories, une fois par valeur
+    distincte)."""
+    first = data_columns[0]
+    if isinstance(frame.schema[first], pl.Categorical):
+        distinct = frame.select(pl.col(first).unique())
+        blanks = distinct.filter(_blank(first)).get_column(first)
+        candidates = frame.filter(
+            pl.col(first).is_null() | pl.col(first).is_in(blanks.drop_nulls().implode())
+        )
+    else:
+        candidates = frame.filter(_blank(first))
     if candidates.height == 0:
         return frame
     blank_rows = candidates.filter(pl.all_horizontal([_blank(c) for c in data_columns[1:]])).get_column(
@@ -181,8 +215,15 @@ def _drop_blank_rows(frame: pl.DataFrame, data_columns: list[str]) -> pl.DataFra
 # --- CSV ------------------------------------------------------------------------------------------------------
 
 
-def _detect_encoding(path: Path) -> str:
-    """UTF-8 (avec ou sans BOM) si tout le fichier est de l'UTF-8 valide, sinon Windows-1252."""
+class NotUtf8(Exception):
+    """Un CSV supposé UTF-8 sur la foi de son début ne l'est pas plus loin : il faut le relire transcodé."""
+
+
+def _detect_encoding(path: Path, whole_file: bool = True) -> str:
+    """UTF-8 (avec ou sans BOM) si tout le fichier est de l'UTF-8 valide, sinon Windows-1252.
+
+    `whole_file=False` : le début seulement (lecture par tranches, où Polars refuse de lui-même l'UTF-8 invalide plus
+    loin, voir `NotUtf8`) ; un gros fichier n'est pas lu une fois de plus avant d'être lu."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     with path.open("rb") as handle:
         head = handle.read(8192)
@@ -190,9 +231,11 @@ def _detect_encoding(path: Path) -> str:
             raise ValueError("binaire")
         handle.seek(0)
         try:
-            while chunk := handle.read(_CHUNK):
+            while chunk := handle.read(_CHUNK if whole_file else len(head)):
                 decoder.decode(chunk)
-            decoder.decode(b"", final=True)
+                if not whole_file:
+                    break
+            decoder.decode(b"", final=whole_file)
         except UnicodeDecodeError:
             return "cp1252"
     return "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
@@ -207,10 +250,10 @@ def _detect_separator(first_line: str) -> str | None:
     return best if counts[best] > 0 else None
 
 
-def _csv_preamble(path: Path, name: str) -> tuple[Path, str, str, list[str]]:
+def _csv_preamble(path: Path, name: str, whole_file: bool = True) -> tuple[Path, str, str, list[str]]:
     """Encodage (transcodé en UTF-8 dans un temporaire si besoin), séparateur et ligne d'en-tête d'un CSV."""
     try:
-        encoding = _detect_encoding(path)
+        encoding = _detect_encoding(path, whole_file)
     except ValueError:
         raise _refuse(
             name, "fichier binaire : ce n'est pas un CSV (un classeur Excel doit garder l'extension .xlsx)"

@@ -50,7 +50,7 @@ def validate(table: RawTable, ctx: Context) -> pl.DataFrame:
                 pl.Float64 if name == "montants_verses_eur" else pl.Int64 if name in MEASURES else pl.String
             )
             values = values.with_columns(pl.lit(None, dtype=dtype).alias(name))
-    wave_digit = pl.col("vague").str.extract(r"(?i)^\s*(?:v|vague)?\s*(\d)\s*$")
+    wave_digit = pl.col("vague").cast(pl.String).str.extract(r"(?i)^\s*(?:v|vague)?\s*(\d)\s*$")
     rules = [
         rule_problems(
             values,

@@ -36,7 +36,7 @@ def validate(table: RawTable, ctx: Context) -> pl.DataFrame:
     values, problems = parse_columns(frame, COLUMNS, origins, ctx)
     if "region" not in values.columns:
         values = values.with_columns(pl.lit(None, dtype=pl.String).alias("region"))
-    window_digit = pl.col("fenetre").str.extract(r"(?i)^\s*(?:f|fenetre|fenêtre)?\s*(\d)\s*$")
+    window_digit = pl.col("fenetre").cast(pl.String).str.extract(r"(?i)^\s*(?:f|fenetre|fenêtre)?\s*(\d)\s*$")
     rules = [
         rule_problems(
             values,

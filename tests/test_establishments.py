@@ -54,6 +54,33 @@ def test_rolling_12_month_sum_needs_the_twelve_months() -> None:
     assert sums[2016] is None and sums[2017] == 12  # fenêtre 6 → 17 : complète
 
 
+def test_decode_keys_reads_establishment_couloir_and_month_back() -> None:
+    # cle = (établissement × 64 + couloir) × 4096 + rang du mois depuis janvier 1900 (janvier 2024 : 124 × 12).
+    january_2024, december_2025 = 124 * 12, 125 * 12 + 11
+    cles = [(7 * 64 + 3) * 4096 + january_2024, (7 * 64 + 0) * 4096 + december_2025, 1 * 4096 + 0]
+    series = pl.LazyFrame(
+        {"cle": cles, "documents": [5, 6, 7], "documents_m1": [None, 5, None], "documents_m12": None,
+         "cumul_12_mois": None, "donnees_demo": [False, True, False]},
+        schema_overrides={"documents_m12": pl.Int64, "cumul_12_mois": pl.Int64},
+    )  # fmt: skip
+    assert_frame_equal(
+        E.decode_keys(series).collect(),
+        pl.DataFrame(
+            {
+                "etablissement_id": [7, 7, 0],
+                "couloir_id": [3, 0, 1],
+                "mois": [dt.date(2024, 1, 1), dt.date(2025, 12, 1), dt.date(1900, 1, 1)],
+                "documents": [5, 6, 7],
+                "documents_m1": [None, 5, None],
+                "documents_m12": None,
+                "cumul_12_mois": None,
+                "donnees_demo": [False, True, False],
+            },
+            schema_overrides={"documents_m12": pl.Int64, "cumul_12_mois": pl.Int64},
+        ),
+    )
+
+
 FEED = """mois;couloir;departement;finess;type_document;documents
 2023-01;HOP;35;350000001;LDL;5
 2023-01;HOP;35;350000001;CRO;3

@@ -101,3 +101,66 @@ def test_batched_ingest_loads_everything(tmp_path: Path, batched: Settings) -> N
             "SELECT couloir, sum(documents) FROM flux_mensuel GROUP BY ALL ORDER BY ALL"
         ).fetchall()
     assert rows == [("BIO", 11 + 21 + 31), ("HOP", 10 + 20 + 30), ("RAD", 12 + 22 + 32)]
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        (
+            "sons.csv",
+            "Date de situation;Vague;Dispositif;Cible;BDC;Demandes de solde\n"
+            + "".join(
+                f"15/0{m}/2024;V{v};MS1;18 900;{m * 100 + v};{m}\n" for m in range(1, 4) for v in (1, 2)
+            ),
+        ),
+        (
+            "sunes.csv",
+            "date_situation,fenetre,domaine,es_engages,es_valides,region\n"
+            + "".join(f"2024-0{m}-17,F1,D{d},100,{m * 10 + d},53\n" for m in range(1, 4) for d in (1, 2)),
+        ),
+        (
+            "pop.csv",
+            "annee;niveau;code;population\n"
+            + "".join(
+                f"{y};departement;{c};{y - 1900} 000\n" for y in (2023, 2024) for c in ("2A", "35", "1")
+            ),
+        ),
+        (
+            "cibles.csv",
+            "indicateur;perimetre;echeance;valeur\n"
+            + "".join(
+                f"flux_annualise;{p};31/12/{y};{y} 000 000\n"
+                for y in (2026, 2027)
+                for p in ("national", " 53", "HOP")
+            ),
+        ),
+    ],
+)
+def test_every_source_reads_the_same_in_batches(
+    tmp_path: Path, settings: Settings, batched: Settings, name: str, content: str
+) -> None:
+    """Les colonnes de codes d'un gros CSV sont lues en catégories : chaque nature donne les mêmes valeurs."""
+    path = write_text(tmp_path / name, content)
+    source, whole, _ = validate_file(Incoming(path), None, settings)
+    batched_source, parts, ctx = validate_file(Incoming(path), None, batched)
+    assert ctx.in_batches and batched_source.kind == source.kind and whole.height == 6
+    assert_frame_equal(parts.with_columns(pl.col(pl.Categorical).cast(pl.String)), whole)
+
+
+def test_a_late_non_utf8_byte_makes_the_file_read_again_transcoded(tmp_path: Path, batched: Settings) -> None:
+    """L'encodage d'un gros CSV est jugé sur son début ; un accent Windows-1252 plus loin fait tout relire."""
+    rows = [
+        f"2023-{m:02d};{c};{d:02d};{m + d}\n"
+        for m in range(1, 13)
+        for c in ("HOP", "BIO", "RAD")
+        for d in range(1, 20)
+    ]
+    path = tmp_path / "flux.csv"
+    path.write_bytes((HEADER + "".join(rows)).encode() + "2024-03;Hôtel;35;7\n".encode("cp1252"))
+    assert path.read_bytes().index("ô".encode("cp1252")) > 8192  # au-delà du début examiné
+    messages: list[str] = []
+    with pytest.raises(RefusedFile) as refused:
+        validate_file(Incoming(path), None, batched, progress=messages.append)
+    assert any("relecture" in m for m in messages)
+    (problem,) = refused.value.problems
+    assert (problem.ligne, problem.colonne, problem.valeur) == (len(rows) + 2, "couloir", "Hôtel")

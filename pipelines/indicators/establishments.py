@@ -9,10 +9,35 @@ contiguës et « le mois m − k de la même série » est la clé `cle − k`, 
 
 from __future__ import annotations
 
+import datetime as dt
+
 import duckdb
 import polars as pl
 
 from pipelines.warehouse import first_row, named_statements
+
+MONTHS_PER_KEY = 4096  # rang du mois depuis janvier 1900, dans les 12 bits bas de `cle`
+COULOIRS_PER_KEY = 64  # numéro de couloir, dans les 6 bits suivants
+
+# Le premier jour de chaque rang de mois possible dans `cle` (12 bits) : décoder un mois est une simple indexation.
+_MONTH_STARTS = pl.Series(
+    "mois", [dt.date(1900 + rank // 12, rank % 12 + 1, 1) for rank in range(MONTHS_PER_KEY)], dtype=pl.Date
+)
+
+
+def decode_keys(series: pl.LazyFrame) -> pl.LazyFrame:
+    """Numéro d'établissement, numéro de couloir et mois lus dans `cle` (l'inverse de `collapse_types`, SQL) : les
+    colonnes de `series_etablissements`."""
+    return series.select(
+        (pl.col("cle") // (COULOIRS_PER_KEY * MONTHS_PER_KEY)).alias("etablissement_id"),
+        (pl.col("cle") // MONTHS_PER_KEY % COULOIRS_PER_KEY).alias("couloir_id"),
+        pl.lit(_MONTH_STARTS).gather(pl.col("cle") % MONTHS_PER_KEY).alias("mois"),
+        "documents",
+        "documents_m1",
+        "documents_m12",
+        "cumul_12_mois",
+        "donnees_demo",
+    )
 
 
 def value_months_ago(series: pl.LazyFrame, months: int, name: str) -> pl.LazyFrame:
@@ -53,28 +78,29 @@ def rolling_12_month_sum(series: pl.LazyFrame) -> pl.LazyFrame:
 
 def add_all_couloirs(keyed: pl.LazyFrame) -> pl.LazyFrame:
     """Ajoute le couloir `TOUS` (numéro 0) : la somme des couloirs de l'établissement pour le mois."""
-    couloir = (pl.col("cle") // 4096) % 64
-    total = keyed.group_by((pl.col("cle") - couloir * 4096).alias("cle")).agg(
+    couloir = (pl.col("cle") // MONTHS_PER_KEY) % COULOIRS_PER_KEY
+    total = keyed.group_by((pl.col("cle") - couloir * MONTHS_PER_KEY).alias("cle")).agg(
         pl.col("documents").sum(), pl.col("donnees_demo").any()
     )
     return pl.concat([keyed, total.select(keyed.collect_schema().names())])
 
 
 def series_indicators(keyed: pl.LazyFrame) -> pl.LazyFrame:
-    """La chaîne, des valeurs à clé entière aux colonnes que `establishment_indicators` décode et complète."""
+    """La chaîne, des valeurs à clé entière (`collapse_types`) aux lignes de `series_etablissements`, que la vue
+    `indicateurs_etablissements` décode et complète."""
     # Point d'arrêt après le tri : les trois jointures relisent la même table triée au lieu de retrier.
     ordered = keyed.pipe(add_all_couloirs).sort("cle").collect().lazy()
     return (
         ordered.pipe(value_months_ago, 1, "documents_m1")
         .pipe(value_months_ago, 12, "documents_m12")
         .pipe(rolling_12_month_sum)
-        .select("cle", "documents", "documents_m1", "documents_m12", "cumul_12_mois", "donnees_demo")
+        .pipe(decode_keys)
     )
 
 
 # Valeurs calculées en une fois (TOUS en plus) : environ 60 octets chacune en Polars, soit ~300 Mo par bloc.
 SLICE_ROWS = 4_000_000
-KEYS_PER_ESTABLISHMENT = 64 * 4096
+KEYS_PER_ESTABLISHMENT = COULOIRS_PER_KEY * MONTHS_PER_KEY
 
 
 def prepare_establishments(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
