@@ -7,7 +7,9 @@ from pathlib import Path
 
 import polars as pl
 
+from benchmarks.floor import measure
 from benchmarks.generate import MONTHS, SERIES, feed
+from benchmarks.report import floor_table
 from benchmarks.run import run_size
 
 
@@ -42,3 +44,34 @@ def test_tiny_benchmark_run_measures_every_step(tmp_path: Path) -> None:
             (establishments * len(MONTHS) * (couloirs + 1),)
         ]
     assert pl.read_parquet(tmp_path / "donnees" / "flux_3000.parquet").height == 3000
+
+
+def test_tiny_floor_measures_each_unavoidable_step(tmp_path: Path) -> None:
+    result = measure(3000, tmp_path, repetitions=1)
+    steps = result["mesures"]
+    assert result["lignes"] == 3000
+    assert all(
+        steps[k] > 0
+        for k in ("lecture_csv", "ecriture_raw_flux", "ecriture_raw_codes", "ecriture_series", "demarrage")
+    )
+    assert (
+        steps["somme"]
+        == steps["lecture_csv"] + steps["ecriture_raw_flux"] + steps["ecriture_series"] + steps["demarrage"]
+    )
+
+
+def test_floor_table_compares_the_floor_with_the_time_the_target_allows(tmp_path: Path) -> None:
+    import json
+
+    steps = {
+        "lecture_csv": 1.0,
+        "ecriture_raw_flux": 3.0,
+        "ecriture_raw_codes": 1.0,
+        "ecriture_series": 1.5,
+        "demarrage": 0.5,
+    }
+    floor = {"lignes": 1000, "mesures": {**steps, "somme": 6.0}}
+    (tmp_path / "1000.json").write_text(json.dumps(floor), encoding="utf-8")
+    text = "\n".join(floor_table({"lignes": 1000, "pandas": {"secondes": 35.0}}, tmp_path))
+    assert "**6,00 s**" in text and "| 7,00 s |" in text and "Il reste 1,00 s" in text
+    assert floor_table({"lignes": 2000, "pandas": {"secondes": 35.0}}, tmp_path) == []
