@@ -166,9 +166,8 @@ def _validate_in_batches(
 
     L'encodage est jugé sur le début du fichier ; si de l'UTF-8 invalide apparaît plus loin (rare : un fichier
     Windows-1252 dont les accents sont tardifs), tout est relu, transcodé, avec un contexte neuf."""
-    fresh = Context(
-        ctx.fichier, ctx.reference, ctx.today, ctx.cap
-    )  # avant que la première lecture ne le remplisse
+    # Le contexte d'une relecture est pris avant que la première lecture ne remplisse celui-ci.
+    fresh = Context(ctx.fichier, ctx.reference, ctx.today, ctx.cap)
     try:
         return _validate_batches(incoming, kind, settings, ctx, progress, assume_utf8=True)
     except NotUtf8:

@@ -112,7 +112,7 @@ def read_batches(
         batches, headers, notes, cleanup = _scan_csv(path, name, categorical, assume_utf8)
     rows = 0
     try:
-        for batch in _collect(batches, name, batch_rows):
+        for batch in _collect(batches, name, batch_rows, utf8_assumed=assume_utf8 and headers is not None):
             table = (
                 _parquet_strings(batch, name)
                 if headers is None
@@ -128,11 +128,13 @@ def read_batches(
         raise _refuse(name, "aucune ligne de données sous l'en-tête", 2)
 
 
-def _collect(frame: pl.LazyFrame, name: str, batch_rows: int) -> Iterator[pl.DataFrame]:
+def _collect(
+    frame: pl.LazyFrame, name: str, batch_rows: int, utf8_assumed: bool = False
+) -> Iterator[pl.DataFrame]:
     try:
         yield from frame.collect_batches(chunk_size=batch_rows)
     except pl.exceptions.PolarsError as exc:
-        if "invalid utf-8" in str(exc).lower():
+        if utf8_assumed and "invalid utf-8" in str(exc).lower():
             raise NotUtf8(name) from None
         raise _refuse(name, f"fichier mal formé : {_first_line_of(exc)}") from None
 
