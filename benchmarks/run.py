@@ -46,14 +46,8 @@ def run_size(rows: int, work: Path, pages: bool = True, repetitions: int = 3) ->
     # lignes où un passage dure plusieurs minutes ; ses passages alternent avec ceux de l'import CSV, pour que les deux
     # côtés du rapport voient les mêmes moments de la machine (sa vitesse varie parfois de moitié d'une heure à l'autre).
     pandas_runs = repetitions if rows <= 10_000_000 else 1
-    pandas_command = [
-        py,
-        "-m",
-        "benchmarks.steps",
-        "pandas",
-        str(csv_path),
-        str(REFERENCE_DIR / "population.csv"),
-    ]
+    population = REFERENCE_DIR / "population.csv"
+    pandas_command = [py, "-m", "benchmarks.steps", "pandas", str(csv_path), str(population)]
     pandas: list[dict[str, Any]] = []
     for fmt, path in (("csv", csv_path), ("parquet", parquet_path)):
         db = work / f"{fmt}_{rows}.duckdb"
@@ -69,9 +63,8 @@ def run_size(rows: int, work: Path, pages: bool = True, repetitions: int = 3) ->
             if fmt == "csv" and repetition < pandas_runs:
                 pandas.append(timed_rss(pandas_command))
         out[f"import_{fmt}"] = _median_run(runs, "import_s")
-        out[f"import_{fmt}"]["commandes_s"] = [
-            r["secondes"] for r in runs
-        ]  # commande entière, pour le rapport
+        # La commande entière de chaque passage (recalcul et publication compris), pour le rapport à pandas.
+        out[f"import_{fmt}"]["commandes_s"] = [r["secondes"] for r in runs]
     out["pandas"] = _median_run(pandas, "secondes")
     db = str(work / f"parquet_{rows}.duckdb")
     refreshes = [timed_rss([py, "-m", "benchmarks.steps", "refresh", db]) for _ in range(repetitions)]
