@@ -36,8 +36,10 @@ class RawTable:
     notes: list[str] = field(default_factory=list)
 
 
-def _refuse(name: str, reason: str, row: int | None = None) -> RefusedFile:
-    return RefusedFile(name, [Problem(name, row, None, None, reason)])
+def _refuse(
+    name: str, reason: str, row: int | None = None, column: str | None = None, value: str | None = None
+) -> RefusedFile:
+    return RefusedFile(name, [Problem(name, row, column, value, reason)])
 
 
 def read_table(path: Path, display_name: str | None = None, sheet: str | None = None) -> RawTable:
@@ -185,7 +187,7 @@ def _scan_parquet(path: Path, name: str) -> pl.LazyFrame:
 
 def _parquet_strings(batch: pl.DataFrame, name: str) -> RawTable:
     rows = batch.get_column(ROW_COLUMN).cast(pl.Int64)
-    table = _parquet_as_text(batch.drop(ROW_COLUMN), name)
+    table = _parquet_as_text(batch.drop(ROW_COLUMN), name, rows)
     return RawTable(name, table.frame.with_columns(rows.alias(ROW_COLUMN)), table.headers, [])
 
 
@@ -371,9 +373,32 @@ def _read_parquet(path: Path, name: str) -> RawTable:
     return RawTable(name, frame, table.headers, [])
 
 
-def _parquet_as_text(frame: pl.DataFrame, name: str) -> RawTable:
-    """Colonnes typées d'un Parquet → textes (les dates au format ISO), comme une cellule de CSV."""
+def _is_utf8(value: bytes) -> bool:
+    try:
+        value.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _parquet_as_text(frame: pl.DataFrame, name: str, rows: pl.Series | None = None) -> RawTable:
+    """Colonnes typées d'un Parquet → textes (les dates au format ISO), comme une cellule de CSV. Une colonne binaire
+    qui n'est pas du texte UTF-8 est refusée à sa première cellule illisible (`rows` : numéros de ligne du fichier)."""
     headers = list(frame.columns)
+    for header in headers:
+        if frame.schema[header] == pl.Binary:
+            raw = frame.get_column(header)
+            bad = [v for v in raw.unique().drop_nulls().to_list() if not _is_utf8(v)]  # une fois par valeur
+            if bad:
+                index = int(raw.is_in(pl.Series(bad, dtype=pl.Binary).implode()).arg_true()[0])
+                row = int(rows[index]) if rows is not None else index + 2
+                raise _refuse(
+                    name,
+                    "texte illisible : ce n'est pas de l'UTF-8 (réenregistrez le fichier en UTF-8)",
+                    row,
+                    header,
+                    repr(raw[index])[2:-1],
+                )
     text = frame.select(
         [
             (pl.col(c).dt.strftime("%Y-%m-%d") if frame.schema[c] in (pl.Date, pl.Datetime) else pl.col(c))

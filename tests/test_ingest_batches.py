@@ -164,3 +164,21 @@ def test_a_late_non_utf8_byte_makes_the_file_read_again_transcoded(tmp_path: Pat
     assert any("relecture" in m for m in messages)
     (problem,) = refused.value.problems
     assert (problem.ligne, problem.colonne, problem.valeur) == (len(rows) + 2, "couloir", "Hôtel")
+
+
+@pytest.mark.parametrize("in_batches", [False, True])
+def test_a_parquet_text_column_that_is_not_utf8_is_refused_at_its_cell(
+    tmp_path: Path, settings: Settings, batched: Settings, in_batches: bool
+) -> None:
+    """Un Parquet dont une colonne binaire n'est pas de l'UTF-8 : refus nommant ligne, colonne et valeur (plus
+    d'erreur Polars brute)."""
+    path = tmp_path / "flux.parquet"
+    couloirs = pl.Series([b"HOP", b"BIO", b"H\xf4P", b"RAD"], dtype=pl.Binary)
+    pl.DataFrame({"mois": ["2024-01"] * 4, "couloir": couloirs, "documents": [1, 2, 3, 4]}).write_parquet(
+        path
+    )
+    with pytest.raises(RefusedFile) as refused:
+        validate_file(Incoming(path), None, batched if in_batches else settings)
+    (problem,) = refused.value.problems
+    assert (problem.ligne, problem.colonne, problem.valeur) == (4, "couloir", "H\\xf4P")
+    assert "UTF-8" in problem.motif
