@@ -256,9 +256,15 @@ def load_validated(
     con.execute("BEGIN TRANSACTION")
     try:
         con.register("lot", holder[0])
-        counts = first_row(con, statements["compare"])
-        assert counts is not None
-        result.nouvelles, result.revisees, result.inchangees = (int(c) for c in counts)
+        # `overlap` (facultative) : faux si aucune valeur courante ne peut correspondre au lot ; tout est nouveau,
+        # seule `insert` reste à faire.
+        overlap = first_row(con, statements["overlap"]) if "overlap" in statements else (True,)
+        if overlap is not None and not overlap[0]:
+            counts: tuple[int, ...] = (rows, 0, 0)
+            statements = {"insert": statements["insert"]}
+        else:
+            counts = tuple(int(c) for c in first_row(con, statements["compare"]) or ())
+        result.nouvelles, result.revisees, result.inchangees = counts
         if result.nouvelles == 0 and result.revisees == 0:
             con.execute("ROLLBACK")
             result.message = "aucune valeur nouvelle ni modifiée : rien n'a changé"
@@ -287,7 +293,7 @@ def load_validated(
         )
         # Les étapes de chargement suivent `compare` dans le fichier SQL, dans l'ordre où elles y sont écrites.
         for name, statement in statements.items():
-            if name != "compare":
+            if name not in ("overlap", "compare"):
                 con.execute(statement, [import_id] if "?" in statement else [])
         con.unregister("lot")
         holder.clear()

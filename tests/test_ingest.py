@@ -333,6 +333,34 @@ def test_revision_keeps_history_and_current_view_shows_latest(settings: Settings
     assert query(db, "SELECT id, statut FROM imports ORDER BY id") == [(1, "nouveau"), (2, "revision")]
 
 
+def test_new_month_skips_the_comparison_and_a_mixed_file_still_compares(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Un lot dont aucun mois n'a de valeur courante est entièrement nouveau (comparaison sautée) ; dès qu'un mois
+    du lot en a, les clés sont comparées une à une, révisions et remplacements notés comme avant."""
+    first = write_text(tmp_path / "a.csv", "mois;couloir;documents\n2024-01;BIO;5\n2024-01;RAD;7\n")
+    new_month = write_text(tmp_path / "b.csv", "mois;couloir;documents\n2024-02;BIO;6\n2024-02;RAD;8\n")
+    mixed = write_text(tmp_path / "c.csv", "mois;couloir;documents\n2024-02;BIO;60\n2024-02;RAD;8\n2024-03;BIO;9\n")
+    one(settings, first)
+    added = one(settings, new_month)
+    assert (added.statut, added.nouvelles, added.revisees, added.inchangees) == ("nouveau", 2, 0, 0)
+    db = settings.db_path()
+    assert query(db, "SELECT count(*) FROM flux_remplacees") == [(0,)]
+    revised = one(settings, mixed)
+    assert (revised.statut, revised.nouvelles, revised.revisees, revised.inchangees) == ("revision", 1, 1, 1)
+    assert query(db, "SELECT import_id, ligne FROM flux_remplacees ORDER BY ligne") == [(2, 2), (2, 3)]
+    assert query(db, "SELECT mois, couloir, documents_avant, documents_apres FROM revisions_flux") == [
+        (dt.date(2024, 2, 1), "BIO", 6, 60)
+    ]
+    assert query(db, "SELECT mois, couloir, documents FROM flux_mensuel ORDER BY mois, couloir") == [
+        (dt.date(2024, 1, 1), "BIO", 5),
+        (dt.date(2024, 1, 1), "RAD", 7),
+        (dt.date(2024, 2, 1), "BIO", 60),
+        (dt.date(2024, 2, 1), "RAD", 8),
+        (dt.date(2024, 3, 1), "BIO", 9),
+    ]
+
+
 # --- Atomicité et concurrence -------------------------------------------------------------------------------
 
 
