@@ -340,7 +340,9 @@ def test_new_month_skips_the_comparison_and_a_mixed_file_still_compares(
     du lot en a, les clés sont comparées une à une, révisions et remplacements notés comme avant."""
     first = write_text(tmp_path / "a.csv", "mois;couloir;documents\n2024-01;BIO;5\n2024-01;RAD;7\n")
     new_month = write_text(tmp_path / "b.csv", "mois;couloir;documents\n2024-02;BIO;6\n2024-02;RAD;8\n")
-    mixed = write_text(tmp_path / "c.csv", "mois;couloir;documents\n2024-02;BIO;60\n2024-02;RAD;8\n2024-03;BIO;9\n")
+    mixed = write_text(
+        tmp_path / "c.csv", "mois;couloir;documents\n2024-02;BIO;60\n2024-02;RAD;8\n2024-03;BIO;9\n"
+    )
     one(settings, first)
     added = one(settings, new_month)
     assert (added.statut, added.nouvelles, added.revisees, added.inchangees) == ("nouveau", 2, 0, 0)
