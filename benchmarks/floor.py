@@ -3,8 +3,8 @@ avec l'entrepôt tel qu'il est (lire le fichier, écrire chaque ligne dans `raw_
 établissements, démarrer Python). `python -m benchmarks.floor --rows 10000000` (appelé par `make bench`).
 
 Rien n'est validé ni calculé ici : la somme est ce que coûterait une validation et un recalcul instantanés. Elle se
-compare au cinquième du temps de la référence pandas (la cible « 5 × pandas »). Une ligne de plus mesure l'écriture
-des mêmes lignes sous forme de codes entiers : ce que changerait un entrepôt dont la couche brute serait codée.
+compare au cinquième du temps de la référence pandas (la cible « 5 × pandas »). Une ligne de plus, pour mémoire, mesure
+l'écriture des mêmes lignes avec leurs codes en texte, comme `raw_flux` les gardait avant la version 0.3.
 Résultats : benchmarks/results/plancher/<lignes>.json, repris par `benchmarks.report`.
 """
 
@@ -25,13 +25,14 @@ import duckdb
 import polars as pl
 
 from benchmarks.generate import write
+from pipelines.flux_codes import encode
 from pipelines.ingest import Incoming, validate_file
 from pipelines.settings import REPO_ROOT, get_settings
 from pipelines.warehouse import apply_schema, named_statements
 
 RESULTS = REPO_ROOT / "benchmarks" / "results" / "plancher"
-CODED_RAW = """CREATE TABLE raw_codes (import_id INTEGER, ligne INTEGER, mois DATE, couloir INTEGER, niveau INTEGER,
-    code_geo INTEGER, code_region INTEGER, code_departement INTEGER, type_document INTEGER, documents BIGINT)"""
+TEXT_RAW = """CREATE TABLE raw_textes (import_id INTEGER, ligne INTEGER, mois DATE, couloir VARCHAR, niveau VARCHAR,
+    code_geo VARCHAR, code_region VARCHAR, code_departement VARCHAR, type_document VARCHAR, documents BIGINT)"""
 
 
 def _median_seconds(action: Callable[[], object], repetitions: int) -> float:
@@ -81,12 +82,16 @@ def measure(rows: int, work: Path, repetitions: int = 3) -> dict[str, Any]:
     _, lot, _ = validate_file(
         Incoming(csv_path), None, get_settings().model_copy(update={"tranche_seuil_mo": 0})
     )
-    insert = named_statements("load_flux.sql")["insert"]
     db = work / "plancher.duckdb"
-    out["ecriture_raw_flux"] = _median_insert(db, None, {"lot": lot}, insert, repetitions)
-    codes = lot.with_columns(pl.col(pl.Categorical).to_physical().cast(pl.Int32))
-    coded_insert = insert.replace("INSERT INTO raw_flux", "INSERT INTO raw_codes")
-    out["ecriture_raw_codes"] = _median_insert(db, CODED_RAW, {"lot": codes}, coded_insert, repetitions)
+    with _fresh(db) as con:  # numérotés comme à l'import (pipelines/flux_codes.py), hors mesure
+        coded = encode(con, lot)
+    insert = named_statements("load_flux.sql")["insert"]
+    out["ecriture_raw_flux"] = _median_insert(db, None, {"lot": coded}, insert, repetitions)
+    text_insert = (
+        "INSERT INTO raw_textes SELECT ?, ligne, mois, couloir, niveau, code_geo, code_region, code_departement, "
+        "type_document, documents FROM lot"
+    )
+    out["ecriture_raw_textes"] = _median_insert(db, TEXT_RAW, {"lot": lot}, text_insert, repetitions)
 
     # Les séries des établissements : une ligne par valeur et une par mois pour TOUS (ici 5 séries dont 2 réunies en
     # un couloir : 4 couloirs + TOUS par mois, soit autant de lignes que le fichier).

@@ -180,7 +180,7 @@ def targets_table(r: dict[str, Any]) -> list[str]:
 
 FLOOR_STEPS = {
     "lecture_csv": "lire le CSV (Polars, codes en catégories), sans rien valider",
-    "ecriture_raw_flux": "écrire les lignes validées dans `raw_flux` (instruction `insert` de load_flux.sql seule)",
+    "ecriture_raw_flux": "écrire les lignes validées, codes numérotés, dans `raw_flux` (instruction `insert` seule)",
     "ecriture_series": "écrire autant de lignes de séries d'établissement (instruction `store_series` seule)",
     "demarrage": "démarrer Python et importer la commande",
 }
@@ -213,7 +213,13 @@ def floor_table(r: dict[str, Any], folder: Path = RESULTS / "plancher") -> list[
         *[f"| {label} | {_s(m[key])} |" for key, label in FLOOR_STEPS.items()],
         f"| **somme, avec une validation et un recalcul instantanés** | **{_s(m['somme'])}** |",
         f"| temps permis par la cible de 5 × pandas ({_s(r['pandas']['secondes'])} ÷ 5) | {_s(allowed)} |",
-        f"| pour mémoire : les mêmes lignes écrites en codes entiers au lieu de textes | {_s(m['ecriture_raw_codes'])} |",
+        *(
+            [
+                f"| pour mémoire : les mêmes lignes, codes en texte (`raw_flux` avant 0.3) | {_s(m['ecriture_raw_textes'])} |"
+            ]
+            if "ecriture_raw_textes" in m
+            else []
+        ),
         "",
         f"Il reste {_s(max(allowed - m['somme'], 0))} pour valider chaque cellule, comparer au contenu courant et "
         "recalculer tous les indicateurs.",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from pipelines import flux_codes
 from pipelines.parsing import is_blank, looks_like_month
 from pipelines.reading import ROW_COLUMN, RawTable
 from pipelines.source import Source, conclude
@@ -167,4 +168,5 @@ SOURCE = Source(
     load_columns=LOAD_COLUMNS,
     validate=validate,
     detect=detect,
+    prepare_load=flux_codes.encode,
 )

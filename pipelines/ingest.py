@@ -255,7 +255,9 @@ def load_validated(
     started = time.perf_counter()
     con.execute("BEGIN TRANSACTION")
     try:
-        con.register("lot", holder[0])
+        lot = source.prepare_load(con, holder[0]) if source.prepare_load else holder[0]
+        holder.clear()
+        con.register("lot", lot)
         # `overlap` (facultative) : faux si aucune valeur courante ne peut correspondre au lot ; tout est nouveau,
         # seule `insert` reste à faire.
         overlap = first_row(con, statements["overlap"]) if "overlap" in statements else (True,)
@@ -296,7 +298,7 @@ def load_validated(
             if name not in ("overlap", "compare"):
                 con.execute(statement, [import_id] if "?" in statement else [])
         con.unregister("lot")
-        holder.clear()
+        del lot
         loaded = time.perf_counter()
         result.durees["chargement"] = loaded - started
         if refresh is not None:

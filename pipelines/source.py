@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import duckdb
 import polars as pl
 
 from pipelines.problems import empty_problems, problems_from_frame, problems_from_parts
@@ -22,6 +23,9 @@ class Source:
     load_columns: tuple[str, ...]  # colonnes de la table brute, dans l'ordre, hors import_id
     validate: Callable[[RawTable, Context], pl.DataFrame]
     detect: Callable[[list[str]], bool]
+    # Mise en forme de la table validée pour son chargement, dans la transaction de l'import (les flux y numérotent
+    # leurs codes) ; par défaut, la table telle quelle.
+    prepare_load: Callable[[duckdb.DuckDBPyConnection, pl.DataFrame], pl.DataFrame] | None = None
 
     def recognised(self, headers: Sequence[str]) -> set[str]:
         return {c.name for c in self.columns for h in headers if c.matches(h)}

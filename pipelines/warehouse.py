@@ -63,13 +63,20 @@ def first_row(
 
 
 def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
-    upgrading = _table_exists(con, "raw_flux") and not _table_exists(con, "flux_remplacees")
+    """Crée ce qui manque (tables, vues) et met à niveau un entrepôt plus ancien, dans la copie de travail."""
+    had_flux = _table_exists(con, "raw_flux")
+    # Avant la version 0.3, `raw_flux` portait ses codes en texte (04_codes_flux.sql les numérote).
+    text_codes = had_flux and _column_exists(con, "raw_flux", "couloir")
+    # Avant `flux_remplacees`, elle se déduit une fois de l'historique brut (05_backfill.sql).
+    backfill = had_flux and not _table_exists(con, "flux_remplacees")
+    if text_codes:
+        con.execute("ALTER TABLE raw_flux RENAME TO raw_flux_textes")
     for name in SCHEMA_FILES:
-        path = SQL_DIR / name
-        if path.exists():
-            con.execute(path.read_text(encoding="utf-8"))
-        if name == "00_raw.sql" and upgrading:
-            # Entrepôt antérieur à `flux_remplacees` : elle se déduit une fois de l'historique brut.
+        con.execute((SQL_DIR / name).read_text(encoding="utf-8"))
+        if name == "00_raw.sql" and text_codes:
+            for statement in named_statements("04_codes_flux.sql").values():
+                con.execute(statement)
+        if name == "10_staging.sql" and backfill:
             for statement in named_statements("05_backfill.sql").values():
                 con.execute(statement)
 
@@ -79,6 +86,15 @@ def _table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
         con,
         "SELECT count(*) FROM information_schema.tables WHERE table_name = ? AND table_type = 'BASE TABLE'",
         [table],
+    )
+    return bool(row and row[0])
+
+
+def _column_exists(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:
+    row = first_row(
+        con,
+        "SELECT count(*) FROM information_schema.columns WHERE table_name = ? AND column_name = ?",
+        [table, column],
     )
     return bool(row and row[0])
 

@@ -52,7 +52,7 @@ def test_tiny_floor_measures_each_unavoidable_step(tmp_path: Path) -> None:
     assert result["lignes"] == 3000
     assert all(
         steps[k] > 0
-        for k in ("lecture_csv", "ecriture_raw_flux", "ecriture_raw_codes", "ecriture_series", "demarrage")
+        for k in ("lecture_csv", "ecriture_raw_flux", "ecriture_raw_textes", "ecriture_series", "demarrage")
     )
     assert (
         steps["somme"]
@@ -66,7 +66,7 @@ def test_floor_table_compares_the_floor_with_the_time_the_target_allows(tmp_path
     steps = {
         "lecture_csv": 1.0,
         "ecriture_raw_flux": 3.0,
-        "ecriture_raw_codes": 1.0,
+        "ecriture_raw_textes": 1.0,
         "ecriture_series": 1.5,
         "demarrage": 0.5,
     }

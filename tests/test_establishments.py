@@ -175,3 +175,31 @@ def test_older_warehouse_gets_its_replacements_from_raw_history(demo_db: Path) -
         assert con.sql("SELECT * FROM flux_remplacees ORDER BY ALL").fetchall() == replaced
         assert con.sql("SELECT * FROM revisions_flux ORDER BY ALL").fetchall() == revisions
         assert con.sql("SELECT sum(documents), count(*) FROM stg_flux").fetchall() == current
+
+
+def test_warehouse_with_text_codes_is_numbered_and_reads_the_same(demo_db: Path) -> None:
+    """Un entrepôt d'avant la version 0.3, dont `raw_flux` porte ses codes en texte (et, plus ancien encore, sans
+    `flux_remplacees`) : ses codes sont numérotés à la première écriture ; les vues rendent les mêmes lignes."""
+    current = "SELECT * FROM flux_mensuel ORDER BY ALL"
+    history = "SELECT * FROM flux_historique ORDER BY ALL"
+    with duckdb.connect(str(demo_db)) as con:
+        before = con.sql(current).fetchall(), con.sql(history).fetchall()
+        replaced = con.sql("SELECT * FROM flux_remplacees ORDER BY ALL").fetchall()
+        revisions = con.sql("SELECT * FROM revisions_flux ORDER BY ALL").fetchall()
+        con.execute(
+            "CREATE TABLE raw_textes AS SELECT import_id, ligne, mois, couloir, niveau, code_geo, code_region, "
+            "code_departement, type_document, documents FROM flux_livres; "
+            "DROP TABLE raw_flux; ALTER TABLE raw_textes RENAME TO raw_flux; "
+            "DROP TABLE codes_couloirs; DROP TABLE codes_niveaux; DROP TABLE codes_geo; DROP TABLE codes_types; "
+            "DROP TABLE flux_remplacees; DROP TABLE revisions_flux"
+        )
+        apply_schema(con)
+        columns = [row[0] for row in con.sql("DESCRIBE raw_flux").fetchall()]
+        assert "couloir_num" in columns and "couloir" not in columns
+        assert con.sql("SELECT valeur FROM codes_niveaux").fetchall() == [("departement",)]
+        assert (con.sql(current).fetchall(), con.sql(history).fetchall()) == before
+        assert con.sql("SELECT * FROM flux_remplacees ORDER BY ALL").fetchall() == replaced
+        assert con.sql("SELECT * FROM revisions_flux ORDER BY ALL").fetchall() == revisions
+        assert con.sql(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'raw_flux_textes'"
+        ).fetchall() == [(0,)]

@@ -110,12 +110,31 @@ KEYS_PER_ESTABLISHMENT = COULOIRS_PER_KEY * MONTHS_PER_KEY
 
 
 def prepare_establishments(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    """Numérote établissements, couloirs et rattachements, puis réduit les types de documents en une table temporaire
+    """Établissements et couloirs sous leurs numéros, puis types de documents réduits en une table temporaire
     d'entiers (`tmp_flux_etablissements`). Rend les requêtes de indicateurs_etablissements.sql."""
     steps = named_statements("indicateurs_etablissements.sql")
-    for step in ("establishments", "couloirs", "attachments", "collapse_types"):
-        con.execute(steps[step])
+    con.execute(steps["establishments"])
+    con.execute(steps["couloirs"])
+    row = first_row(con, steps["numbers"])
+    assert row is not None
+    couloirs, establishment, all_types = (int(n) for n in row)
+    if couloirs >= COULOIRS_PER_KEY:
+        # Les couloirs viennent d'une liste de référence d'une dizaine de codes : n'arrive qu'en changeant la clé.
+        raise RuntimeError(
+            f"{couloirs} couloirs numérotés : la clé des séries d'établissement n'en tient que {COULOIRS_PER_KEY - 1}"
+        )
+    con.execute(steps["collapse_types"], {"etablissement": establishment, "tous_types": all_types})
     return steps
+
+
+def slice_bounds(ids: list[int], values: int) -> list[tuple[int, int]]:
+    """Blocs d'établissements [premier, suivant[ (numéros croissants, pas forcément contigus) : assez pour qu'un bloc
+    porte environ `SLICE_ROWS` valeurs, jamais plus de `MAX_SLICES`."""
+    if not ids:
+        return []
+    per_slice = max(1, len(ids) * SLICE_ROWS // max(values, 1), -(-len(ids) // MAX_SLICES))
+    starts = ids[::per_slice]
+    return list(zip(starts, [*starts[1:], ids[-1] + 1], strict=True))
 
 
 def refresh_establishments(con: duckdb.DuckDBPyConnection) -> None:
@@ -125,13 +144,11 @@ def refresh_establishments(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(steps["clear_series"])
     row = first_row(con, "SELECT count(*) FROM tmp_flux_etablissements")
     values = int(row[0]) if row else 0
-    bounds = first_row(con, steps["slice_bounds"])
-    establishments, last_id = (int(bounds[0]), int(bounds[1] or 0)) if bounds else (0, 0)
-    per_slice = max(1, establishments * SLICE_ROWS // max(values, 1), -(-establishments // MAX_SLICES))
-    for first in range(1, last_id + 1, per_slice):
+    ids = [int(r[0]) for r in con.execute(steps["establishment_ids"]).fetchall()]
+    for first, following in slice_bounds(ids, values):
         keyed = con.sql(
             steps["series_slice"],
-            params=[first * KEYS_PER_ESTABLISHMENT, (first + per_slice) * KEYS_PER_ESTABLISHMENT],
+            params=[first * KEYS_PER_ESTABLISHMENT, following * KEYS_PER_ESTABLISHMENT],
         ).pl()
         computed = series_indicators(keyed.lazy()).collect()
         del keyed

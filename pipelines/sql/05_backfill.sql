@@ -1,12 +1,13 @@
 -- Mise à niveau d'un entrepôt créé avant `flux_remplacees` et `revisions_flux` (novembre 2026) : les deux tables
--- se déduisent entièrement de `raw_flux`. Exécuté une fois, à la première écriture après la mise à niveau.
+-- se déduisent entièrement de `raw_flux`. Exécuté une fois, à la première écriture après la mise à niveau, après la
+-- numérotation des codes (04_codes_flux.sql) et la création des vues (10_staging.sql).
 
 -- name: flux_remplacees
 INSERT INTO flux_remplacees
 WITH classees AS (
     SELECT import_id, ligne,
            ROW_NUMBER() OVER (
-               PARTITION BY mois, couloir, niveau, code_geo, type_document
+               PARTITION BY mois, couloir_num, niveau_num, geo_num, type_num
                ORDER BY import_id DESC, ligne DESC
            ) AS rang
     FROM raw_flux
@@ -23,7 +24,7 @@ WITH livraisons AS (
                PARTITION BY mois, couloir, niveau, code_geo, type_document
                ORDER BY import_id, ligne
            ) AS documents_precedent
-    FROM raw_flux
+    FROM flux_livres
 )
 SELECT import_id, mois, couloir, niveau, code_geo, type_document, documents_precedent, documents
 FROM livraisons

@@ -14,7 +14,7 @@ WITH livraisons AS (
                PARTITION BY f.mois, f.couloir, f.niveau, f.code_geo, f.type_document
                ORDER BY f.import_id, f.ligne
            ) AS documents_precedent
-    FROM raw_flux AS f
+    FROM flux_livres AS f
     JOIN imports AS i ON i.id = f.import_id
 )
 SELECT mois, couloir, niveau, code_geo, type_document, documents, import_id, fichier, accepte_le, donnees_demo,

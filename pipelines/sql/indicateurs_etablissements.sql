@@ -1,59 +1,72 @@
--- Établissements (niveau FINESS) : de `stg_flux` aux séries à clé entière que pipelines/indicators/establishments.py
--- calcule, et à leur somme par département qui entre dans `indicateurs_flux`. À l'échelle nationale (des dizaines de
--- millions de lignes), les textes (FINESS, couloir, région, département) sont numérotés d'abord : les tables
--- intermédiaires ne portent que des entiers, et restent sous la limite de mémoire de DuckDB (MES_MEMOIRE_MAX_MO).
+-- Établissements (niveau FINESS) : des flux courants (`stg_flux_numeros`, codes numérotés) aux séries à clé entière
+-- que pipelines/indicators/establishments.py calcule, et à leur somme par département qui entre dans
+-- `indicateurs_flux`. À l'échelle nationale (des dizaines de millions de lignes), les tables intermédiaires ne portent
+-- que des entiers, et restent sous la limite de mémoire de DuckDB (MES_MEMOIRE_MAX_MO).
 -- Les définitions sont celles de pipelines/indicators/flux.py, restreintes à ce qui a un sens pour un établissement.
 
 -- name: establishments
--- Un numéro entier par établissement (rattachement affiché : celui de son dernier mois livré).
+-- Les établissements et leur rattachement affiché (celui de leur dernier mois livré). Le numéro d'un établissement
+-- est celui de son code FINESS (`codes_geo`) : les séries se calculent sans jointure sur 10 M de lignes.
 DELETE FROM dim_etablissements;
 INSERT INTO dim_etablissements
-SELECT CAST(row_number() OVER (ORDER BY code_geo) AS BIGINT) AS etablissement_id, code_geo,
-       arg_max(code_region, mois) AS code_region, arg_max(code_departement, mois) AS code_departement
-FROM stg_flux
-WHERE niveau = 'etablissement'
-GROUP BY code_geo;
+SELECT d.geo_num AS etablissement_id, g.valeur AS code_geo, r.valeur AS code_region, c.valeur AS code_departement
+FROM (
+    SELECT geo_num, arg_max(region_num, mois) AS region_num, arg_max(departement_num, mois) AS departement_num
+    FROM stg_flux_numeros
+    WHERE niveau_num IN (SELECT numero FROM codes_niveaux WHERE valeur = 'etablissement')
+    GROUP BY geo_num
+) AS d
+JOIN codes_geo AS g ON g.numero = d.geo_num
+JOIN codes_geo AS r ON r.numero = d.region_num
+JOIN codes_geo AS c ON c.numero = d.departement_num;
 
 -- name: couloirs
--- Un numéro entier par couloir ; 0 pour TOUS.
+-- Les couloirs livrés par des établissements, sous leur numéro (`codes_couloirs`, moins de 64 : vérifié par
+-- pipelines/indicators/establishments.py) ; 0 pour TOUS.
 DELETE FROM dim_couloirs_etablissements;
 INSERT INTO dim_couloirs_etablissements
 SELECT CAST(0 AS BIGINT) AS couloir_id, 'TOUS' AS couloir
 UNION ALL
-SELECT CAST(row_number() OVER (ORDER BY couloir) AS BIGINT), couloir
-FROM (SELECT DISTINCT couloir FROM stg_flux WHERE niveau = 'etablissement');
+SELECT numero, valeur
+FROM codes_couloirs
+WHERE numero IN (
+    SELECT DISTINCT couloir_num FROM stg_flux_numeros
+    WHERE niveau_num IN (SELECT numero FROM codes_niveaux WHERE valeur = 'etablissement')
+);
 
--- name: attachments
--- Un numéro entier par rattachement (région, département) livré sur une ligne : la somme par département se fait
--- ligne à ligne, même pour un établissement qui a changé de département.
-CREATE OR REPLACE TEMP TABLE tmp_rattachements AS
-SELECT CAST(row_number() OVER (ORDER BY code_region, code_departement) AS BIGINT) AS rattachement_id,
-       code_region, code_departement
-FROM (SELECT DISTINCT code_region, code_departement FROM stg_flux WHERE niveau = 'etablissement');
+-- name: numbers
+-- Le plus grand numéro de couloir (la clé en tient 63) ; les numéros du niveau « etablissement » et du type « tous
+-- types » (''), −1 s'ils n'ont jamais été livrés : passés en paramètres à `collapse_types`.
+SELECT (SELECT coalesce(max(numero), 0) FROM codes_couloirs),
+       coalesce((SELECT numero FROM codes_niveaux WHERE valeur = 'etablissement'), -1),
+       coalesce((SELECT numero FROM codes_types WHERE valeur = ''), -1);
 
 -- name: collapse_types
 -- Un flux par établissement × couloir × mois : la ligne « tous types » si elle est livrée, sinon la somme des types
 -- (même règle que `collapse_document_types`). Chaque valeur sous une clé entière croissante
 -- `cle` = (établissement × 64 + couloir) × 4096 + rang du mois depuis janvier 1900 : trier sur `cle` range chaque
--- série dans l'ordre des mois, et « le même mois un an plus tôt » est `cle − 12`.
+-- série dans l'ordre des mois, et « le même mois un an plus tôt » est `cle − 12`. Le rattachement (région,
+-- département) reste celui de chaque ligne. Tout se calcule sur les numéros des codes, sans jointure ni sous-requête
+-- (mesuré à 10 M de lignes, 512 Mo : une jointure vers les numéros d'établissement faisait bâtir à DuckDB sa table
+-- de hachage sur les 10 M de lignes ; un drapeau « tous types » calculé par sous-requête lui faisait garder la table
+-- intermédiaire et déborder sur disque — 3 à 6 s au lieu de 1,2 s).
 CREATE OR REPLACE TEMP TABLE tmp_flux_etablissements AS
 WITH numerotees AS (
-    SELECT (e.etablissement_id * 64 + c.couloir_id) * 4096 + datediff('month', DATE '1900-01-01', f.mois) AS cle,
-           r.rattachement_id, f.type_document, f.documents, f.donnees_demo
-    FROM stg_flux AS f
-    JOIN dim_etablissements AS e USING (code_geo)
-    JOIN dim_couloirs_etablissements AS c USING (couloir)
-    JOIN tmp_rattachements AS r ON r.code_region = f.code_region AND r.code_departement = f.code_departement
-    WHERE f.niveau = 'etablissement'
+    SELECT (CAST(f.geo_num AS BIGINT) * 64 + f.couloir_num) * 4096
+               + datediff('month', DATE '1900-01-01', f.mois) AS cle,
+           f.region_num, f.departement_num, f.type_num, f.documents, f.donnees_demo
+    FROM stg_flux_numeros AS f
+    WHERE f.niveau_num = $etablissement
 ),
 totaux AS (
-    SELECT cle, rattachement_id, documents, donnees_demo FROM numerotees WHERE type_document = ''
+    SELECT cle, region_num, departement_num, documents, donnees_demo FROM numerotees WHERE type_num = $tous_types
 ),
 par_type AS (
-    SELECT cle, rattachement_id, CAST(sum(documents) AS BIGINT) AS documents, bool_or(donnees_demo) AS donnees_demo
+    SELECT cle, region_num, departement_num, CAST(sum(documents) AS BIGINT) AS documents,
+           bool_or(donnees_demo) AS donnees_demo
     FROM numerotees
-    WHERE type_document <> ''
-    GROUP BY cle, rattachement_id
+    WHERE type_num <> $tous_types
+    GROUP BY cle, region_num, departement_num
 ),
 types_sans_total AS (
     SELECT p.* FROM par_type AS p ANTI JOIN totaux AS t USING (cle)
@@ -67,24 +80,25 @@ SELECT * FROM types_sans_total;
 -- France, quand l'établissement n'est rattaché qu'à ce niveau). Présentée comme un établissement fictif par
 -- rattachement, que la consolidation géographique (Polars) additionne comme les autres.
 WITH sommes AS (
-    SELECT cle % 4096 AS rang_mois, (cle // 4096) % 64 AS couloir_id, rattachement_id,
+    SELECT cle % 4096 AS rang_mois, (cle // 4096) % 64 AS couloir_num, region_num, departement_num,
            CAST(sum(documents) AS BIGINT) AS documents, bool_or(donnees_demo) AS donnees_demo
     FROM tmp_flux_etablissements
     GROUP BY ALL
 )
-SELECT CAST(DATE '1900-01-01' + to_months(CAST(s.rang_mois AS INTEGER)) AS DATE) AS mois, c.couloir,
-       'etablissement' AS niveau, '*' || r.code_region || '/' || r.code_departement AS code_geo,
-       r.code_region, r.code_departement, '' AS type_document, s.documents, s.donnees_demo
+SELECT CAST(DATE '1900-01-01' + to_months(CAST(s.rang_mois AS INTEGER)) AS DATE) AS mois, c.valeur AS couloir,
+       'etablissement' AS niveau, '*' || r.valeur || '/' || d.valeur AS code_geo,
+       r.valeur AS code_region, d.valeur AS code_departement, '' AS type_document, s.documents, s.donnees_demo
 FROM sommes AS s
-JOIN dim_couloirs_etablissements AS c USING (couloir_id)
-JOIN tmp_rattachements AS r USING (rattachement_id);
+JOIN codes_couloirs AS c ON c.numero = s.couloir_num
+JOIN codes_geo AS r ON r.numero = s.region_num
+JOIN codes_geo AS d ON d.numero = s.departement_num;
 
 -- name: series_slice
 -- Les valeurs d'un bloc d'établissements (bornes de `cle`) : calculées bloc par bloc, la mémoire tient à un bloc.
 SELECT cle, documents, donnees_demo FROM tmp_flux_etablissements WHERE cle >= ? AND cle < ?;
 
--- name: slice_bounds
-SELECT count(*), max(etablissement_id) FROM dim_etablissements;
+-- name: establishment_ids
+SELECT etablissement_id FROM dim_etablissements ORDER BY etablissement_id;
 
 -- name: clear_series
 DELETE FROM series_etablissements;
@@ -98,4 +112,3 @@ FROM series_calculees;
 
 -- name: cleanup
 DROP TABLE IF EXISTS tmp_flux_etablissements;
-DROP TABLE IF EXISTS tmp_rattachements;
