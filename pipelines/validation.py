@@ -49,6 +49,17 @@ class Column:
 
 
 @dataclass
+class ParsedCategories:
+    """Lecture des catégories d'une colonne, dans l'ordre de leurs identifiants (denses : 0, 1, 2…). Une tranche ne
+    lit que les catégories apparues depuis la précédente."""
+
+    read: pl.DataFrame | None = None  # (`<colonne>__valeur`, `<colonne>__motif`) par identifiant
+    # Une série vide de ces catégories : Polars oublie les catégories que plus aucune série n'utilise (puis les
+    # renumérote depuis 0) ; celle-ci les garde le temps du fichier.
+    anchor: pl.Series | None = None
+
+
+@dataclass
 class Context:
     fichier: str
     reference: Reference
@@ -63,6 +74,8 @@ class Context:
     origins: dict[str, str] = field(default_factory=dict)
     parse_cache: dict[str, dict[str | None, tuple[object, str | None]]] = field(default_factory=dict)
     categories: dict[str, pl.Categories] = field(default_factory=dict)
+    # Par jeu de catégories propre à une colonne (son nom) : la lecture de chaque catégorie, par identifiant.
+    parsed_categories: dict[str, ParsedCategories] = field(default_factory=dict)
 
     def categories_of(self, column: str) -> pl.Categories:
         """Les catégories propres à une colonne de ce fichier, les mêmes pour toutes ses tranches."""
@@ -211,6 +224,34 @@ def dense_codes(series: pl.Series) -> pl.Series:
     return series.cast(pl.Categorical(pl.Categories.random())).to_physical()
 
 
+def _parse_new_categories(
+    categorical: pl.Series,
+    name: str,
+    parser: Callable[[str], object],
+    dtype: pl.DataType,
+    cache: dict[str | None, tuple[object, str | None]],
+    ctx: Context,
+) -> pl.DataFrame:
+    """Table de correspondance (valeur brute, lue, motif, `__code`) de toutes les catégories de la colonne, sans
+    `unique()` sur la tranche : les identifiants sont denses, et seules les catégories nouvelles sont lues."""
+    assert isinstance(categorical.dtype, pl.Categorical)
+    categories = categorical.dtype.categories
+    parsed = ctx.parsed_categories.setdefault(categories.name(), ParsedCategories())
+    if parsed.anchor is None:
+        parsed.anchor = categorical.clear()
+    strings = categories.to_series()
+    done = parsed.read.height if parsed.read is not None else 0
+    fresh = strings.slice(done)
+    if fresh.len() or parsed.read is None:
+        # Un identifiant réservé mais pas encore nommé (lecture concurrente) se lit comme une valeur vide.
+        read = parse_distinct(fresh.to_frame(name), name, parser, dtype, unique=False, cache=cache).drop(name)
+        parsed.read = read if parsed.read is None else pl.concat([parsed.read, read])
+    return parsed.read.with_columns(
+        strings.head(parsed.read.height).alias(name),
+        pl.int_range(parsed.read.height, dtype=pl.UInt32).alias("__code"),
+    )
+
+
 def _parse_coded(
     frame: pl.DataFrame, column: Column, where: pl.Expr, ctx: Context
 ) -> tuple[pl.Series, pl.DataFrame]:
@@ -226,16 +267,27 @@ def _parse_coded(
         raw if isinstance(raw.dtype, pl.Categorical) else raw.cast(pl.Categorical(ctx.categories_of(name)))
     )
     codes = categorical.to_physical()
-    distinct = categorical.unique()
+    parser = _code_parser(column.kind, ctx.reference)
     cache = ctx.parse_cache.setdefault(name, {})
-    lookup = parse_distinct(
-        distinct.cast(pl.String).to_frame(name),
-        name,
-        _code_parser(column.kind, ctx.reference),
-        dtype,
-        unique=False,
-        cache=cache,
-    ).with_columns(distinct.to_physical().alias("__code"))
+    categories = categorical.dtype.categories if isinstance(categorical.dtype, pl.Categorical) else None
+    if categories is not None and not categories.is_global():
+        lookup = _parse_new_categories(categorical, name, parser, dtype, cache, ctx)
+    else:  # catégories globales (rare : un Parquet déjà catégoriel) : une lecture par valeur présente
+        distinct = categorical.unique()
+        lookup = parse_distinct(
+            distinct.cast(pl.String).to_frame(name), name, parser, dtype, unique=False, cache=cache
+        ).with_columns(distinct.to_physical().alias("__code"))
+    if codes.null_count() and not lookup.get_column("__code").null_count():
+        # Cellule vide : lue comme "" (manquante, ou admise si la colonne est facultative).
+        if None not in cache:
+            parse_distinct(
+                pl.DataFrame({name: [None]}, schema={name: pl.String}), name, parser, dtype, cache=cache
+            )
+        value, reason = cache[None]
+        lookup = pl.concat(
+            [lookup, pl.DataFrame({name: [None], f"{name}__valeur": [value], f"{name}__motif": [reason], "__code": [None]},
+                                  schema=lookup.schema)]
+        )  # fmt: skip
     known = lookup.filter(pl.col("__code").is_not_null())
     size = int(known.get_column("__code").max() or 0) + 1 if known.height else 0  # type: ignore[arg-type]
     by_code = pl.Series(name, [None] * size, dtype=dtype).scatter(

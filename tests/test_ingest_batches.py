@@ -40,6 +40,40 @@ def test_batches_give_the_same_rows_as_one_read(
     assert from_parquet.get_column("documents").to_list() == whole.get_column("documents").to_list()
 
 
+GEO_HEADER = "mois;couloir;region;departement;finess;type_document;documents\n"
+GEO_ROWS = [
+    "2024-01;HOP;;;;;100\n",  # France
+    "2024-01;HOP;53;;;;40\n",  # région
+    "2024-01;HOP;53;35;;;30\n",  # département et sa région
+    "2024-01;HOP;;35;;CR;20\n",  # département seul : région déduite
+    "2024-01;HOP;53;35;350000001;CR;5\n",  # établissement
+    "2024-01;HOP;53;35;350000001;LT;4\n",
+    "2024-01;BIO;;29;290000002;;3\n",  # établissement rattaché à son seul département
+    "2024-02;HOP;53;35;350000001;CR;6\n",
+]
+
+
+def test_geography_levels_are_the_same_in_batches(tmp_path: Path, settings: Settings, batched: Settings) -> None:
+    """Niveau, code géographique et rattachement, calculés par combinaison (région, département, FINESS) : par
+    tranches (clé entière sur les catégories) comme d'un bloc ; un département hors de sa région refusé pareil."""
+    path = write_text(tmp_path / "geo.csv", GEO_HEADER + "".join(GEO_ROWS))
+    _, whole, _ = validate_file(Incoming(path), None, settings)
+    _, parts, _ = validate_file(Incoming(path), None, batched)
+    assert_frame_equal(parts.with_columns(pl.col(pl.Categorical).cast(pl.String)), whole)
+    assert whole.select("niveau", "code_geo", "code_region", "code_departement").rows()[:4] == [
+        ("pays", "FR", "", ""),
+        ("region", "53", "53", ""),
+        ("departement", "35", "53", "35"),
+        ("departement", "35", "53", "35"),
+    ]
+    assert whole.row(6, named=True)["code_region"] == "53"
+    mismatch = write_text(tmp_path / "faux.csv", GEO_HEADER + "".join(GEO_ROWS) + "2024-02;BIO;11;29;;;1\n")
+    for chosen in (settings, batched):
+        with pytest.raises(RefusedFile) as refused:
+            validate_file(Incoming(mismatch), None, chosen)
+        assert [(p.ligne, p.colonne, p.valeur) for p in refused.value.problems] == [(10, "departement", "29")]
+
+
 def test_problems_in_later_batches_keep_their_line_and_column(tmp_path: Path, batched: Settings) -> None:
     rows = list(ROWS)
     rows[4] = "2024-02;HOP;35;-5\n"  # ligne 6, deuxième tranche
