@@ -53,7 +53,9 @@ GEO_ROWS = [
 ]
 
 
-def test_geography_levels_are_the_same_in_batches(tmp_path: Path, settings: Settings, batched: Settings) -> None:
+def test_geography_levels_are_the_same_in_batches(
+    tmp_path: Path, settings: Settings, batched: Settings
+) -> None:
     """Niveau, code géographique et rattachement, calculés par combinaison (région, département, FINESS) : par
     tranches (clé entière sur les catégories) comme d'un bloc ; un département hors de sa région refusé pareil."""
     path = write_text(tmp_path / "geo.csv", GEO_HEADER + "".join(GEO_ROWS))
