@@ -203,3 +203,16 @@ def test_warehouse_with_text_codes_is_numbered_and_reads_the_same(demo_db: Path)
         assert con.sql(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = 'raw_flux_textes'"
         ).fetchall() == [(0,)]
+
+
+def test_slice_bounds_cover_every_establishment_once_in_few_blocks() -> None:
+    """Blocs d'établissements [premier, suivant[ sur des numéros croissants non contigus (ceux des FINESS dans
+    `codes_geo`) : assez de valeurs par bloc, jamais plus de MAX_SLICES blocs, chaque numéro dans un seul bloc."""
+    ids = [3, 4, 8, 15, 16, 23, 42]
+    assert E.slice_bounds([], 0) == []
+    assert E.slice_bounds(ids, 100) == [(3, 43)]  # 100 valeurs : un seul bloc
+    many = E.slice_bounds(
+        ids, E.SLICE_ROWS * 50
+    )  # beaucoup de valeurs : petits blocs, mais au plus MAX_SLICES
+    assert len(many) <= E.MAX_SLICES and many[0][0] == 3 and many[-1][1] == 43
+    assert all(sum(first <= i < following for first, following in many) == 1 for i in ids)
