@@ -240,8 +240,9 @@ def load_validated(
     refresh: Callable[[duckdb.DuckDBPyConnection], None] | None,
 ) -> IngestResult:
     """Compare au contenu courant puis charge, dans une seule transaction. Rend le compte rendu."""
-    # Passée dans une liste, la table validée est rendue par l'appelant : elle est libérée dès son chargement, avant
-    # le recalcul (à l'échelle nationale, des centaines de Mo).
+    # Passée dans une liste, la table validée est rendue par l'appelant : elle est libérée dès sa mise en forme pour
+    # le chargement (`prepare_load`), et celle-ci dès son écriture, avant le recalcul (des centaines de Mo à
+    # l'échelle nationale).
     holder = frame if isinstance(frame, list) else [frame]
     rows = holder[0].height
     result = IngestResult(incoming.name, source.kind, "identique", lignes=rows, notes=ctx.notes)
