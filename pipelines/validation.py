@@ -243,7 +243,8 @@ def _parse_new_categories(
     done = parsed.read.height if parsed.read is not None else 0
     fresh = strings.slice(done)
     if fresh.len() or parsed.read is None:
-        # Un identifiant réservé mais pas encore nommé (lecture concurrente) se lit comme une valeur vide.
+        # Toutes nommées : la tranche est lue (Polars ne réserve un identifiant sans nom que pendant une écriture
+        # concurrente dans les mêmes catégories, qu'aucune autre requête ne fait ici).
         read = parse_distinct(fresh.to_frame(name), name, parser, dtype, unique=False, cache=cache).drop(name)
         parsed.read = read if parsed.read is None else pl.concat([parsed.read, read])
     return parsed.read.with_columns(
