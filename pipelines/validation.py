@@ -172,7 +172,15 @@ def _code_parser(kind: Kind, reference: Reference) -> Callable[[str], object]:
         "year": year,
         "text": text,
     }
-    return parsers[kind]
+    chosen = parsers[kind]
+
+    def parse(raw: str) -> object:
+        # Une cellule vide d'une colonne obligatoire : « valeur manquante », pas « couloir inconnu » sans valeur.
+        if not raw.strip():
+            raise ParseError("valeur manquante")
+        return chosen(raw)
+
+    return parse
 
 
 _DTYPES: dict[str, pl.DataType] = {"month": pl.Date(), "date": pl.Date(), "year": pl.Int32()}

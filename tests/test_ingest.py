@@ -226,6 +226,8 @@ REFUSALS = [
     ("mois;couloir;documents\n2024-13;BIO;5\n", 2, "mois", "le mois 13 n'existe pas"),
     ("mois;couloir;documents\n2027-01;BIO;5\n", 2, "mois", "mois futur"),
     ("mois;couloir;documents\n2024-01;DENTISTES;5\n", 2, "couloir", "couloir inconnu"),
+    ("mois;couloir;documents\n2024-01;BIO;5\n2024-02;;6\n", 3, "couloir", "valeur manquante"),
+    ("mois;couloir;finess;documents\n2024-01;BIO;;5\n2024-01;RAD;35A000001;6\n", 3, "finess", "numéro FINESS invalide"),
     ("mois;couloir;region;documents\n2024-01;BIO;99;5\n", 2, "region", "code région INSEE inconnu"),
     ("mois;couloir;departement;documents\n2024-01;BIO;96;5\n", 2, "departement", "code département INSEE inconnu"),
     ("mois;couloir;documents\n2024-01;BIO;5\n2024-01;Biologie;6\n", 3, "documents", "clé livrée plusieurs fois"),
