@@ -7,6 +7,7 @@ valeurs typées et une table des problèmes (ligne, colonne, valeur, motif), san
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -54,6 +55,7 @@ class ParsedCategories:
     lit que les catégories apparues depuis la précédente."""
 
     read: pl.DataFrame | None = None  # (`<colonne>__valeur`, `<colonne>__motif`) par identifiant
+    names: pl.Series | None = None  # les catégories lues, dans le même ordre
     # Une série vide de ces catégories : Polars oublie les catégories que plus aucune série n'utilise (puis les
     # renumérote depuis 0) ; celle-ci les garde le temps du fichier.
     anchor: pl.Series | None = None
@@ -247,18 +249,30 @@ def _parse_new_categories(
     parsed = ctx.parsed_categories.setdefault(categories.name(), ParsedCategories())
     if parsed.anchor is None:
         parsed.anchor = categorical.clear()
-    strings = categories.to_series()
     done = parsed.read.height if parsed.read is not None else 0
-    fresh = strings.slice(done)
+    fresh = _categories_from(categories, done)
     if fresh.len() or parsed.read is None:
         # Toutes nommées : la tranche est lue (Polars ne réserve un identifiant sans nom que pendant une écriture
         # concurrente dans les mêmes catégories, qu'aucune autre requête ne fait ici).
         read = parse_distinct(fresh.to_frame(name), name, parser, dtype, unique=False, cache=cache).drop(name)
         parsed.read = read if parsed.read is None else pl.concat([parsed.read, read])
+        parsed.names = fresh if parsed.names is None else pl.concat([parsed.names, fresh])
+    assert parsed.names is not None
     return parsed.read.with_columns(
-        strings.head(parsed.read.height).alias(name),
-        pl.int_range(parsed.read.height, dtype=pl.UInt32).alias("__code"),
+        parsed.names.alias(name), pl.int_range(parsed.read.height, dtype=pl.UInt32).alias("__code")
     )
+
+
+def _categories_from(categories: pl.Categories, first: int) -> pl.Series:
+    """Les catégories à partir de l'identifiant `first`, dans l'ordre des identifiants. Seulement les nouvelles :
+    `Categories.to_series()` les parcourt toutes en Python, à chaque tranche (0,2 s à 10 M de lignes)."""
+    names: list[str] = []
+    for code in itertools.count(first):
+        try:
+            names.append(str(categories[code]))
+        except IndexError:
+            break
+    return pl.Series(names, dtype=pl.String)
 
 
 def _parse_coded(

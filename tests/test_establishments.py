@@ -1,4 +1,4 @@
-"""Indicateurs des établissements : clés entières et jointures triées (pipelines/indicators/establishments.py), puis
+"""Indicateurs des établissements : cube dense établissement × couloir × mois (pipelines/indicators/establishments.py), puis
 le chemin complet dans un vrai entrepôt, comparé aux définitions de pipelines/indicators/flux.py sur les mêmes lignes.
 
 Définitions : documents_m1 / documents_m12 = documents du même établissement et couloir 1 (12) mois calendaires plus
@@ -11,74 +11,101 @@ import datetime as dt
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
 from pipelines.indicators import establishments as E
 from pipelines.indicators import flux as F
+from pipelines.indicators.refresh import refresh_indicators
 from pipelines.ingest import Incoming, ingest
 from pipelines.settings import Settings
 from pipelines.warehouse import apply_schema, connect_read
 from tests.conftest import write_text
 
 
-def keyed(rows: list[tuple[int, int]]) -> pl.LazyFrame:
-    """(cle, documents) : la clé d'une série est son préfixe (ici 1000, 2000…), le mois ses derniers chiffres."""
-    return pl.LazyFrame(
-        {"cle": [r[0] for r in rows], "documents": [r[1] for r in rows], "donnees_demo": False},
-        schema={"cle": pl.Int64, "documents": pl.Int64, "donnees_demo": pl.Boolean},
-    )
+def cube_of(
+    rows: list[tuple[int, int, int, int]], establishments: int = 2, couloirs: int = 2, months: int = 18
+):
+    """(établissement, couloir, mois, documents), positions comptées depuis 0 (couloir 0 : le premier livré) : les
+    cases du cube, comme `refresh_establishments` les forme (TOUS en case 0, donc couloir + 1)."""
+    cube = E.Cube(establishments=establishments, couloirs=couloirs + 1, months=months, first_month=124 * 12)
+    cells = np.array([((e * cube.couloirs) + c + 1) * cube.months + m for e, c, m, _ in rows], dtype=np.int64)
+    documents = np.array([r[3] for r in rows], dtype=np.int64)
+    return cube, cells, documents
+
+
+def series_of(rows: list[tuple[int, int, int, int]], **shape: int) -> pl.DataFrame:
+    cube, cells, documents = cube_of(rows, **shape)
+    values, delivered, demo = E.cell_values(cells, documents, np.zeros(cells.size, dtype=bool), cube)
+    ids = np.arange(cube.establishments) + 100  # numéros des FINESS : 100, 101…
+    couloir_ids = np.arange(cube.couloirs)  # TOUS = 0, puis 1, 2…
+    return E.series_rows(values, delivered, demo, cube, ids, couloir_ids)
 
 
 def test_value_months_ago_finds_the_calendar_month_not_the_previous_row() -> None:
-    # Série 1000 : mois 1, 2, puis 4 (le mois 3 manque) ; série 2000 commence : elle ne voit pas la série 1000.
-    out = E.value_months_ago(
-        keyed([(1001, 10), (1002, 20), (1004, 40), (2001, 7)]), 1, "documents_m1"
-    ).collect()
+    # Établissement 100, couloir 1 : janvier, février, puis avril 2024 (mars manque) ; l'établissement 101 commence
+    # en janvier : il ne voit pas la série du 100, et le mois d'avant le premier du cube n'existe pas.
+    out = series_of([(0, 0, 0, 10), (0, 0, 1, 20), (0, 0, 3, 40), (1, 0, 0, 7)])
     assert_frame_equal(
-        out.select("cle", "documents_m1"),
-        pl.DataFrame({"cle": [1001, 1002, 1004, 2001], "documents_m1": [None, 10, None, None]}),
+        out.filter(pl.col("couloir_id") == 1).select("etablissement_id", "mois", "documents", "documents_m1"),
+        pl.DataFrame(
+            {
+                "etablissement_id": [100, 100, 100, 101],
+                "mois": [dt.date(2024, 1, 1), dt.date(2024, 2, 1), dt.date(2024, 4, 1), dt.date(2024, 1, 1)],
+                "documents": [10, 20, 40, 7],
+                "documents_m1": [None, 10, None, None],
+            }
+        ),
     )
 
 
 def test_rolling_12_month_sum_needs_the_twelve_months() -> None:
-    complete = [(1000 + m, m) for m in range(1, 14)]  # mois 1 à 13
-    holed = [(2000 + m, 1) for m in range(1, 18) if m != 5]  # mois 5 manquant
-    out = E.rolling_12_month_sum(keyed(complete + holed)).collect()
-    sums = dict(zip(out["cle"], out["cumul_12_mois"], strict=True))
-    assert sums[1011] is None  # 11 mois seulement
-    assert sums[1012] == sum(range(1, 13))
-    assert sums[1013] == sum(range(2, 14))
-    assert sums[2012] is None and sums[2013] is None  # le mois 5 est dans la fenêtre
-    assert sums[2016] is None and sums[2017] == 12  # fenêtre 6 → 17 : complète
+    complete = [(0, 0, m, m + 1) for m in range(13)]  # 13 mois livrés : 1, 2, … 13 documents
+    holed = [(1, 1, m, 1) for m in range(17) if m != 4]  # le 5e mois manque
+    out = series_of(complete + holed).filter(pl.col("couloir_id") > 0)
+    sums = {(e, c, m.month + 12 * (m.year - 2024) - 1): v for e, c, m, v in out.select(
+        "etablissement_id", "couloir_id", "mois", "cumul_12_mois").iter_rows()}  # fmt: skip
+    assert sums[(100, 1, 10)] is None  # 11 mois seulement
+    assert sums[(100, 1, 11)] == sum(range(1, 13))
+    assert sums[(100, 1, 12)] == sum(range(2, 14))
+    assert sums[(101, 2, 11)] is None and sums[(101, 2, 15)] is None  # le 5e mois est dans la fenêtre
+    assert sums[(101, 2, 16)] == 12  # fenêtre du 6e au 17e mois : complète
+    m12 = dict(zip(out["mois"], out["documents_m12"], strict=False))
+    assert m12[dt.date(2025, 1, 1)] == 1  # janvier 2025 ← janvier 2024 (établissement 100)
 
 
-def test_decode_keys_reads_establishment_couloir_and_month_back() -> None:
-    # cle = (établissement × 64 + couloir) × 4096 + rang du mois depuis janvier 1900 (janvier 2024 : 124 × 12).
-    january_2024, december_2025 = 124 * 12, 125 * 12 + 11
-    cles = [(7 * 64 + 3) * 4096 + january_2024, (7 * 64 + 0) * 4096 + december_2025, 1 * 4096 + 0]
-    series = pl.LazyFrame(
-        {"cle": cles, "documents": [5, 6, 7], "documents_m1": [None, 5, None], "documents_m12": None,
-         "cumul_12_mois": None, "donnees_demo": [False, True, False]},
-        schema_overrides={"documents_m12": pl.Int64, "cumul_12_mois": pl.Int64},
+def test_all_couloirs_sum_the_couloirs_of_the_month() -> None:
+    out = series_of([(0, 0, 0, 5), (0, 1, 0, 3), (0, 1, 1, 4)])
+    assert_frame_equal(
+        out.filter(pl.col("couloir_id") == 0).select("mois", "documents", "documents_m1"),
+        pl.DataFrame({"mois": [dt.date(2024, 1, 1), dt.date(2024, 2, 1)], "documents": [8, 4], "documents_m1": [None, 8]}),
+    )  # fmt: skip
+
+
+def test_all_types_total_wins_over_the_types_of_its_cell() -> None:
+    # Case 7 : deux types et le total livré (le total compte seul) ; case 9 : deux types, sans total (ils comptent).
+    cells = np.array([7, 7, 7, 9, 9])
+    all_types = np.array([False, False, True, False, False])
+    assert E.contributing_rows(cells, all_types, 10).tolist() == [False, False, True, True, True]
+    assert E.contributing_rows(cells, np.zeros(5, dtype=bool), 10) is None
+
+
+def test_attachment_sums_add_the_rows_of_each_departement() -> None:
+    rows = E.CurrentRows(
+        establishment=np.array([1, 2, 3, 1]), couloir=np.array([4, 4, 4, 5]), month=np.array([1500, 1500, 1500, 1501]),
+        all_types=np.zeros(4, dtype=bool), documents=np.array([10, 20, 5, 1]), demo=np.array([False, True, False, False]),
+        region=np.array([60, 60, 61, 60]), departement=np.array([70, 70, 71, 70]),
     )  # fmt: skip
     assert_frame_equal(
-        E.decode_keys(series).collect(),
+        E.attachment_sums(rows, None).sort("rang_mois", "couloir_num", "departement_num"),
         pl.DataFrame(
-            {
-                "etablissement_id": [7, 7, 0],
-                "couloir_id": [3, 0, 1],
-                "mois": [dt.date(2024, 1, 1), dt.date(2025, 12, 1), dt.date(1900, 1, 1)],
-                "documents": [5, 6, 7],
-                "documents_m1": [None, 5, None],
-                "documents_m12": None,
-                "cumul_12_mois": None,
-                "donnees_demo": [False, True, False],
-            },
-            schema_overrides={"documents_m12": pl.Int64, "cumul_12_mois": pl.Int64},
+            {"rang_mois": [1500, 1500, 1501], "couloir_num": [4, 4, 5], "region_num": [60, 61, 60],
+             "departement_num": [70, 71, 70], "documents": [30, 5, 1], "donnees_demo": [True, False, False]},
         ),
-    )
+        check_dtypes=False,
+    )  # fmt: skip
 
 
 FEED = """mois;couloir;departement;finess;type_document;documents
@@ -205,14 +232,17 @@ def test_warehouse_with_text_codes_is_numbered_and_reads_the_same(demo_db: Path)
         ).fetchall() == [(0,)]
 
 
-def test_slice_bounds_cover_every_establishment_once_in_few_blocks() -> None:
-    """Blocs d'établissements [premier, suivant[ sur des numéros croissants non contigus (ceux des FINESS dans
-    `codes_geo`) : assez de valeurs par bloc, jamais plus de MAX_SLICES blocs, chaque numéro dans un seul bloc."""
-    ids = [3, 4, 8, 15, 16, 23, 42]
-    assert E.slice_bounds([], 0) == []
-    assert E.slice_bounds(ids, 100) == [(3, 43)]  # 100 valeurs : un seul bloc
-    many = E.slice_bounds(
-        ids, E.SLICE_ROWS * 50
-    )  # beaucoup de valeurs : petits blocs, mais au plus MAX_SLICES
-    assert len(many) <= E.MAX_SLICES and many[0][0] == 3 and many[-1][1] == 43
-    assert all(sum(first <= i < following for first, following in many) == 1 for i in ids)
+def test_blocks_cover_every_establishment_once(
+    establishment_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Par blocs d'un établissement (cube minuscule), les séries et les sommes par département sont les mêmes que
+    d'un bloc ; chaque établissement est dans un seul bloc."""
+    assert E.blocks(0, 300) == []
+    assert E.blocks(7, E.CELLS_PER_BLOCK // 3) == [(0, 3), (3, 6), (6, 7)]
+    series = "SELECT * FROM series_etablissements ORDER BY ALL"
+    departements = "SELECT * FROM indicateurs_flux WHERE niveau = 'departement' ORDER BY ALL"
+    with duckdb.connect(str(establishment_db)) as con:
+        before = con.sql(series).fetchall(), con.sql(departements).fetchall()
+        monkeypatch.setattr(E, "CELLS_PER_BLOCK", 1)
+        refresh_indicators(con)
+        assert (con.sql(series).fetchall(), con.sql(departements).fetchall()) == before

@@ -1,158 +1,308 @@
 """Indicateurs des établissements (niveau FINESS) : les mêmes définitions que `flux.py`, réduites à ce qui a un sens
 pour un établissement (documents, annualisé, cumul sur 12 mois, évolutions sur 1 et 12 mois).
 
-À l'échelle nationale (100 000 structures × couloirs × 60 mois, des dizaines de millions de lignes), joindre la table
-à elle-même ou trier sur des textes coûte trop cher en temps et en mémoire. DuckDB ramène donc chaque valeur à une clé
-entière `cle` (voir `indicateurs_etablissements.sql`, `collapse_types`) : une fois triées sur `cle`, les séries sont
-contiguës et « le mois m − k de la même série » est la clé `cle − k`, retrouvée par recherche dichotomique.
+À l'échelle nationale (100 000 structures × couloirs × 60 mois, des dizaines de millions de lignes), regrouper ou
+trier ces lignes par leur clé coûte cher : hacher ou trier dix millions de clés prend une à deux secondes à chaque
+étape. Ici, chaque valeur a sa case dans un cube dense établissement × couloir × mois (tableaux numpy, bloc
+d'établissements par bloc) : réduire les types de documents est une addition indexée, « le même mois un an plus
+tôt » est la case douze mois à gauche, le cumul sur 12 mois une différence de sommes cumulées. Tout est linéaire.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, replace
 
 import duckdb
+import numpy as np
 import polars as pl
 
 from pipelines.warehouse import first_row, named_statements
 
-MONTHS_PER_KEY = 4096  # rang du mois depuis janvier 1900, dans les 12 bits bas de `cle`
-COULOIRS_PER_KEY = 64  # numéro de couloir, dans les 6 bits suivants
-
-# Le premier jour de chaque rang de mois possible dans `cle` (12 bits) : décoder un mois est une simple indexation.
-_MONTH_STARTS = pl.Series(
-    "mois", [dt.date(1900 + rank // 12, rank % 12 + 1, 1) for rank in range(MONTHS_PER_KEY)], dtype=pl.Date
+FIRST_YEAR = 1900  # rang des mois : 0 = janvier 1900 (`month_rank` dans indicateurs_etablissements.sql)
+MONTH_RANKS = 4096  # rangs de mois représentables (jusqu'en 2241)
+# Le 1er de chaque mois, en jours depuis 1970 (représentation des dates Polars et Arrow) : décoder est une indexation.
+_MONTH_STARTS = (
+    pl.Series([dt.date(FIRST_YEAR + r // 12, r % 12 + 1, 1) for r in range(MONTH_RANKS)], dtype=pl.Date)
+    .to_physical()
+    .to_numpy()
 )
+TOUS = 0  # numéro de couloir de TOUS (les numéros de `codes_couloirs` commencent à 1)
+# Cases d'un bloc (établissements × (couloirs + TOUS) × mois) : 4 M de cases, une douzaine de tableaux de 1 à 8 octets
+# par case, soit ~250 Mo au plus pendant le calcul d'un bloc, quelle que soit la taille de l'entrepôt.
+CELLS_PER_BLOCK = 4_000_000
 
 
-def decode_keys(series: pl.LazyFrame) -> pl.LazyFrame:
-    """Numéro d'établissement, numéro de couloir et mois lus dans `cle` (l'inverse de `collapse_types`, SQL) : les
-    colonnes de `series_etablissements`."""
-    return series.select(
-        (pl.col("cle") // (COULOIRS_PER_KEY * MONTHS_PER_KEY)).alias("etablissement_id"),
-        (pl.col("cle") // MONTHS_PER_KEY % COULOIRS_PER_KEY).alias("couloir_id"),
-        pl.lit(_MONTH_STARTS).gather(pl.col("cle") % MONTHS_PER_KEY).alias("mois"),
-        "documents",
-        "documents_m1",
-        "documents_m12",
-        "cumul_12_mois",
-        "donnees_demo",
+@dataclass(frozen=True)
+class CurrentRows:
+    """Les lignes courantes des établissements, en entiers : numéros de codes (`codes_*`), rang du mois."""
+
+    establishment: np.ndarray  # geo_num
+    couloir: np.ndarray  # couloir_num
+    month: np.ndarray  # rang du mois depuis janvier 1900
+    all_types: np.ndarray  # la ligne est le total « tous types » (type de document vide)
+    documents: np.ndarray
+    demo: np.ndarray
+    region: np.ndarray  # region_num
+    departement: np.ndarray  # departement_num
+
+    def take(self, rows: np.ndarray | slice) -> CurrentRows:
+        return CurrentRows(*(getattr(self, name)[rows] for name in self.__dataclass_fields__))
+
+
+@dataclass(frozen=True)
+class Cube:
+    """Forme du cube établissement × couloir × mois d'un bloc : case 0 des couloirs pour TOUS, mois depuis `first_month`."""
+
+    establishments: int
+    couloirs: int  # couloirs livrés, TOUS en plus
+    months: int
+    first_month: int
+
+    @property
+    def cells(self) -> int:
+        return self.establishments * self.couloirs * self.months
+
+
+def dense_positions(numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Les numéros distincts (croissants) et, pour chaque valeur, sa position parmi eux (0, 1, 2…).
+    Par présence dans un tableau indexé par numéro : les numéros de codes sont petits et denses, ni tri ni hachage."""
+    seen = np.zeros(int(numbers.max(initial=0)) + 1, dtype=bool)
+    seen[numbers] = True
+    distinct = np.flatnonzero(seen)
+    position = np.zeros(seen.size, dtype=np.int32)
+    position[distinct] = np.arange(distinct.size, dtype=np.int32)
+    return distinct, position[numbers]
+
+
+def contributing_rows(cells: np.ndarray, all_types: np.ndarray, n_cells: int) -> np.ndarray | None:
+    """Les lignes qui font la valeur de leur case : le total « tous types » s'il est livré, sinon chaque type (même
+    règle que `collapse_document_types`). None quand aucune ligne n'est un total : toutes comptent."""
+    if not all_types.any():
+        return None
+    has_total = np.bincount(cells[all_types], minlength=n_cells) > 0
+    return all_types | ~has_total[cells]
+
+
+def cell_values(
+    cells: np.ndarray, documents: np.ndarray, demo: np.ndarray, cube: Cube
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Par case, depuis les lignes qui comptent (`contributing_rows`) : documents, livrée, démonstration (une de ces
+    lignes en vient). Puis TOUS (case 0 des couloirs) : la somme des couloirs livrés du mois."""
+    delivered = np.bincount(cells, minlength=cube.cells) > 0
+    values = np.zeros(cube.cells, dtype=np.int64)
+    np.add.at(values, cells, documents)  # exact en entiers (bincount passerait par des flottants)
+    demo_cells = np.zeros(cube.cells, dtype=bool)
+    demo_cells[cells[demo]] = True
+    shape = (cube.establishments, cube.couloirs, cube.months)
+    for array, combine in ((values, np.sum), (delivered, np.any), (demo_cells, np.any)):
+        view = array.reshape(shape)
+        view[:, TOUS, :] = combine(view[:, TOUS + 1 :, :], axis=1)
+    return values, delivered, demo_cells
+
+
+def value_months_ago(
+    values: np.ndarray, delivered: np.ndarray, cells: np.ndarray, month: np.ndarray, months: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Documents de la même série `months` mois plus tôt, et s'ils existent : ce mois est livré (un mois manquant
+    donne null, jamais la ligne précédente). `month` : position de chaque case dans l'axe des mois."""
+    earlier = np.maximum(
+        cells - months, 0
+    )  # hors du cube avant le premier mois : case quelconque, écartée par `month`
+    return values[earlier], (month >= months) & delivered[earlier]
+
+
+def rolling_12_month_sum(
+    values: np.ndarray, delivered: np.ndarray, cells: np.ndarray, cube: Cube
+) -> tuple[np.ndarray, np.ndarray]:
+    """Somme des 12 derniers mois, mois courant compris, et si elle existe : les 12 mois sont tous livrés.
+    Par sommes cumulées le long de l'axe des mois : fenêtre(m) = cumul(m) − cumul(m − 12)."""
+    window = np.cumsum(values.reshape(-1, cube.months), axis=1)
+    counted = np.cumsum(delivered.reshape(-1, cube.months), axis=1, dtype=np.int16)
+    window[:, 12:] -= window[:, :-12].copy()
+    counted[:, 12:] -= counted[:, :-12].copy()
+    return window.ravel()[cells], counted.ravel()[cells] == 12
+
+
+def series_rows(
+    values: np.ndarray,
+    delivered: np.ndarray,
+    demo: np.ndarray,
+    cube: Cube,
+    establishment_ids: np.ndarray,
+    couloir_ids: np.ndarray,
+) -> pl.DataFrame:
+    """Une ligne de `series_etablissements` par case livrée (TOUS compris) : documents, m − 1, m − 12, cumul sur
+    12 mois ; `establishment_ids` et `couloir_ids` (TOUS en tête) rendent les numéros de codes des positions."""
+    cells = np.flatnonzero(delivered)
+    month = cells % cube.months
+    m1, has_m1 = value_months_ago(values, delivered, cells, month, 1)
+    m12, has_m12 = value_months_ago(values, delivered, cells, month, 12)
+    cumul, has_cumul = rolling_12_month_sum(values, delivered, cells, cube)
+    frame = pl.DataFrame(
+        {
+            "etablissement_id": establishment_ids[cells // (cube.couloirs * cube.months)].astype(np.int64),
+            "couloir_id": couloir_ids[cells // cube.months % cube.couloirs].astype(np.int64),
+            "mois": pl.Series(_MONTH_STARTS[cube.first_month + month]).cast(pl.Date),
+            "documents": values[cells],
+            "documents_m1": m1,
+            "documents_m12": m12,
+            "cumul_12_mois": cumul,
+            "donnees_demo": demo[cells],
+            "_m1": has_m1,
+            "_m12": has_m12,
+            "_cumul": has_cumul,
+        }
+    )
+    nullable = {"documents_m1": "_m1", "documents_m12": "_m12", "cumul_12_mois": "_cumul"}
+    return frame.select(
+        pl.when(pl.col(nullable[name])).then(pl.col(name)).alias(name) if name in nullable else pl.col(name)
+        for name in frame.columns
+        if not name.startswith("_")
     )
 
 
-def value_months_ago(series: pl.LazyFrame, months: int, name: str) -> pl.LazyFrame:
-    """`name` = documents de la même série `months` mois plus tôt ; null si ce mois n'a pas été livré.
-    Entrée triée sur `cle` (clé entière de `collapse_types`) : la valeur cherchée est celle de la clé `cle − months`."""
-    earlier = series.select(
-        (pl.col("cle") + months).alias("cle"),
-        pl.col("cle").alias("_cle_source"),
-        pl.col("documents").alias(name),
-    )
-    # Jointure « au plus proche en arrière » sur des clés triées (linéaire), puis on ne garde que la clé exacte.
-    return (
-        series.join_asof(earlier, on="cle", strategy="backward", check_sortedness=False)
-        .with_columns(pl.when(pl.col("_cle_source") == pl.col("cle") - months).then(pl.col(name)).alias(name))
-        .drop("_cle_source")
-    )
-
-
-def rolling_12_month_sum(series: pl.LazyFrame) -> pl.LazyFrame:
-    """`cumul_12_mois` = somme des 12 derniers mois, mois courant compris ; null tant que les 12 mois ne sont pas
-    tous livrés. Entrée triée sur `cle` : la fenêtre est l'intervalle de clés ]cle − 12, cle]."""
-    running = series.with_columns(
-        pl.col("documents").cum_sum().alias("_cumul"), pl.int_range(pl.len(), dtype=pl.Int64).alias("_rang")
-    )
-    # Dernière ligne dont la clé est ≤ cle − 12 : tout ce qui la suit, jusqu'à la ligne courante, est dans la fenêtre.
-    before_window = running.select(
-        (pl.col("cle") + 12).alias("cle"),
-        pl.col("_cumul").alias("_cumul_avant"),
-        pl.col("_rang").alias("_rang_avant"),
-    )
-    joined = running.join_asof(before_window, on="cle", strategy="backward", check_sortedness=False)
-    months_in_window = pl.col("_rang") - pl.col("_rang_avant").fill_null(-1)
-    window_sum = pl.col("_cumul") - pl.col("_cumul_avant").fill_null(0)
-    return joined.with_columns(pl.when(months_in_window == 12).then(window_sum).alias("cumul_12_mois")).drop(
-        "_cumul", "_rang", "_cumul_avant", "_rang_avant"
+def attachment_sums(rows: CurrentRows, contributes: np.ndarray | None) -> pl.DataFrame:
+    """Ce que les établissements apportent aux niveaux supérieurs : par mois, couloir et rattachement (région,
+    département de chaque ligne), la somme des lignes qui font la valeur de leur case, et si une vient de la démo."""
+    if contributes is not None:
+        rows = rows.take(contributes)
+    # Une case par mois × couloir × région × département livrés (quelques centaines de milliers au plus) : addition
+    # indexée, comme les séries (un regroupement Polars sur ces quatre colonnes coûtait 0,45 s à 10 M de lignes).
+    months, month = dense_positions(rows.month)
+    couloirs, couloir = dense_positions(rows.couloir)
+    regions, region = dense_positions(rows.region)
+    departements, departement = dense_positions(rows.departement)
+    shape = (regions.size, departements.size, couloirs.size, months.size)
+    cells = np.ravel_multi_index((region, departement, couloir, month), shape)
+    size = int(np.prod(shape))
+    delivered = np.bincount(cells, minlength=size) > 0
+    documents = np.zeros(size, dtype=np.int64)
+    np.add.at(documents, cells, rows.documents)
+    demo = np.zeros(size, dtype=bool)
+    demo[cells[rows.demo]] = True
+    kept = np.flatnonzero(delivered)
+    r, d, c, m = np.unravel_index(kept, shape)
+    return pl.DataFrame(
+        {
+            "rang_mois": months[m],
+            "couloir_num": couloirs[c],
+            "region_num": regions[r],
+            "departement_num": departements[d],
+            "documents": documents[kept],
+            "donnees_demo": demo[kept],
+        }
     )
 
 
-def add_all_couloirs(keyed: pl.LazyFrame) -> pl.LazyFrame:
-    """Ajoute le couloir `TOUS` (numéro 0) : la somme des couloirs de l'établissement pour le mois."""
-    couloir = (pl.col("cle") // MONTHS_PER_KEY) % COULOIRS_PER_KEY
-    total = keyed.group_by((pl.col("cle") - couloir * MONTHS_PER_KEY).alias("cle")).agg(
-        pl.col("documents").sum(), pl.col("donnees_demo").any()
+def latest_attachment(
+    establishment: np.ndarray, rows: CurrentRows, count: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Le rattachement affiché de chaque établissement (par position) : région et département de son dernier mois
+    livré (à égalité, une de ces lignes, comme `arg_max` en SQL)."""
+    last = np.full(count, -1, dtype=np.int32)
+    np.maximum.at(last, establishment, rows.month.astype(np.int32))
+    at_last = rows.month == last[establishment]
+    region = np.zeros(count, dtype=np.int32)
+    departement = np.zeros(count, dtype=np.int32)
+    region[establishment[at_last]] = rows.region[at_last]
+    departement[establishment[at_last]] = rows.departement[at_last]
+    return region, departement
+
+
+def blocks(count: int, cells_per_establishment: int) -> list[tuple[int, int]]:
+    """Blocs d'établissements [premier, suivant[ (positions) dont le cube tient dans `CELLS_PER_BLOCK` cases."""
+    step = max(1, CELLS_PER_BLOCK // max(cells_per_establishment, 1))
+    return [(first, min(first + step, count)) for first in range(0, count, step)]
+
+
+def _read_current(
+    con: duckdb.DuckDBPyConnection, steps: dict[str, str], etablissement: int, all_types: int
+) -> CurrentRows:
+    columns = con.execute(
+        steps["current_rows"], {"etablissement": etablissement, "tous_types": all_types}
+    ).fetchnumpy()
+    return CurrentRows(
+        establishment=columns["geo_num"],
+        couloir=columns["couloir_num"],
+        month=columns["rang_mois"],
+        all_types=columns["tous_types"],
+        documents=columns["documents"],
+        demo=columns["donnees_demo"],
+        region=columns["region_num"],
+        departement=columns["departement_num"],
     )
-    return pl.concat([keyed, total.select(keyed.collect_schema().names())])
 
 
-def series_indicators(keyed: pl.LazyFrame) -> pl.LazyFrame:
-    """La chaîne, des valeurs à clé entière (`collapse_types`) aux lignes de `series_etablissements`, que la vue
-    `indicateurs_etablissements` décode et complète."""
-    # Point d'arrêt après le tri : les trois jointures relisent la même table triée au lieu de retrier.
-    ordered = keyed.pipe(add_all_couloirs).sort("cle").collect().lazy()
-    return (
-        ordered.pipe(value_months_ago, 1, "documents_m1")
-        .pipe(value_months_ago, 12, "documents_m12")
-        .pipe(rolling_12_month_sum)
-        .pipe(decode_keys)
-    )
+def _store(con: duckdb.DuckDBPyConnection, sql: str, name: str, frame: pl.DataFrame) -> None:
+    con.register(name, frame)
+    try:
+        con.execute(sql)
+    finally:
+        con.unregister(name)
 
 
-# Valeurs calculées en une fois (TOUS en plus) : environ 60 octets chacune en Polars, soit ~150 Mo par bloc. Avec des
-# blocs de 4 M, l'import de 10 M de lignes montait à 1,98 Go (le tas laissé par la validation s'y ajoute) ; à 2 M,
-# 200 Mo de moins, pour un temps égal aux variations de la machine près.
-SLICE_ROWS = 2_000_000
-# Chaque bloc relit toute la table intermédiaire (qui déborde sur disque au-delà de la limite de DuckDB) : au-delà de
-# 6 blocs, les relectures coûtent plus que la mémoire gagnée (30 M de lignes, mesurés en alternance : 24 s et
-# 2,5 Go en 15 blocs, 20 s et 2,7 Go en 6).
-MAX_SLICES = 6
-KEYS_PER_ESTABLISHMENT = COULOIRS_PER_KEY * MONTHS_PER_KEY
-
-
-def prepare_establishments(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    """Établissements et couloirs sous leurs numéros, puis types de documents réduits en une table temporaire
-    d'entiers (`tmp_flux_etablissements`). Rend les requêtes de indicateurs_etablissements.sql."""
+def refresh_establishments(con: duckdb.DuckDBPyConnection) -> pl.LazyFrame:
+    """Remplace les établissements, leurs couloirs et leurs séries (`indicateurs_etablissements`, 30_indicateurs.sql)
+    depuis les valeurs courantes ; rend leur somme par rattachement, qui entre dans `indicateurs_flux`."""
     steps = named_statements("indicateurs_etablissements.sql")
-    con.execute(steps["establishments"])
-    con.execute(steps["couloirs"])
-    row = first_row(con, steps["numbers"])
-    assert row is not None
-    couloirs, establishment, all_types = (int(n) for n in row)
-    if couloirs >= COULOIRS_PER_KEY:
-        # Les couloirs viennent d'une liste de référence d'une dizaine de codes : n'arrive qu'en changeant la clé.
-        raise RuntimeError(
-            f"{couloirs} couloirs numérotés : la clé des séries d'établissement n'en tient que {COULOIRS_PER_KEY - 1}"
+    numbers = first_row(con, steps["numbers"])
+    assert numbers is not None
+    etablissement, all_types = (int(n) for n in numbers)
+    con.execute(steps["clear"])
+    rows = _read_current(con, steps, etablissement, all_types)
+    if rows.documents.size == 0:
+        return _decoded_sums(con, steps, attachment_sums(rows, None))
+    establishment_ids, establishment = dense_positions(rows.establishment)
+    couloir_numbers, couloir = dense_positions(rows.couloir)
+    region, departement = latest_attachment(establishment, rows, establishment_ids.size)
+    _store(con, steps["store_establishments"], "etablissements_calcules",
+           pl.DataFrame({"etablissement_id": establishment_ids, "region_num": region, "departement_num": departement}))  # fmt: skip
+    _store(con, steps["store_couloirs"], "couloirs_calcules", pl.DataFrame({"couloir_num": couloir_numbers}))
+    first_month = int(rows.month.min())
+    whole = Cube(
+        establishments=establishment_ids.size,
+        couloirs=couloir_numbers.size + 1,
+        months=int(rows.month.max()) - first_month + 1,
+        first_month=first_month,
+    )
+    # Case de chaque ligne dans le cube entier ; un bloc d'établissements en est une tranche contiguë.
+    per_establishment = whole.couloirs * whole.months
+    cells = (establishment.astype(np.int64) * whole.couloirs + couloir + 1) * whole.months
+    cells += rows.month - first_month
+    del establishment, couloir
+    contributes = contributing_rows(cells, rows.all_types, whole.cells)
+    sums = _decoded_sums(con, steps, attachment_sums(rows, contributes))
+    documents, demo = rows.documents, rows.demo
+    del rows  # ~30 octets par ligne : seuls la case, les documents et la démo servent aux séries
+    if contributes is not None:
+        cells, documents, demo = cells[contributes], documents[contributes], demo[contributes]
+    couloir_ids = np.concatenate([[TOUS], couloir_numbers])
+
+    for first, following in blocks(whole.establishments, per_establishment):
+        cube = replace(whole, establishments=following - first)
+        if cube.establishments == whole.establishments:
+            selected: np.ndarray | slice = slice(None)
+        else:
+            low, high = first * per_establishment, following * per_establishment
+            selected = np.flatnonzero((cells >= low) & (cells < high))
+        values, delivered, demo_cells = cell_values(
+            cells[selected] - first * per_establishment, documents[selected], demo[selected], cube
         )
-    con.execute(steps["collapse_types"], {"etablissement": establishment, "tous_types": all_types})
-    return steps
+        series = series_rows(
+            values, delivered, demo_cells, cube, establishment_ids[first:following], couloir_ids
+        )
+        del values, delivered, demo_cells
+        # Calculer le bloc suivant pendant l'écriture de celui-ci (fil parallèle) a été essayé : rien gagné, l'écriture
+        # DuckDB occupe déjà les deux cœurs.
+        _store(con, steps["store_series"], "series_calculees", series)
+        del series
+    return sums
 
 
-def slice_bounds(ids: list[int], values: int) -> list[tuple[int, int]]:
-    """Blocs d'établissements [premier, suivant[ (numéros croissants, pas forcément contigus) : assez pour qu'un bloc
-    porte environ `SLICE_ROWS` valeurs, jamais plus de `MAX_SLICES`."""
-    if not ids:
-        return []
-    per_slice = max(1, len(ids) * SLICE_ROWS // max(values, 1), -(-len(ids) // MAX_SLICES))
-    starts = ids[::per_slice]
-    return list(zip(starts, [*starts[1:], ids[-1] + 1], strict=True))
-
-
-def refresh_establishments(con: duckdb.DuckDBPyConnection) -> None:
-    """Remplace les séries de `indicateurs_etablissements` (30_indicateurs.sql), bloc d'établissements par bloc : une
-    série ne franchit jamais un bloc. Suppose `prepare_establishments` faite."""
-    steps = named_statements("indicateurs_etablissements.sql")
-    con.execute(steps["clear_series"])
-    row = first_row(con, "SELECT count(*) FROM tmp_flux_etablissements")
-    values = int(row[0]) if row else 0
-    ids = [int(r[0]) for r in con.execute(steps["establishment_ids"]).fetchall()]
-    for first, following in slice_bounds(ids, values):
-        keyed = con.sql(
-            steps["series_slice"],
-            params=[first * KEYS_PER_ESTABLISHMENT, following * KEYS_PER_ESTABLISHMENT],
-        ).pl()
-        computed = series_indicators(keyed.lazy()).collect()
-        del keyed
-        con.register("series_calculees", computed)
-        con.execute(steps["store_series"])
-        con.unregister("series_calculees")
-    con.execute(steps["cleanup"])
+def _decoded_sums(con: duckdb.DuckDBPyConnection, steps: dict[str, str], sums: pl.DataFrame) -> pl.LazyFrame:
+    con.register("sommes_calculees", sums)
+    try:
+        return con.sql(steps["attachment_sums"]).pl().lazy()
+    finally:
+        con.unregister("sommes_calculees")

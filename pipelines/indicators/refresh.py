@@ -8,7 +8,7 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from pipelines.indicators.establishments import prepare_establishments, refresh_establishments
+from pipelines.indicators.establishments import refresh_establishments
 from pipelines.indicators.flux import flux_indicators, target_scope
 from pipelines.indicators.programmes import sons_deadlines, sons_indicators, sunes_indicators
 from pipelines.indicators.trajectory import projection_path, trajectories
@@ -69,7 +69,8 @@ def compute_indicators(
 
 def refresh_indicators(con: duckdb.DuckDBPyConnection) -> None:
     """Recalcule et remplace les tables d'indicateurs (`INDICATOR_TABLES`) et les séries des établissements."""
-    fine = prepare_establishments(con)  # numérotation et table temporaire d'entiers, servies aux deux calculs
-    for table, frame in compute_indicators(con, _read(con, fine["sums_by_department"])).items():
+    establishment_sums = refresh_establishments(
+        con
+    )  # séries des établissements, et leur somme par rattachement
+    for table, frame in compute_indicators(con, establishment_sums).items():
         _store(con, table, frame)
-    refresh_establishments(con)
