@@ -134,7 +134,8 @@ def series_rows(
 ) -> pl.DataFrame:
     """Une ligne de `series_etablissements` par case livrée (TOUS compris) : documents, m − 1, m − 12, cumul sur
     12 mois ; `establishment_ids` et `couloir_ids` (TOUS en tête) rendent les numéros de codes des positions."""
-    cells = np.flatnonzero(delivered)
+    # Un bloc tient en 32 bits (CELLS_PER_BLOCK) : divisions et restes deux fois plus rapides qu'en 64.
+    cells = np.flatnonzero(delivered).astype(np.int32 if cube.cells < 2**31 else np.int64)
     month = cells % cube.months
     m1, has_m1 = value_months_ago(values, delivered, cells, month, 1)
     m12, has_m12 = value_months_ago(values, delivered, cells, month, 12)
