@@ -19,8 +19,8 @@ import polars as pl
 
 from pipelines.warehouse import first_row, named_statements
 
-FIRST_YEAR = 1900  # rang des mois : 0 = janvier 1900 (`month_rank` dans indicateurs_etablissements.sql)
-MONTH_RANKS = 4096  # rangs de mois représentables (jusqu'en 2241)
+FIRST_YEAR = 1900  # rang des mois : 0 = janvier 1900 (`rang_mois` dans indicateurs_etablissements.sql)
+MONTH_RANKS = 4096  # rangs de mois représentables, jusqu'en 2241 (la validation admet les années 2000 à 2100)
 # Le 1er de chaque mois, en jours depuis 1970 (représentation des dates Polars et Arrow) : décoder est une indexation.
 _MONTH_STARTS = (
     pl.Series([dt.date(FIRST_YEAR + r // 12, r % 12 + 1, 1) for r in range(MONTH_RANKS)], dtype=pl.Date)
@@ -80,7 +80,8 @@ def contributing_rows(cells: np.ndarray, all_types: np.ndarray, n_cells: int) ->
     règle que `collapse_document_types`). None quand aucune ligne n'est un total : toutes comptent."""
     if not all_types.any():
         return None
-    has_total = np.bincount(cells[all_types], minlength=n_cells) > 0
+    has_total = np.zeros(n_cells, dtype=bool)  # un octet par case du cube entier
+    has_total[cells[all_types]] = True
     return all_types | ~has_total[cells]
 
 
@@ -89,7 +90,8 @@ def cell_values(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Par case, depuis les lignes qui comptent (`contributing_rows`) : documents, livrée, démonstration (une de ces
     lignes en vient). Puis TOUS (case 0 des couloirs) : la somme des couloirs livrés du mois."""
-    delivered = np.bincount(cells, minlength=cube.cells) > 0
+    delivered = np.zeros(cube.cells, dtype=bool)
+    delivered[cells] = True
     values = np.zeros(cube.cells, dtype=np.int64)
     np.add.at(values, cells, documents)  # exact en entiers (bincount passerait par des flottants)
     demo_cells = np.zeros(cube.cells, dtype=bool)
@@ -177,7 +179,8 @@ def attachment_sums(rows: CurrentRows, contributes: np.ndarray | None) -> pl.Dat
     shape = (regions.size, departements.size, couloirs.size, months.size)
     cells = np.ravel_multi_index((region, departement, couloir, month), shape)
     size = int(np.prod(shape))
-    delivered = np.bincount(cells, minlength=size) > 0
+    delivered = np.zeros(size, dtype=bool)
+    delivered[cells] = True
     documents = np.zeros(size, dtype=np.int64)
     np.add.at(documents, cells, rows.documents)
     demo = np.zeros(size, dtype=bool)
