@@ -246,3 +246,28 @@ def test_blocks_cover_every_establishment_once(
         monkeypatch.setattr(E, "CELLS_PER_BLOCK", 1)
         refresh_indicators(con)
         assert (con.sql(series).fetchall(), con.sql(departements).fetchall()) == before
+
+
+def test_types_of_one_month_with_different_departements_make_one_value(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """Deux types du même mois livrés sous deux départements : une seule valeur pour l'établissement (leur somme, et
+    le mois suivant la voit comme m − 1) ; chaque département reçoit la ligne livrée sous son code. (Avant 0.4, la
+    série portait deux valeurs pour ce mois, et m − 1 n'en voyait qu'une.)"""
+    feed = write_text(
+        tmp_path / "rattachements.csv",
+        "mois;couloir;departement;finess;type_document;documents\n"
+        "2024-01;HOP;35;350000001;LDL;5\n2024-01;HOP;29;350000001;CRO;3\n2024-02;HOP;35;350000001;LDL;6\n",
+    )
+    (result,) = ingest([Incoming(feed)], settings=settings)
+    assert result.ok, result.message
+    with connect_read(settings.db_path()) as con:
+        hop = con.sql(
+            "SELECT mois, documents, documents_m1 FROM indicateurs_etablissements WHERE couloir = 'HOP' ORDER BY mois"
+        ).fetchall()
+        departements = con.sql(
+            "SELECT code_geo, documents FROM indicateurs_flux WHERE niveau = 'departement' AND couloir = 'HOP' "
+            "AND mois = DATE '2024-01-01' ORDER BY code_geo"
+        ).fetchall()
+    assert hop == [(dt.date(2024, 1, 1), 8, None), (dt.date(2024, 2, 1), 6, 8)]
+    assert departements == [("29", 3), ("35", 5)]
