@@ -297,8 +297,8 @@ def refresh_establishments(con: duckdb.DuckDBPyConnection) -> pl.LazyFrame:
             values, delivered, demo_cells, cube, establishment_ids[first:following], couloir_ids
         )
         del values, delivered, demo_cells
-        # Calculer le bloc suivant pendant l'écriture de celui-ci (fil parallèle) a été essayé : rien gagné, l'écriture
-        # DuckDB occupe déjà les deux cœurs.
+        # Essayés, mesurés dans la commande en alternance : calculer le bloc suivant pendant l'écriture de celui-ci,
+        # ou deux blocs à la fois (un fil par cœur) ; rien gagné, l'écriture DuckDB occupe déjà les deux cœurs.
         _store(con, steps["store_series"], "series_calculees", series)
         del series
     return sums
