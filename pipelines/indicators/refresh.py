@@ -69,8 +69,7 @@ def compute_indicators(
 
 def refresh_indicators(con: duckdb.DuckDBPyConnection) -> None:
     """Recalcule et remplace les tables d'indicateurs (`INDICATOR_TABLES`) et les séries des établissements."""
-    establishment_sums = refresh_establishments(
-        con
-    )  # séries des établissements, et leur somme par rattachement
+    # Les séries des établissements, d'abord : leur somme par rattachement entre dans les indicateurs agrégés.
+    establishment_sums = refresh_establishments(con)
     for table, frame in compute_indicators(con, establishment_sums).items():
         _store(con, table, frame)

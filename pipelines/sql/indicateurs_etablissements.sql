@@ -41,19 +41,14 @@ SELECT numero, valeur FROM codes_couloirs WHERE numero IN (SELECT couloir_num FR
 
 -- name: attachment_sums
 -- Ce que les établissements apportent aux niveaux supérieurs : la somme par département (ou par région, ou pour la
--- France, quand l'établissement n'est rattaché qu'à ce niveau), calculée par blocs (`sommes_calculees`) puis
--- réunie ici. Présentée comme un établissement fictif par rattachement, que la consolidation géographique (Polars)
--- additionne comme les autres.
-WITH sommes AS (
-    SELECT rang_mois, couloir_num, region_num, departement_num,
-           CAST(sum(documents) AS BIGINT) AS documents, bool_or(donnees_demo) AS donnees_demo
-    FROM sommes_calculees
-    GROUP BY ALL
-)
+-- France, quand l'établissement n'est rattaché qu'à ce niveau), calculée en numpy (`sommes_calculees`, une ligne par
+-- mois × couloir × rattachement) et décodée ici. Présentée comme un établissement fictif par rattachement, que la
+-- consolidation géographique (Polars) additionne comme les autres.
 SELECT CAST(DATE '1900-01-01' + to_months(CAST(s.rang_mois AS INTEGER)) AS DATE) AS mois, c.valeur AS couloir,
        'etablissement' AS niveau, '*' || r.valeur || '/' || d.valeur AS code_geo,
-       r.valeur AS code_region, d.valeur AS code_departement, '' AS type_document, s.documents, s.donnees_demo
-FROM sommes AS s
+       r.valeur AS code_region, d.valeur AS code_departement, '' AS type_document,
+       CAST(s.documents AS BIGINT) AS documents, s.donnees_demo
+FROM sommes_calculees AS s
 JOIN codes_couloirs AS c ON c.numero = s.couloir_num
 JOIN codes_geo AS r ON r.numero = s.region_num
 JOIN codes_geo AS d ON d.numero = s.departement_num;
