@@ -108,9 +108,8 @@ def value_months_ago(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Documents de la même série `months` mois plus tôt, et s'ils existent : ce mois est livré (un mois manquant
     donne null, jamais la ligne précédente). `month` : position de chaque case dans l'axe des mois."""
-    earlier = np.maximum(
-        cells - months, 0
-    )  # hors du cube avant le premier mois : case quelconque, écartée par `month`
+    # Avant le premier mois du cube, la case lue est quelconque : `month >= months` l'écarte.
+    earlier = np.maximum(cells - months, 0)
     return values[earlier], (month >= months) & delivered[earlier]
 
 
