@@ -20,7 +20,7 @@ except NoData as exc:
     st.error(str(exc))
     st.stop()
 
-st.subheader(f"Chiffres clés de {formats.month(sel.mois)}")
+st.subheader(f"Chiffres clés {formats.of_month(sel.mois)}")
 row1 = st.columns(4)
 row1[0].metric(
     "Documents envoyés dans le mois",
@@ -51,7 +51,7 @@ row1[3].metric(
 )
 row2 = st.columns(4)
 row2[0].metric(
-    f"Évolution depuis le COSUI de {month_label(k['mois_reference_cosui'])}",
+    f"Évolution depuis le COSUI {month_label(k['mois_reference_cosui'], preposition=True)}",
     formats.percent(k["evolution_depuis_cosui"], signed=True),
 )
 row2[1].metric("Cumul des 12 derniers mois", formats.millions(k["cumul_12_mois"]))
@@ -95,7 +95,7 @@ published = (
 projection = load("projections", "TOUS") if national else load("projections", "TOUS").head(0)
 milestones = load("milestones")
 target = k["cible_annuelle"]
-finding = f"{sel.libelle} : {formats.millions(k['flux_annualise'])} de documents par an au rythme de {formats.month(sel.mois)}"
+finding = f"{sel.libelle} : {formats.millions(k['flux_annualise'])} de documents par an au rythme {formats.of_month(sel.mois)}"
 if target:
     finding += (
         f", soit {formats.percent(k['taux_atteinte_cible'], 0)} de la cible de {formats.millions(target, 0)}"

@@ -105,9 +105,12 @@ def choropleth(
     return _choropleth(tuple(sorted(values.items())), level, title, unit, digits)
 
 
-def month_label(iso_month: str | None) -> str:
-    """« 2024-05 » → « mai 2024 » (libellés des indicateurs)."""
-    return formats.month(dt.date.fromisoformat(f"{iso_month}-01")) if iso_month else "—"
+def month_label(iso_month: str | None, preposition: bool = False) -> str:
+    """« 2024-05 » → « mai 2024 » (libellés des indicateurs) ; avec la préposition, « de mai 2024 », « d'août 2024 »."""
+    value = dt.date.fromisoformat(f"{iso_month}-01") if iso_month else None
+    if preposition:
+        return formats.of_month(value)
+    return formats.month(value) if value else "—"
 
 
 def demo_note(is_demo: bool) -> None:

@@ -265,7 +265,7 @@ def build_cosui(
     revisions = queries.revisions(con).filter(pl.col("accepte_le").cast(pl.Date) >= since)
     lines = [f"Erratum du {formats.date(r['date_correction'])} : {formats.millions(r['valeur_affichee'], 0)} affichés, "
              f"{formats.millions(r['valeur_corrigee'], 0)} corrigés — {r['explication']}" for r in errata.iter_rows(named=True)]  # fmt: skip
-    lines += [f"Révision de {formats.month(r['mois'])} : {formats.integer(r['documents_avant'])} → {formats.integer(r['documents_apres'])} documents "
+    lines += [f"Révision {formats.of_month(r['mois'])} : {formats.integer(r['documents_avant'])} → {formats.integer(r['documents_apres'])} documents "
               f"(import n° {r['import_id']}, {r['fichier']})" for r in revisions.head(8).iter_rows(named=True)]  # fmt: skip
     _text(
         slide,

@@ -390,7 +390,7 @@ def write_html(
     banner = f"<p class='demo' role='alert'><strong>{html.escape(DEMO_BANNER)}</strong></p>" if demo else ""
     page = f"""<!DOCTYPE html>
 <html lang="fr"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Mon espace santé — chiffres clés de {formats.month(mois)}</title>
+<title>Mon espace santé — chiffres clés {formats.of_month(mois)}</title>
 <style>
 body{{font-family:"Liberation Sans",Arial,sans-serif;max-width:1100px;margin:auto;padding:1rem;color:#1a1a1a}}
 .cards{{display:flex;flex-wrap:wrap;gap:1rem;padding:0;list-style:none}} .cards li{{border:1px solid #999;padding:.8rem;min-width:12rem}}

@@ -87,6 +87,14 @@ def month(value: dt.date | None) -> str:
     return f"{MOIS[value.month - 1]} {value.year}"
 
 
+def of_month(value: dt.date | None) -> str:
+    """« de décembre 2023 », « d'octobre 2025 » : la préposition élidée devant avril, août et octobre."""
+    if value is None:
+        return f"de {MISSING}"
+    label = month(value)
+    return f"d'{label}" if label[0] in "aeiou" else f"de {label}"
+
+
 def short_month(value: dt.date | None) -> str:
     """déc. 2023"""
     if value is None:

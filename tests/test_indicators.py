@@ -502,3 +502,14 @@ def test_french_month_and_date_columns_match_the_scalar_formats() -> None:
         == [formats.date(d) for d in dates]
         == ["1er décembre 2023", "17 janvier 2024", "1er août 2025"]
     )
+
+
+def test_month_after_de_is_elided_before_a_vowel() -> None:
+    from pipelines import formats
+
+    assert [formats.of_month(D(2025, m, 1)) for m in (3, 4, 8, 10)] == [
+        "de mars 2025",
+        "d'avril 2025",
+        "d'août 2025",
+        "d'octobre 2025",
+    ]
