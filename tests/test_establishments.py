@@ -56,7 +56,9 @@ def test_value_months_ago_finds_the_calendar_month_not_the_previous_row() -> Non
                 "mois": [dt.date(2024, 1, 1), dt.date(2024, 2, 1), dt.date(2024, 4, 1), dt.date(2024, 1, 1)],
                 "documents": [10, 20, 40, 7],
                 "documents_m1": [None, 10, None, None],
-            }
+            },
+            # Numéros de codes, en 32 bits comme dans raw_flux.
+            schema_overrides={"etablissement_id": pl.Int32},
         ),
     )
 

@@ -3,20 +3,20 @@
 -- Écrire 10 millions de lignes d'entiers coûte une seconde ; les mêmes avec leurs textes, cinq.
 
 CREATE TABLE IF NOT EXISTS dim_etablissements (
-    etablissement_id BIGINT  NOT NULL,
+    etablissement_id INTEGER NOT NULL,   -- numéro du FINESS dans codes_geo
     code_geo         VARCHAR NOT NULL,   -- FINESS
     code_region      VARCHAR NOT NULL,   -- rattachement du dernier mois livré
     code_departement VARCHAR NOT NULL
 );
 
 CREATE TABLE IF NOT EXISTS dim_couloirs_etablissements (
-    couloir_id BIGINT  NOT NULL,
+    couloir_id INTEGER NOT NULL,
     couloir    VARCHAR NOT NULL          -- 0 = TOUS
 );
 
 CREATE TABLE IF NOT EXISTS series_etablissements (
-    etablissement_id BIGINT  NOT NULL,
-    couloir_id       BIGINT  NOT NULL,
+    etablissement_id INTEGER NOT NULL,
+    couloir_id       INTEGER NOT NULL,
     mois             DATE    NOT NULL,
     documents        BIGINT  NOT NULL,
     documents_m1     BIGINT,

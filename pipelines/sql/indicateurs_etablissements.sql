@@ -35,7 +35,7 @@ JOIN codes_geo AS d ON d.numero = e.departement_num;
 -- name: store_couloirs
 -- Les couloirs livrés par des établissements, sous leur numéro (`codes_couloirs`, à partir de 1) ; 0 pour TOUS.
 INSERT INTO dim_couloirs_etablissements
-SELECT CAST(0 AS BIGINT) AS couloir_id, 'TOUS' AS couloir
+SELECT CAST(0 AS INTEGER) AS couloir_id, 'TOUS' AS couloir
 UNION ALL
 SELECT numero, valeur FROM codes_couloirs WHERE numero IN (SELECT couloir_num FROM couloirs_calcules);
 
