@@ -83,6 +83,15 @@ def plot(results: list[dict[str, Any]]) -> None:
     fig.write_image(PLOT)
 
 
+def measured_when(results: list[dict[str, Any]]) -> str:
+    """« 999 900 lignes le 2026-11-22 12:05 (version 0.4.1) ; … » : chaque taille a sa propre mesure."""
+    return " ; ".join(
+        f"{formats.integer(r['lignes'])} lignes le {r['machine']['date']} "
+        f"(version {r['machine'].get('produit', 'non notée')})"
+        for r in results
+    )
+
+
 def main() -> int:
     results = load()
     if not results:
@@ -92,14 +101,15 @@ def main() -> int:
     text = [
         "# Performance",
         "",
-        f"Mesuré le {machine['date']} sur {machine['processeurs']} cœurs, {formats.decimal(machine['memoire_go'], 0)} Go ; "
-        f"Python {machine['python']}, " + ", ".join(f"{k} {v}" for k, v in machine["versions"].items()) + ".",
+        f"Mesuré sur {machine['processeurs']} cœurs, {formats.decimal(machine['memoire_go'], 0)} Go ; "
+        f"Python {machine['python']}, {', '.join(f'{k} {v}' for k, v in machine['versions'].items())}. "
+        f"Date et version du produit de chaque mesure : {measured_when(results)}.",
         "",
         "Reproduire : `make bench` (génère les fichiers, mesure, réécrit ce document). Chaque étape tourne dans son propre",
         "processus ; la mémoire est la mémoire résidente de pointe de ce processus (`/usr/bin/time -f %M`). Import et",
         "recalcul : médiane de plusieurs passages (`--repetitions`, 3 par défaut ; tous dans `benchmarks/results/`), la",
         "machine variant de 10 à 15 % d'un passage à l'autre, et parfois de moitié d'une heure à l'autre (machine",
-        "virtuelle partagée) ; mémoire : la plus haute des passages. Chaque taille a sa propre date de mesure dans",
+        "virtuelle partagée) ; mémoire : la plus haute des passages. Tous les passages de chaque taille sont dans",
         "`benchmarks/results/<lignes>.json`.",
         "",
         *table(results),

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -115,8 +116,10 @@ def machine() -> dict[str, Any]:
     import polars
     import streamlit
 
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     return {
         "date": time.strftime("%Y-%m-%d %H:%M"),
+        "produit": project["version"],
         "processeurs": os.cpu_count(),
         "memoire_go": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
         "python": platform.python_version(),
