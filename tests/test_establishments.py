@@ -95,15 +95,16 @@ def test_all_types_total_wins_over_the_types_of_its_cell() -> None:
 
 
 def test_attachment_sums_add_the_rows_of_each_departement() -> None:
+    # Deux mois sans livraison entre les deux derniers : ils n'apparaissent pas dans les sommes.
     rows = E.CurrentRows(
-        establishment=np.array([1, 2, 3, 1]), couloir=np.array([4, 4, 4, 5]), month=np.array([1500, 1500, 1500, 1501]),
+        establishment=np.array([1, 2, 3, 1]), couloir=np.array([4, 4, 4, 5]), month=np.array([1500, 1500, 1500, 1503]),
         all_types=np.zeros(4, dtype=bool), documents=np.array([10, 20, 5, 1]), demo=np.array([False, True, False, False]),
         region=np.array([60, 60, 61, 60]), departement=np.array([70, 70, 71, 70]),
     )  # fmt: skip
     assert_frame_equal(
         E.attachment_sums(rows, None).sort("rang_mois", "couloir_num", "departement_num"),
         pl.DataFrame(
-            {"rang_mois": [1500, 1500, 1501], "couloir_num": [4, 4, 5], "region_num": [60, 61, 60],
+            {"rang_mois": [1500, 1500, 1503], "couloir_num": [4, 4, 5], "region_num": [60, 61, 60],
              "departement_num": [70, 71, 70], "documents": [30, 5, 1], "donnees_demo": [True, False, False]},
         ),
         check_dtypes=False,
