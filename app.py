@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages._common import Selection, load
+from app_pages.common import Selection, load
 from pipelines import formats
-from pipelines.parsing import normalise_label
-from pipelines.theme import DEMO_BANNER
-from pipelines.warehouse import WarehouseError
+from pipelines.intake.parsing import normalise_label
+from pipelines.publish.theme import DEMO_BANNER
+from pipelines.warehouse.connection import WarehouseError
 
 st.set_page_config(
     page_title="Pilotage Ségur numérique — Mon espace santé",
@@ -17,20 +17,20 @@ st.set_page_config(
 )
 
 PAGES = [
-    st.Page("pages/1_vue_ensemble.py", title="Vue d'ensemble", icon=":material/monitoring:", default=True),
+    st.Page("app_pages/vue_ensemble.py", title="Vue d'ensemble", icon=":material/monitoring:", default=True),
     st.Page(
-        "pages/2_couloirs.py", url_path="couloirs", title="Couloirs", icon=":material/stacked_bar_chart:"
+        "app_pages/couloirs.py", url_path="couloirs", title="Couloirs", icon=":material/stacked_bar_chart:"
     ),
-    st.Page("pages/3_territoires.py", url_path="territoires", title="Territoires", icon=":material/map:"),
-    st.Page("pages/4_sons.py", url_path="sons", title="SONS", icon=":material/build:"),
+    st.Page("app_pages/territoires.py", url_path="territoires", title="Territoires", icon=":material/map:"),
+    st.Page("app_pages/sons.py", url_path="sons", title="SONS", icon=":material/build:"),
     st.Page(
-        "pages/5_sunes.py",
+        "app_pages/sunes.py",
         url_path="sunes",
         title="SUN-ES et médico-social",
         icon=":material/local_hospital:",
     ),
-    st.Page("pages/6_donnees.py", url_path="donnees", title="Données", icon=":material/database:"),
-    st.Page("pages/7_exports.py", url_path="exports", title="Exports", icon=":material/download:"),
+    st.Page("app_pages/donnees.py", url_path="donnees", title="Données", icon=":material/database:"),
+    st.Page("app_pages/exports.py", url_path="exports", title="Exports", icon=":material/download:"),
 ]
 navigation = st.navigation(PAGES)
 

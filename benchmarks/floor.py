@@ -25,10 +25,10 @@ import duckdb
 import polars as pl
 
 from benchmarks.generate import write
-from pipelines.flux_codes import encode
-from pipelines.ingest import Incoming, validate_file
 from pipelines.settings import REPO_ROOT, get_settings
-from pipelines.warehouse import apply_schema, named_statements
+from pipelines.warehouse.connection import apply_schema, named_statements
+from pipelines.warehouse.flux_codes import encode
+from pipelines.warehouse.ingest import Incoming, validate_file
 
 RESULTS = REPO_ROOT / "benchmarks" / "results" / "plancher"
 TEXT_RAW = """CREATE TABLE raw_textes (import_id INTEGER, ligne INTEGER, mois DATE, couloir VARCHAR, niveau VARCHAR,
@@ -78,14 +78,14 @@ def measure(rows: int, work: Path, repetitions: int = 3) -> dict[str, Any]:
         lambda: pl.read_csv(csv_path, separator=";", schema_overrides=typed), repetitions
     )
 
-    # Les lignes exactes que la commande écrit : la table validée, telle que `load_flux.sql` la reçoit.
+    # Les lignes exactes que la commande écrit : la table validée, telle que `sql/load/flux.sql` la reçoit.
     _, lot, _ = validate_file(
         Incoming(csv_path), None, get_settings().model_copy(update={"tranche_seuil_mo": 0})
     )
     db = work / "plancher.duckdb"
     with _fresh(db) as con:  # numérotés comme à l'import (pipelines/flux_codes.py), hors mesure
         coded = encode(con, lot)
-    insert = named_statements("load_flux.sql")["insert"]
+    insert = named_statements("load/flux.sql")["insert"]
     out["ecriture_raw_flux"] = _median_insert(db, None, {"lot": coded}, insert, repetitions)
     text_insert = (
         "INSERT INTO raw_textes SELECT ?, ligne, mois, couloir, niveau, code_geo, code_region, code_departement, "
@@ -106,9 +106,9 @@ def measure(rows: int, work: Path, repetitions: int = 3) -> dict[str, Any]:
         }
     )  # fmt: skip
 
-    store = named_statements("indicateurs_etablissements.sql")["store_series"]
+    store = named_statements("queries/indicateurs_etablissements.sql")["store_series"]
     out["ecriture_series"] = _median_insert(db, None, {"series_calculees": series}, store, repetitions)
-    start = [sys.executable, "-c", "import pipelines.ingest, pipelines.indicators.refresh"]
+    start = [sys.executable, "-c", "import pipelines.warehouse.ingest, pipelines.indicators.refresh"]
     out["demarrage"] = _median_seconds(lambda: subprocess.run(start, cwd=REPO_ROOT, check=True), repetitions)
     out["somme"] = out["lecture_csv"] + out["ecriture_raw_flux"] + out["ecriture_series"] + out["demarrage"]
     return {"lignes": actual, "mesures": out}

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.reference import load_reference
+from pipelines.warehouse.reference import load_reference
 
 MONTHS = [f"{2021 + (m + 6) // 12}-{(m + 6) % 12 + 1:02d}" for m in range(60)]  # juillet 2021 → juin 2026
 SERIES = [("HOP", "LDL"), ("HOP", "CRO"), ("BIO", "CR-BIO"), ("RAD", "CR-IMG"), ("MDV", "VSM")]

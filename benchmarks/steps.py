@@ -14,8 +14,8 @@ from pathlib import Path
 
 def ingest(db: str, path: str) -> dict[str, float]:
     """L'import tel que la commande `ingest` le fait (lecture, validation, chargement, recalcul, publication)."""
-    from pipelines.ingest import Incoming
-    from pipelines.ingest import ingest as run_ingest
+    from pipelines.warehouse.ingest import Incoming
+    from pipelines.warehouse.ingest import ingest as run_ingest
 
     started = time.perf_counter()
     (result,) = run_ingest([Incoming(Path(path))], db=Path(db))
@@ -29,7 +29,7 @@ def refresh(db: str) -> dict[str, float]:
 
     from pipelines.indicators.refresh import refresh_indicators
     from pipelines.settings import get_settings
-    from pipelines.warehouse import apply_schema
+    from pipelines.warehouse.connection import apply_schema
 
     con = duckdb.connect(db, config={"memory_limit": f"{get_settings().memoire_max_mo}MB"})
     apply_schema(con)
@@ -41,8 +41,8 @@ def refresh(db: str) -> dict[str, float]:
 
 
 def kpi(db: str) -> dict[str, float]:
-    from pipelines.kpi import key_figures
-    from pipelines.warehouse import connect_read
+    from pipelines.indicators.kpi import key_figures
+    from pipelines.warehouse.connection import connect_read
 
     timings = []
     for _ in range(7):
@@ -65,16 +65,16 @@ def pages(db: str) -> dict[str, dict[str, float]]:
     at.run()
     out = {"premier_rendu": {"froid_s": time.perf_counter() - started}}
     for page in (
-        "1_vue_ensemble",
-        "2_couloirs",
-        "3_territoires",
-        "4_sons",
-        "5_sunes",
-        "6_donnees",
-        "7_exports",
+        "vue_ensemble",
+        "couloirs",
+        "territoires",
+        "sons",
+        "sunes",
+        "donnees",
+        "exports",
     ):
         started = time.perf_counter()
-        at.switch_page(f"pages/{page}.py").run()
+        at.switch_page(f"app_pages/{page}.py").run()
         cold = time.perf_counter() - started
         # À chaud : médiane de 5 rendus (une seule mesure de quelques dizaines de ms dépend trop de l'instant).
         warm_runs = []

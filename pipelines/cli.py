@@ -8,9 +8,9 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from pipelines.ingest import SOURCES, Incoming, ingest
 from pipelines.settings import get_settings
-from pipelines.warehouse import WarehouseError
+from pipelines.warehouse.connection import WarehouseError
+from pipelines.warehouse.ingest import SOURCES, Incoming, ingest
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_WAREHOUSE = 0, 1, 2, 3
 
@@ -49,7 +49,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from pipelines.demo import build_demo
+    from pipelines.warehouse.demo import build_demo
 
     db = _db(args)
     results = build_demo(db, force=args.force, progress=_progress_printer())
@@ -63,9 +63,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from pipelines.export import ExportRefused, export_public
-    from pipelines.kpi import NoData, parse_month_option
-    from pipelines.warehouse import connect_read
+    from pipelines.indicators.kpi import NoData, parse_month_option
+    from pipelines.publish.export import ExportRefused, export_public
+    from pipelines.warehouse.connection import connect_read
 
     try:
         month = parse_month_option(args.mois)
@@ -87,9 +87,9 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_cosui(args: argparse.Namespace) -> int:
     import datetime as dt
 
-    from pipelines.cosui import CosuiError, build_cosui
-    from pipelines.parsing import ParseError, parse_date_text
-    from pipelines.warehouse import connect_read
+    from pipelines.intake.parsing import ParseError, parse_date_text
+    from pipelines.publish.cosui import CosuiError, build_cosui
+    from pipelines.warehouse.connection import connect_read
 
     try:
         date = parse_date_text(args.date) if args.date else get_settings().today()

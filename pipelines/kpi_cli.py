@@ -7,9 +7,9 @@ import json
 import sys
 from pathlib import Path
 
-from pipelines.kpi import NoData, key_figures, parse_month_option, render_table, resolve_scope
+from pipelines.indicators.kpi import NoData, key_figures, parse_month_option, render_table, resolve_scope
 from pipelines.settings import get_settings
-from pipelines.warehouse import connect_read
+from pipelines.warehouse.connection import connect_read
 
 
 def cmd_kpi(args: argparse.Namespace) -> int:

@@ -28,7 +28,7 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
 @pytest.fixture(scope="session")
 def demo_warehouse_master(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """L'entrepôt de démonstration, construit une fois pour la session (ne pas le modifier : voir `demo_db`)."""
-    from pipelines.demo import build_demo
+    from pipelines.warehouse.demo import build_demo
 
     db = tmp_path_factory.mktemp("demo") / "demo.duckdb"
     build_demo(db, settings=Settings(db=db, aujourdhui=TODAY))

@@ -10,18 +10,17 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pages._common import Selection
 from pipelines import formats
 from tests.test_cli import cli
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGES = [
-    "pages/1_vue_ensemble.py",
-    "pages/2_couloirs.py",
-    "pages/3_territoires.py",
-    "pages/4_sons.py",
-    "pages/5_sunes.py",
-    "pages/6_donnees.py",
+    "app_pages/vue_ensemble.py",
+    "app_pages/couloirs.py",
+    "app_pages/territoires.py",
+    "app_pages/sons.py",
+    "app_pages/sunes.py",
+    "app_pages/donnees.py",
 ]
 
 
@@ -41,9 +40,11 @@ def test_every_page_renders_without_exception(app: AppTest, page: str) -> None:
     # Le bandeau de démonstration est vérifié sur chaque page dans le vrai navigateur (tests/browser) : AppTest
     # ne rend plus, après switch_page, ce que le script principal affiche avant navigation.run().
     charts = app.get("plotly_chart")
-    expected_charts = {"pages/6_donnees.py": 0, "pages/7_exports.py": 0, "pages/1_vue_ensemble.py": 1}.get(
-        page
-    )
+    expected_charts = {
+        "app_pages/donnees.py": 0,
+        "app_pages/exports.py": 0,
+        "app_pages/vue_ensemble.py": 1,
+    }.get(page)
     if expected_charts is not None:
         assert len(charts) == expected_charts
     else:
@@ -76,12 +77,10 @@ def test_overview_shows_the_kpi_of_the_latest_month(app: AppTest, demo_db: Path)
 
 
 def test_overview_follows_the_selected_month_and_region(app: AppTest, demo_db: Path) -> None:
-    # AppTest ne réexécute pas le script principal (barre latérale) après le premier passage : la sélection est posée
-    # comme la barre latérale la pose ; l'usage réel de la barre latérale est testé dans le navigateur.
-    app.session_state["selection"] = Selection(dt.date(2023, 12, 1), "pays", "FR", "France")
-    app.run()
+    # La barre latérale est pilotée comme un utilisateur la manie : mois, puis géographie.
+    app.selectbox(key="mois_pays_FR").set_value(dt.date(2023, 12, 1)).run()
     assert_matches_kpi(app, json.loads(cli("kpi", "--json", "--mois", "2023-12", db=demo_db).stdout))
-    app.session_state["selection"] = Selection(dt.date(2025, 10, 1), "region", "53", "Bretagne")
-    app.run()
+    app.radio(key="niveau").set_value("Région").run()
+    app.selectbox(key="region").set_value("53").run()
     assert_matches_kpi(app, json.loads(cli("kpi", "--json", "--region", "53", db=demo_db).stdout))
     assert "Bretagne" in app.title[0].value

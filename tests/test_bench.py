@@ -28,7 +28,7 @@ def test_tiny_benchmark_run_measures_every_step(tmp_path: Path) -> None:
         assert result[step]["secondes"] > 0, step
     assert result["import_csv"]["lignes_par_s"] > 0 and result["rapport_pandas"] > 0
     assert len(result["import_csv"]["passages"]) == 2 and len(result["recalcul"]["passages"]) == 2
-    assert set(result["pages"]["mesures"]) >= {"1_vue_ensemble", "3_territoires", "6_donnees"}
+    assert set(result["pages"]["mesures"]) >= {"vue_ensemble", "territoires", "donnees"}
     assert result["recalcul"]["mesures"]["secondes"] > 0 and result["kpi"]["mesures"]["mediane_s"] > 0
     # Le banc importe un fichier valide : l'entrepôt mesuré contient bien les lignes générées.
     import duckdb

@@ -19,9 +19,9 @@ from polars.testing import assert_frame_equal
 from pipelines.indicators import establishments as E
 from pipelines.indicators import flux as F
 from pipelines.indicators.refresh import refresh_indicators
-from pipelines.ingest import Incoming, ingest
 from pipelines.settings import Settings
-from pipelines.warehouse import apply_schema, connect_read
+from pipelines.warehouse.connection import apply_schema, connect_read
+from pipelines.warehouse.ingest import Incoming, ingest
 from tests.conftest import write_text
 
 

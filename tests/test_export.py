@@ -14,10 +14,10 @@ import pytest
 from polars.testing import assert_frame_equal
 from pptx import Presentation
 
-from pipelines.export import export_public
-from pipelines.export_rules import neutralise_formulas
-from pipelines.ingest import Incoming, ingest
+from pipelines.publish.diffusion import neutralise_formulas
+from pipelines.publish.export import export_public
 from pipelines.settings import REFERENCE_DIR, Settings
+from pipelines.warehouse.ingest import Incoming, ingest
 from tests.conftest import TODAY, write_text
 from tests.test_cli import cli
 

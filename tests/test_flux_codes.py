@@ -9,8 +9,8 @@ import duckdb
 import polars as pl
 from polars.testing import assert_frame_equal
 
-from pipelines.flux_codes import encode
-from pipelines.warehouse import apply_schema
+from pipelines.warehouse.connection import apply_schema
+from pipelines.warehouse.flux_codes import encode
 
 JAN, FEB = dt.date(2024, 1, 1), dt.date(2024, 2, 1)
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.ingest import Incoming, ingest
-from pipelines.kpi import key_figures
+from pipelines.indicators.kpi import key_figures
 from pipelines.settings import Settings
+from pipelines.warehouse.ingest import Incoming, ingest
 
 GOLDEN = Path(__file__).parent / "golden"
 INPUTS = ["population.csv", "cibles.csv", "flux_publie.csv", "sons_publie.csv"]

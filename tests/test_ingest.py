@@ -12,10 +12,10 @@ import polars as pl
 import pytest
 import xlsxwriter
 
-from pipelines.ingest import Incoming, IngestResult, ingest, load_validated, validate_file
-from pipelines.reference import install_reference_tables
 from pipelines.settings import Settings
-from pipelines.warehouse import WarehouseBusy, write_session, writer_lock
+from pipelines.warehouse.connection import WarehouseBusy, write_session, writer_lock
+from pipelines.warehouse.ingest import Incoming, IngestResult, ingest, load_validated, validate_file
+from pipelines.warehouse.reference import install_reference_tables
 from tests.conftest import write_text
 
 
@@ -412,7 +412,7 @@ def test_second_writer_waits_then_is_refused_clearly(
 
 
 def test_demo_national_totals_pass_through_published_points(demo_warehouse_master: Path) -> None:
-    from pipelines.demo import NATIONAL_ANCHORS
+    from pipelines.warehouse.demo import NATIONAL_ANCHORS
 
     rows = dict(query(demo_warehouse_master, "SELECT mois, sum(documents) FROM flux_mensuel GROUP BY mois"))
     for month, (value, _) in NATIONAL_ANCHORS.items():

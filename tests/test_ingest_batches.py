@@ -10,10 +10,10 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from pipelines.ingest import Incoming, ingest, validate_file
-from pipelines.problems import RefusedFile
+from pipelines.intake.problems import RefusedFile
 from pipelines.settings import Settings
-from pipelines.warehouse import connect_read
+from pipelines.warehouse.connection import connect_read
+from pipelines.warehouse.ingest import Incoming, ingest, validate_file
 from tests.conftest import write_text
 
 HEADER = "mois;couloir;departement;documents\n"

@@ -46,9 +46,9 @@ def national_total(db: Path) -> int:
 def reader(db: str, stop_file: str, queue: mp.Queue) -> None:  # type: ignore[type-arg]
     """Un lecteur comme l'application : connexion en lecture seule, requêtes du module `queries`, chiffres clés."""
     os.environ["MES_DB"] = db
-    from pipelines import queries
-    from pipelines.kpi import key_figures
-    from pipelines.warehouse import connect_read
+    from pipelines.indicators.kpi import key_figures
+    from pipelines.warehouse import queries
+    from pipelines.warehouse.connection import connect_read
 
     seen: set[int] = set()
     errors: list[str] = []

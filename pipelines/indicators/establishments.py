@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from pipelines.warehouse import first_row, named_statements
+from pipelines.warehouse.connection import first_row, named_statements
 
 FIRST_YEAR = 1900  # rang des mois : 0 = janvier 1900 (`rang_mois` dans indicateurs_etablissements.sql)
 MONTH_RANKS = 4096  # rangs de mois représentables, jusqu'en 2241 (la validation admet les années 2000 à 2100)
@@ -257,7 +257,7 @@ def _store(con: duckdb.DuckDBPyConnection, sql: str, name: str, frame: pl.DataFr
 def refresh_establishments(con: duckdb.DuckDBPyConnection) -> pl.LazyFrame:
     """Remplace les établissements, leurs couloirs et leurs séries (`indicateurs_etablissements`, 30_indicateurs.sql)
     depuis les valeurs courantes ; rend leur somme par rattachement, qui entre dans `indicateurs_flux`."""
-    steps = named_statements("indicateurs_etablissements.sql")
+    steps = named_statements("queries/indicateurs_etablissements.sql")
     numbers = first_row(con, steps["numbers"])
     assert numbers is not None
     etablissement, all_types = (int(n) for n in numbers)

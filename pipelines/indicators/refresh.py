@@ -12,7 +12,7 @@ from pipelines.indicators.establishments import refresh_establishments
 from pipelines.indicators.flux import flux_indicators, target_scope
 from pipelines.indicators.programmes import sons_deadlines, sons_indicators, sunes_indicators
 from pipelines.indicators.trajectory import projection_path, trajectories
-from pipelines.warehouse import named_statements
+from pipelines.warehouse.connection import named_statements
 
 INDICATOR_TABLES = (
     "indicateurs_flux",
@@ -42,7 +42,7 @@ def compute_indicators(
 
     Les établissements y entrent par `establishment_sums` : leur somme par rattachement (département, à défaut
     région ou France), consolidée comme un établissement fictif par rattachement."""
-    q = named_statements("indicator_inputs.sql")
+    q = named_statements("queries/indicator_inputs.sql")
     flux_input = pl.concat([_read(con, q["flux"]), establishment_sums], how="vertical")
     labels = _read(con, q["geo_labels"])
     flux = flux_indicators(

@@ -1,0 +1,70 @@
+"""Couloirs : flux mensuel empilé, parts dans le temps, chaque couloir face à sa cible."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from app_pages.common import chart, demo_note, load, selection
+from pipelines import formats
+from pipelines.publish import charts
+from pipelines.publish.theme import couloir_label
+
+sel = selection()
+st.title(f"Couloirs — {sel.libelle}")
+if sel.mois is None:
+    st.info("Aucun flux pour ce périmètre.")
+    st.stop()
+series = load("flux_series", sel.niveau, sel.code)
+by_couloir = series.filter(pl.col("couloir") != "TOUS")
+month_rows = by_couloir.filter(pl.col("mois") == sel.mois).sort("documents", descending=True)
+demo_note(bool(series["donnees_demo"].any()))
+
+leader = month_rows.row(0, named=True) if month_rows.height else None
+title = (
+    f"{couloir_label(leader['couloir'])} en tête en {formats.month(sel.mois)} : "
+    f"{formats.percent(leader['part_couloir'], 0)} des documents"
+    if leader
+    else "Documents par couloir"
+)
+label_month = formats.month_column("mois").alias("Mois")
+label_couloir = (
+    pl.col("couloir")
+    .replace_strict({c: couloir_label(c) for c in by_couloir["couloir"].unique().to_list()})
+    .alias("Couloir")
+)
+chart(
+    charts.couloir_stacked(by_couloir, title),
+    "Documents envoyés à Mon espace santé chaque mois, par couloir d'émetteurs (motif propre à chaque couloir).",
+    by_couloir.select(label_month, label_couloir, pl.col("documents").alias("Documents")),
+    key="empile",
+)
+chart(
+    charts.couloir_shares(by_couloir, "Part de chaque couloir dans les documents du mois"),
+    "Part du couloir = documents du couloir ÷ documents de tous les couloirs, même mois et même géographie.",
+    by_couloir.select(label_month, label_couloir, pl.col("part_couloir").alias("Part")),
+    key="parts",
+)
+targeted = month_rows.filter(pl.col("cible").is_not_null())
+if targeted.height:
+    below = targeted.filter(pl.col("taux_atteinte_cible") < 1)
+    title = (
+        f"{len(below)} couloir(s) sous leur cible en {formats.month(sel.mois)} : "
+        + ", ".join(couloir_label(c) for c in below["couloir"].to_list())
+        if below.height
+        else f"Tous les couloirs ciblés atteignent leur cible en {formats.month(sel.mois)}"
+    )
+    chart(
+        charts.couloir_targets(targeted, title),
+        "Rythme annuel du couloir (mois × 12) face à sa cible : 120 M médecins de ville, 75 M biologie, 35 M "
+        "radiologie, 20 M hôpital (COSUI ; DSIH). Le cadre orange est la cible.",
+        targeted.select(
+            label_couloir,
+            pl.col("flux_annualise").alias("Rythme annuel"),
+            pl.col("cible").alias("Cible"),
+            pl.col("taux_atteinte_cible").alias("Part de la cible"),
+        ),
+        key="cibles",
+    )
+else:
+    st.caption("Les cibles par couloir sont nationales : choisissez « France » pour les comparer.")

@@ -1,0 +1,152 @@
+"""Données : registre des imports, dépôt de fichier (même validation que la ligne de commande), révisions et errata,
+dictionnaire des données, téléchargements."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import polars as pl
+import streamlit as st
+
+from app_pages.common import load
+from pipelines import formats
+from pipelines.intake.reading import ACCEPTED_EXTENSIONS
+from pipelines.settings import REPO_ROOT, get_settings
+from pipelines.warehouse.ingest import Incoming, IngestResult, ingest
+from pipelines.warehouse.queries import DOWNLOADABLE
+
+st.title("Données")
+settings = get_settings()
+
+
+def show_report(result: IngestResult) -> None:
+    if not result.ok:
+        st.error(f"Fichier refusé : {result.total_problems} problème(s). Rien n'a été écrit dans l'entrepôt.")
+        st.dataframe(
+            pl.DataFrame(
+                {
+                    "Ligne": [p.ligne for p in result.problems],
+                    "Colonne": [p.colonne for p in result.problems],
+                    "Valeur": [p.valeur for p in result.problems],
+                    "Problème": [p.motif for p in result.problems],
+                },
+                schema={"Ligne": pl.Int64, "Colonne": pl.String, "Valeur": pl.String, "Problème": pl.String},
+            ),
+            hide_index=True,
+        )
+        if result.total_problems > len(result.problems):
+            st.caption(f"… et {result.total_problems - len(result.problems)} autre(s) problème(s).")
+    else:
+        st.success(f"{result.fichier} ({result.nature}) : {result.message}")
+        for note in result.notes:
+            st.caption(f"Note : {note}")
+
+
+st.header("Importer un fichier")
+st.write(
+    "Flux mensuels, statistiques SONS, SUN-ES, population ou cibles, en CSV (`,` `;` tabulation ; UTF-8 ou "
+    "Windows-1252), Excel (.xlsx) ou Parquet. Le fichier est d'abord vérifié ; rien n'est écrit avant votre confirmation."
+)
+upload = st.file_uploader(
+    "Fichier à importer",
+    type=sorted(e.lstrip(".") for e in ACCEPTED_EXTENSIONS),
+    accept_multiple_files=False,
+    help=f"Taille maximale : {settings.upload_max_mo} Mo.",
+    key="depot",
+)
+if upload is not None:
+    size_mb = upload.size / 1e6
+    suffix = Path(upload.name).suffix.lower()
+    if size_mb > settings.upload_max_mo:
+        st.error(
+            f"Fichier trop volumineux ({formats.decimal(size_mb, 1)} Mo ; maximum {settings.upload_max_mo} Mo)."
+        )
+    elif suffix not in ACCEPTED_EXTENSIONS:
+        st.error(f"Extension « {suffix} » non acceptée.")
+    else:
+        # Le nom reçu ne sert qu'à l'affichage : le fichier est écrit sous un nom temporaire choisi ici.
+        with tempfile.TemporaryDirectory(prefix="mes-depot-") as tmp:
+            path = Path(tmp) / f"depot{suffix}"
+            path.write_bytes(upload.getvalue())
+            incoming = Incoming(path, display_name=Path(upload.name).name)
+            with st.spinner("Vérification du fichier…"):
+                [check] = ingest([incoming], dry_run=True, settings=settings)
+            show_report(check)
+            if check.ok and st.button("Importer dans l'entrepôt", type="primary", key="confirmer_import"):
+                with st.status("Import en cours…", expanded=True) as status:
+                    [result] = ingest([incoming], settings=settings, progress=status.write)
+                    status.update(
+                        label="Import terminé" if result.ok else "Import refusé",
+                        state="complete" if result.ok else "error",
+                    )
+                show_report(result)
+                if result.import_id is not None:
+                    st.success("L'entrepôt est à jour : les autres pages montrent déjà ces chiffres.")
+
+st.header("Registre des imports")
+imports = load("imports")
+st.dataframe(
+    imports.select(
+        pl.col("id").alias("N°"),
+        pl.col("fichier").alias("Fichier"),
+        pl.col("nature").alias("Nature"),
+        pl.col("lignes").alias("Lignes"),
+        pl.col("accepte_le").alias("Accepté le"),
+        pl.col("statut").alias("Statut"),
+        pl.col("donnees_demo").alias("Démonstration"),
+        pl.col("source").alias("Source"),
+        pl.col("message").alias("Compte rendu"),
+    ),
+    hide_index=True,
+)
+
+st.header("Révisions et errata")
+st.subheader("Errata publiés")
+st.dataframe(
+    load("errata").select(
+        formats.date_column("date_correction").alias("Corrigé le"),
+        pl.col("mois_concerne").alias("Mois concerné"),
+        pl.col("valeur_affichee").alias("Valeur affichée"),
+        pl.col("valeur_corrigee").alias("Valeur corrigée"),
+        pl.col("explication").alias("Explication"),
+        pl.col("source").alias("Source"),
+    ),
+    hide_index=True,
+)
+st.subheader("Valeurs révisées dans l'entrepôt")
+revisions = load("revisions")
+if revisions.height == 0:
+    st.caption("Aucune valeur n'a été révisée.")
+else:
+    st.dataframe(
+        revisions.select(
+            pl.col("import_id").alias("Import n°"),
+            pl.col("fichier").alias("Fichier"),
+            pl.col("accepte_le").alias("Accepté le"),
+            formats.month_column("mois", short=False).alias("Mois révisé"),
+            pl.col("valeurs_revisees").alias("Valeurs révisées"),
+            pl.col("documents_avant").alias("Documents avant"),
+            pl.col("documents_apres").alias("Documents après"),
+            pl.col("donnees_demo").alias("Démonstration"),
+        ),
+        hide_index=True,
+    )
+
+st.header("Dictionnaire des données")
+for doc in ("docs/ENTREPOT.md", "docs/INDICATEURS.md"):
+    with st.expander(doc):
+        st.markdown((REPO_ROOT / doc).read_text(encoding="utf-8"))
+
+st.header("Télécharger les données")
+choice = st.selectbox(
+    "Table", list(DOWNLOADABLE), format_func=lambda t: DOWNLOADABLE[t], key="telechargement_table"
+)
+frame = load("raw_table", choice)
+st.download_button(
+    f"Télécharger « {DOWNLOADABLE[choice]} » (CSV, {formats.integer(frame.height)} lignes)",
+    frame.write_csv().encode("utf-8"),
+    file_name=f"{choice}.csv",
+    mime="text/csv",
+    key="telecharger",
+)

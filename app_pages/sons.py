@@ -1,0 +1,138 @@
+"""SONS : référencement → bons de commande → installations → soldes, couverture, montants, échéances de la vague 2."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from app_pages.common import chart, demo_note, load, selection
+from pipelines import formats
+from pipelines.indicators.programmes import days_until
+from pipelines.publish import charts
+from pipelines.settings import get_settings
+
+sel = selection()
+niveau, code = (sel.niveau, sel.code) if sel.niveau != "departement" else ("pays", "FR")
+st.title(f"SONS — {sel.libelle if sel.niveau != 'departement' else 'France'}")
+sons = load("sons", niveau, code)
+if sons.height == 0:
+    st.info(
+        "Aucune statistique SONS pour ce périmètre : importez un fichier « sons » depuis la page Données."
+    )
+    st.stop()
+vagues = sorted(sons["vague"].unique().to_list(), reverse=True)
+vague = st.radio("Vague", vagues, horizontal=True, key="sons_vague")
+wave = sons.filter(pl.col("vague") == vague)
+dates = sorted(wave["date_situation"].unique().to_list(), reverse=True)
+date = st.selectbox("Date de situation", dates, format_func=formats.date, key=f"sons_date_{vague}")
+snapshot = wave.filter(
+    (pl.col("date_situation") == date) & ~pl.col("dispositif").is_in(["SANITAIRE", "MEDICO-SOCIAL"])
+)
+demo_note(bool(snapshot["donnees_demo"].any()))
+
+totals = wave.filter(
+    (pl.col("date_situation") == date) & pl.col("dispositif").is_in(["SANITAIRE", "MEDICO-SOCIAL"])
+)
+cols = st.columns(4)
+cols[0].metric(
+    "Bons de commande",
+    formats.integer(snapshot["bons_de_commande"].sum())
+    if snapshot["bons_de_commande"].is_not_null().any()
+    else "—",
+)
+cols[1].metric(
+    "Installations",
+    formats.integer(snapshot["installations"].sum())
+    if snapshot["installations"].is_not_null().any()
+    else "—",
+)
+cols[2].metric(
+    "Demandes de solde",
+    formats.integer(snapshot["demandes_de_solde"].sum())
+    if snapshot["demandes_de_solde"].is_not_null().any()
+    else "—",
+)
+cols[3].metric(
+    "Montants versés",
+    formats.euros(snapshot["montants_verses_eur"].sum())
+    if snapshot["montants_verses_eur"].is_not_null().any()
+    else "—",
+)
+
+dispositifs = snapshot["dispositif"].to_list()
+funnel = {
+    "Bons de commande": snapshot["bons_de_commande"].to_list(),
+    "Installations": snapshot["installations"].to_list(),
+    "Demandes de solde": snapshot["demandes_de_solde"].to_list(),
+}
+ordered = snapshot.sort("bons_de_commande", descending=True, nulls_last=True)
+top = ordered.row(0, named=True)
+chart(
+    charts.grouped_bars(
+        dispositifs,
+        funnel,
+        f"{vague} au {formats.date(date)} : {top['dispositif']} en tête des bons de commande",
+        "Nombre",
+    ),
+    "Cycle SONS : référencement → bon de commande (BDC) → installation → vérification d'aptitude → demande de solde. "
+    "Source : statistiques SONS (ASP, ANS) ; vague 1 : COSUI de janvier 2024.",
+    snapshot.select(
+        pl.col("dispositif").alias("Dispositif"),
+        pl.col("libelle_dispositif").alias("Libellé"),
+        pl.col("solutions_referencees").alias("Solutions référencées"),
+        pl.col("cible").alias("Cible"),
+        pl.col("bons_de_commande").alias("BDC"),
+        pl.col("installations").alias("Installations"),
+        pl.col("demandes_de_solde").alias("Soldes"),
+        pl.col("montants_verses_eur").alias("Montants versés (€)"),
+        pl.col("taux_couverture").alias("Couverture"),
+        pl.col("taux_solde").alias("Taux de solde"),
+    ),
+    key="sons_cycle",
+)
+covered = snapshot.filter(pl.col("taux_couverture").is_not_null()).sort("taux_couverture")
+if covered.height:
+    low = covered.row(0, named=True)
+    chart(
+        charts.rate_bars(
+            covered["dispositif"].to_list(),
+            covered["taux_couverture"].to_list(),
+            f"Couverture la plus faible : {low['dispositif']} ({formats.percent(low['taux_couverture'], 0)} des structures éligibles)",
+            "Couverture (BDC ÷ cible)",
+        ),
+        "Couverture = bons de commande ÷ structures éligibles (cible).",
+        None,
+        key="sons_couverture",
+    )
+if totals.height:
+    st.caption(
+        " · ".join(
+            f"{r['dispositif'].capitalize()} : taux de solde {formats.percent(r['taux_solde'])}"
+            for r in totals.iter_rows(named=True)
+            if r["taux_solde"] is not None
+        )
+    )
+
+st.subheader("Compte à rebours des échéances")
+today = get_settings().today()
+deadlines = (
+    days_until(load("sons_deadlines").lazy(), pl.lit(today)).collect().filter(pl.col("vague") == vague)
+)
+upcoming = deadlines.filter(pl.col("jours_restants") >= 0)
+if upcoming.height:
+    cols = st.columns(min(4, upcoming.height))
+    for col, row in zip(cols, upcoming.head(4).iter_rows(named=True), strict=False):
+        col.metric(
+            f"{row['programme']} — {formats.date(row['date_echeance'])}",
+            f"J − {row['jours_restants']}",
+            help=row["libelle"],
+        )
+st.dataframe(
+    deadlines.select(
+        formats.date_column("date_echeance").alias("Échéance"),
+        pl.col("programme").alias("Programme"),
+        pl.col("libelle").alias("Jalon"),
+        pl.col("jours_restants").alias("Jours restants"),
+    ),
+    hide_index=True,
+)

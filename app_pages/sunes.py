@@ -1,0 +1,101 @@
+"""SUN-ES et médico-social : établissements engagés et validés par domaine et fenêtre ; commandes médico-sociales."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from app_pages.common import chart, demo_note, load, selection
+from pipelines import formats
+from pipelines.publish import charts
+from pipelines.publish.theme import DOMAINE_LABELS
+
+sel = selection()
+niveau, code = ("region", sel.code) if sel.niveau == "region" else ("pays", "FR")
+st.title(f"SUN-ES et médico-social — {sel.libelle if niveau == 'region' else 'France'}")
+
+sunes = load("sunes", niveau, code)
+st.header("SUN-ES : usage du numérique à l'hôpital")
+if sunes.height == 0:
+    st.info("Aucune donnée SUN-ES pour ce périmètre.")
+else:
+    dates = sorted(sunes["date_situation"].unique().to_list(), reverse=True)
+    date = st.selectbox("Date de situation", dates, format_func=formats.date, key="sunes_date")
+    windows = ["TOUTES", *sorted(w for w in sunes["fenetre"].unique().to_list() if w != "TOUTES")]
+    window = st.radio(
+        "Fenêtre",
+        windows,
+        horizontal=True,
+        key="sunes_fenetre",
+        format_func=lambda w: "Toutes" if w == "TOUTES" else w,
+    )
+    snap = sunes.filter((pl.col("date_situation") == date) & (pl.col("fenetre") == window)).sort("domaine")
+    demo_note(bool(snap["donnees_demo"].any()))
+    labels = [DOMAINE_LABELS.get(d, d) for d in snap["domaine"].to_list()]
+    best = (
+        snap.sort("taux_validation", descending=True, nulls_last=True).row(0, named=True)
+        if snap.height
+        else None
+    )
+    title = (
+        f"{DOMAINE_LABELS.get(best['domaine'], best['domaine'])} le plus validé : {formats.percent(best['taux_validation'], 0)} des ES engagés"
+        if best
+        else "Établissements engagés et validés"
+    )
+    chart(
+        charts.grouped_bars(
+            labels,
+            {"ES engagés": snap["es_engages"].to_list(), "ES validés": snap["es_valides"].to_list()},
+            title,
+            "Établissements",
+        ),
+        "ES engagés : établissements de santé candidats retenus ; validés : cibles d'usage atteintes. "
+        "Taux de validation = validés ÷ engagés. Source : SUN-ES (ATIH / oSIS).",
+        snap.select(
+            pl.col("domaine").replace_strict(DOMAINE_LABELS, default=pl.col("domaine")).alias("Domaine"),
+            pl.col("es_engages").alias("ES engagés"),
+            pl.col("es_valides").alias("ES validés"),
+            pl.col("taux_validation").alias("Taux de validation"),
+        ),
+        key="sunes_domaines",
+    )
+
+st.header("Médico-social : commandes SONS face aux cibles")
+sons = load("sons", "pays", "FR")
+ms = sons.filter(pl.col("couloir") == "MS")
+if ms.height == 0:
+    st.info("Aucune commande médico-sociale dans l'entrepôt.")
+else:
+    latest = (
+        ms.sort("date_situation")
+        .group_by("vague", "dispositif")
+        .agg(pl.all().last())
+        .sort("vague", "dispositif")
+    )
+    demo_note(bool(latest["donnees_demo"].any()))
+    labels = [f"{r['vague']} {r['dispositif']}" for r in latest.iter_rows(named=True)]
+    lowest = latest.sort("taux_couverture", nulls_last=True).row(0, named=True)
+    chart(
+        charts.grouped_bars(
+            labels,
+            {
+                "Cible (ESMS éligibles)": latest["cible"].to_list(),
+                "Bons de commande": latest["bons_de_commande"].to_list(),
+                "Demandes de solde": latest["demandes_de_solde"].to_list(),
+            },
+            f"{lowest['vague']} {lowest['dispositif']} : {formats.percent(lowest['taux_couverture'], 0)} de la cible commandée",
+            "ESMS",
+        ),
+        "MS1 : personnes âgées, handicapées, domicile ; MS2 : protection de l'enfance (PDE), difficultés spécifiques "
+        "(PDS). Couverture = BDC ÷ cible. Source : COSUI du 17 janvier 2024.",
+        latest.select(
+            pl.col("vague").alias("Vague"),
+            pl.col("dispositif").alias("Dispositif"),
+            formats.date_column("date_situation").alias("Situation au"),
+            pl.col("cible").alias("Cible"),
+            pl.col("bons_de_commande").alias("BDC"),
+            pl.col("demandes_de_solde").alias("Soldes"),
+            pl.col("taux_couverture").alias("Couverture"),
+        ),
+        key="ms_commandes",
+    )

@@ -1,0 +1,159 @@
+"""Territoires : cartes par région et département (outre-mer compris, hors ligne), classement, ruptures de flux."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from app_pages.common import chart, choropleth, demo_note, load, selection
+from pipelines import formats
+from pipelines.publish import charts
+from pipelines.publish.theme import MAP_ATTRIBUTION, couloir_label
+
+sel = selection()
+st.title("Territoires")
+if sel.mois is None:
+    st.info("Aucun flux à cartographier.")
+    st.stop()
+month = formats.month(sel.mois)
+regions = load("flux_month", "region", sel.mois)
+departements = load("flux_month", "departement", sel.mois)
+demo_note(bool(regions["donnees_demo"].any()) if regions.height else False)
+
+left, right = st.columns(2)
+with left:
+    values = dict(zip(regions["code_geo"], regions["documents_par_habitant_an"], strict=True))
+    best = (
+        regions.sort("documents_par_habitant_an", descending=True, nulls_last=True).row(0, named=True)
+        if regions.height
+        else None
+    )
+    title = (
+        f"{best['libelle_geo']} en tête : {formats.decimal(best['documents_par_habitant_an'], 1)} documents/habitant/an"
+        if best and best["documents_par_habitant_an"] is not None
+        else f"Documents par habitant, {month}"
+    )
+    chart(
+        choropleth(values, "region", title, "doc./hab./an", 1),
+        f"Documents par habitant et par an en {month} (rythme annuel ÷ population INSEE de la région). "
+        f"Classes de quantiles. {MAP_ATTRIBUTION}",
+        regions.select(
+            pl.col("code_geo").alias("Code"),
+            pl.col("libelle_geo").alias("Région"),
+            pl.col("documents_par_habitant_an").round(2).alias("Documents/habitant/an"),
+        ),  # fmt: skip
+        key="carte_regions",
+    )
+with right:
+    has_population = departements.height and departements["documents_par_habitant_an"].is_not_null().any()
+    column, unit, digits = (
+        ("documents_par_habitant_an", "doc./hab./an", 1) if has_population else ("documents", "documents", 0)
+    )
+    values = dict(zip(departements["code_geo"], departements[column], strict=True))
+    chart(
+        choropleth(
+            values,
+            "departement",
+            f"Par département, {month}" + ("" if has_population else " : documents du mois"),
+            unit,
+            digits,
+        ),
+        (
+            "Documents par habitant et par an par département."
+            if has_population
+            else "La population des départements n'est pas dans l'entrepôt (importez un fichier « population » au niveau "
+            "département) : la carte montre le nombre de documents du mois, pas un taux."
+        )
+        + f" {MAP_ATTRIBUTION}",
+        departements.select(
+            pl.col("code_geo").alias("Code"),
+            pl.col("libelle_geo").alias("Département"),
+            pl.col(column).alias(unit),
+        ),
+        key="carte_departements",
+    )
+
+st.subheader(f"Classement des régions — {month}")
+ranking = regions.sort("documents_par_habitant_an", descending=True, nulls_last=True).select(
+    pl.col("libelle_geo").alias("Région"),
+    pl.col("code_geo").alias("Code"),
+    pl.col("documents").alias("Documents du mois"),
+    pl.col("flux_annualise").alias("Rythme annuel"),
+    pl.col("population").alias("Population"),
+    pl.col("documents_par_habitant_an").round(2).alias("Documents/habitant/an"),
+    (pl.col("evolution_12_mois") * 100).round(1).alias("Évolution sur 12 mois (%)"),
+)
+st.dataframe(ranking, hide_index=True)
+
+st.subheader("Une région et ses départements")
+names = dict(zip(regions["code_geo"], regions["libelle_geo"], strict=True))
+if names:
+    default = sel.code if sel.niveau == "region" and sel.code in names else next(iter(names))
+    region = st.selectbox(
+        "Région",
+        list(names),
+        index=list(names).index(default),
+        format_func=lambda c: f"{names[c]} ({c})",
+        key="territoires_region",
+    )
+    children = load("flux_children", region, sel.mois)
+    pivot = (
+        children.select("code_geo", "libelle_geo", "couloir", "documents")
+        .pivot(on="couloir", index=["code_geo", "libelle_geo"], values="documents")
+        .rename({"code_geo": "Département", "libelle_geo": "Nom"})
+    )
+    st.dataframe(
+        pivot.rename({c: couloir_label(c) for c in pivot.columns if c not in ("Département", "Nom")}),
+        hide_index=True,
+    )
+    region_series = load("flux_series", "region", region).filter(pl.col("couloir") == "TOUS")
+    national_series = load("flux_series", "pays", "FR").filter(pl.col("couloir") == "TOUS")
+    latest = region_series.filter(pl.col("mois") == sel.mois)
+    national_latest = national_series.filter(pl.col("mois") == sel.mois)
+    if (
+        latest.height
+        and national_latest.height
+        and latest["documents_par_habitant_an"][0] is not None
+        and national_latest["documents_par_habitant_an"][0] is not None
+    ):
+        gap = latest["documents_par_habitant_an"][0] / national_latest["documents_par_habitant_an"][0] - 1
+        title = f"{names[region]} : {formats.percent(gap, 0, signed=True)} par rapport à la moyenne nationale en {month}"
+    else:
+        title = f"{names[region]} face à la France"
+    chart(
+        charts.index_vs_national(region_series, national_series, names[region], title),
+        "Documents par habitant et par an (rythme annuel ÷ population INSEE) : la région en trait plein, la France en tirets.",
+        region_series.select(
+            formats.month_column("mois").alias("Mois"),
+            pl.col("documents_par_habitant_an").round(3).alias(names[region]),
+        ).join(
+            national_series.select(
+                formats.month_column("mois").alias("Mois"),
+                pl.col("documents_par_habitant_an").round(3).alias("France"),
+            ),
+            on="Mois",
+            how="left",
+        ),
+        key="region_vs_france",
+    )
+
+st.subheader(f"Qui a cessé d'envoyer ? — {month}")
+stopped = load("ruptures", sel.mois, sel.code if sel.niveau == "region" else None)
+if stopped.height == 0:
+    st.success(
+        "Aucune rupture de flux : chaque département qui envoyait des documents en envoie encore ce mois-ci."
+    )
+else:
+    st.warning(f"{stopped.height} rupture(s) de flux : le dernier envoi précède {month}.")
+    st.dataframe(
+        stopped.select(
+            pl.col("code_geo").alias("Département"),
+            pl.col("libelle_geo").alias("Nom"),
+            pl.col("couloir")
+            .replace_strict({c: couloir_label(c) for c in stopped["couloir"].unique().to_list()})
+            .alias("Couloir"),
+            formats.month_column("dernier_mois_avec_envoi", short=False).alias("Dernier mois avec envoi"),
+            pl.col("documents_dernier_envoi").alias("Documents ce mois-là"),
+        ),
+        hide_index=True,
+    )

@@ -1,0 +1,132 @@
+"""Vue d'ensemble : chiffres clés du mois et rythme annuel face à la cible de 250 M."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from app_pages.common import chart, demo_note, key_figures, load, month_label, selection
+from pipelines import formats
+from pipelines.indicators.kpi import NoData
+from pipelines.publish import charts
+
+sel = selection()
+st.title(f"Vue d'ensemble — {sel.libelle}")
+if sel.mois is None:
+    st.info("Aucun flux pour ce périmètre : importez un fichier depuis la page Données.")
+    st.stop()
+try:
+    k = key_figures(sel)
+except NoData as exc:
+    st.error(str(exc))
+    st.stop()
+
+st.subheader(f"Chiffres clés {formats.of_month(sel.mois)}")
+row1 = st.columns(4)
+row1[0].metric(
+    "Documents envoyés dans le mois",
+    formats.integer(k["documents_mois"]),
+    delta=f"{formats.percent(k['evolution_1_mois'], signed=True)} sur 1 mois"
+    if k["evolution_1_mois"] is not None
+    else None,
+)
+row1[1].metric(
+    "Rythme annuel (mois × 12)",
+    formats.millions(k["flux_annualise"]),
+    delta=f"{formats.percent(k['evolution_12_mois'], signed=True)} sur 12 mois"
+    if k["evolution_12_mois"] is not None
+    else None,
+)
+row1[2].metric(
+    f"Part de la cible de {formats.millions(k['cible_annuelle'], 0)}"
+    if k["cible_annuelle"]
+    else "Part de la cible",
+    formats.percent(k["taux_atteinte_cible"]),
+)
+row1[3].metric(
+    "Documents par habitant et par an",
+    formats.decimal(k["documents_par_habitant_an"], 2),
+    help=f"Population INSEE {k['annee_population']}"
+    if k["annee_population"]
+    else "Population inconnue pour ce périmètre",
+)
+row2 = st.columns(4)
+row2[0].metric(
+    f"Évolution depuis le COSUI {month_label(k['mois_reference_cosui'], preposition=True)}",
+    formats.percent(k["evolution_depuis_cosui"], signed=True),
+)
+row2[1].metric("Cumul des 12 derniers mois", formats.millions(k["cumul_12_mois"]))
+row2[2].metric(
+    f"Multiplicateur depuis {month_label(k['mois_base'])}",
+    f"× {formats.decimal(k['multiplicateur_depuis_base'], 1)}",
+)
+status, detail = {
+    "atteinte": (
+        "Atteinte",
+        f"Le rythme annuel dépasse la cible depuis {month_label(k['mois_premiere_atteinte_cible'])}.",
+    ),
+    "projetee": (
+        month_label(k["projection_atteinte_cible"]),
+        "Mois où la tendance des 12 derniers mois atteint la cible ; intervalle à 90 % : "
+        + " à ".join(month_label(m) for m in (k["projection_intervalle"] or [None, None])),
+    ),
+    "hors_tendance": (
+        "Hors tendance",
+        "Le rythme ne progresse pas : la cible n'est pas atteinte à la tendance actuelle.",
+    ),
+}.get(k["statut_cible"] or "", ("—", "Trajectoire calculée pour la France au dernier mois connu."))
+row2[3].metric(
+    "Cible : atteinte projetée" if k["statut_cible"] == "projetee" else "Trajectoire vers la cible",
+    status,
+    help=detail,
+)
+if k["statut_cible"]:
+    st.caption(f"Trajectoire : {detail}")
+if k["non_ventile"]:
+    st.caption(
+        f"Dont non ventilé entre les niveaux géographiques : {formats.integer(k['non_ventile'])} documents."
+    )
+demo_note(k["donnees_demo"])
+
+series = load("flux_series", sel.niveau, sel.code).filter(pl.col("couloir") == "TOUS")
+national = sel.niveau == "pays"
+published = (
+    load("published_flux").filter(pl.col("couloir") == "TOUS") if national else load("published_flux").head(0)
+)
+projection = load("projections", "TOUS") if national else load("projections", "TOUS").head(0)
+milestones = load("milestones")
+target = k["cible_annuelle"]
+finding = f"{sel.libelle} : {formats.millions(k['flux_annualise'])} de documents par an au rythme {formats.of_month(sel.mois)}"
+if target:
+    finding += (
+        f", soit {formats.percent(k['taux_atteinte_cible'], 0)} de la cible de {formats.millions(target, 0)}"
+    )
+fig = charts.annualised_trend(series, published, milestones, projection, target, finding, sel.mois)
+table = series.select(
+    formats.month_column("mois").alias("Mois"),
+    pl.col("documents").alias("Documents du mois"),
+    pl.col("flux_annualise").alias("Rythme annuel"),
+    pl.col("taux_atteinte_cible").alias("Part de la cible"),
+    pl.col("donnees_demo").alias("Démonstration"),
+)
+chart(
+    fig,
+    "Rythme annuel = documents envoyés dans le mois × 12 (définition du programme). Losanges : chiffres publiés "
+    "(source au survol). Triangles : COSUI. Pointillés bleus : projection de la tendance des 12 derniers mois, "
+    "corrigée des saisons quand 24 mois existent, avec l'intervalle à 90 %. Sources : COSUI, INSEE ; voir Données.",
+    table,
+    key="tendance",
+)
+if national and published.height:
+    with st.expander("Chiffres publiés repris sur le graphique"):
+        st.dataframe(
+            published.select(
+                formats.month_column("mois").alias("Mois"),
+                pl.col("indicateur").alias("Indicateur publié"),
+                pl.col("valeur").alias("Valeur publiée"),
+                pl.col("flux_annualise").alias("Rythme annuel"),
+                pl.col("remarque").alias("Remarque"),
+                pl.col("source").alias("Source"),
+            ),
+            hide_index=True,
+        )

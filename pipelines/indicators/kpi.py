@@ -1,0 +1,193 @@
+"""Chiffres clés d'un mois et d'un périmètre, lus dans les tables d'indicateurs matérialisées.
+
+Une seule source pour la ligne de commande `kpi`, l'application et les exports : aucun chiffre n'est recalculé ici,
+seulement choisi et mis en forme. Une donnée manquante donne None (null en JSON), jamais un chiffre inventé.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import duckdb
+
+from pipelines import formats
+from pipelines.intake.parsing import ParseError, parse_month_text
+from pipelines.warehouse.connection import first_row
+from pipelines.warehouse.reference import load_reference
+
+ALL_COULOIRS = "TOUS"
+
+
+class NoData(LookupError):
+    """Mois ou périmètre sans données : le message, en français, le dit."""
+
+
+def resolve_scope(region: str | None = None, departement: str | None = None) -> tuple[str, str]:
+    """(niveau, code) d'après les options ; un nom de région ou de département est accepté comme un code INSEE."""
+    reference = load_reference()
+    try:
+        if region:
+            return "region", reference.region(region)
+        if departement:
+            return "departement", reference.departement(departement)
+    except ParseError as exc:
+        raise NoData(f"{exc} : « {region or departement} »") from None
+    return "pays", "FR"
+
+
+def parse_month_option(text: str | None) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return parse_month_text(text)
+    except ParseError as exc:
+        raise NoData(f"--mois « {text} » : {exc}") from None
+
+
+def latest_month(con: duckdb.DuckDBPyConnection, niveau: str = "pays", code: str = "FR") -> dt.date | None:
+    row = first_row(
+        con,
+        "SELECT max(mois) FROM indicateurs_flux WHERE niveau = ? AND code_geo = ? AND couloir = ?",
+        [niveau, code, ALL_COULOIRS],
+    )
+    return row[0] if row else None
+
+
+def _iso_month(value: dt.date | None) -> str | None:
+    return f"{value:%Y-%m}" if value else None
+
+
+def _number(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value
+
+
+def key_figures(
+    con: duckdb.DuckDBPyConnection, mois: dt.date | None = None, niveau: str = "pays", code: str = "FR"
+) -> dict[str, Any]:
+    """Les chiffres clés (voir docs/INDICATEURS.md) pour `mois` (défaut : dernier mois avec données) et le périmètre."""
+    month = mois or latest_month(con, niveau, code)
+    if month is None:
+        raise NoData(f"aucun flux dans l'entrepôt pour le périmètre {niveau} {code}")
+    rows = con.execute(
+        "SELECT * FROM indicateurs_flux WHERE mois = ? AND niveau = ? AND code_geo = ?", [month, niveau, code]
+    ).fetchall()
+    if not rows:
+        available = latest_month(con, niveau, code)
+        hint = f" (dernier mois disponible : {formats.month(available)})" if available else ""
+        raise NoData(f"aucune donnée pour {formats.month(month)} sur le périmètre {niveau} {code}{hint}")
+    assert con.description is not None
+    columns = [d[0] for d in con.description]
+    by_couloir = {r[columns.index("couloir")]: dict(zip(columns, r, strict=True)) for r in rows}
+    total = by_couloir[ALL_COULOIRS]
+    trajectory = _trajectory(con, niveau, code, month)
+    perimetre = "France" if niveau == "pays" else f"{total['libelle_geo']} ({code})"
+    return {
+        "mois": _iso_month(month),
+        "perimetre": perimetre,
+        "niveau": niveau,
+        "code_geo": code,
+        "documents_mois": total["documents"],
+        "flux_annualise": total["flux_annualise"],
+        "cumul_12_mois": total["cumul_12_mois"],
+        "cible_annuelle": _number(total["cible"]),
+        "echeance_cible": total["echeance_cible"].isoformat() if total["echeance_cible"] else None,
+        "taux_atteinte_cible": total["taux_atteinte_cible"],
+        "ecart_cible_mensuel": _number(total["ecart_cible_mensuel"]),
+        "population": total["population"],
+        "annee_population": total["annee_population"],
+        "documents_par_habitant_an": total["documents_par_habitant_an"],
+        "parts_couloir": {
+            c: v["part_couloir"]
+            for c, v in sorted(by_couloir.items())
+            if c != ALL_COULOIRS and v["part_couloir"] is not None
+        },
+        "documents_couloir": {c: v["documents"] for c, v in sorted(by_couloir.items()) if c != ALL_COULOIRS},
+        "evolution_1_mois": total["evolution_1_mois"],
+        "evolution_12_mois": total["evolution_12_mois"],
+        "mois_reference_cosui": _iso_month(total["mois_reference_cosui"]),
+        "evolution_depuis_cosui": total["evolution_depuis_cosui"],
+        "mois_base": _iso_month(total["mois_base"]),
+        "multiplicateur_depuis_base": total["multiplicateur_depuis_base"],
+        "non_ventile": total["non_ventile"],
+        "statut_cible": trajectory.get("statut"),
+        "mois_premiere_atteinte_cible": _iso_month(trajectory.get("mois_premiere_atteinte")),
+        "projection_atteinte_cible": _iso_month(trajectory.get("mois_atteinte_projete")),
+        "projection_intervalle": [
+            _iso_month(trajectory.get("mois_atteinte_tot")),
+            _iso_month(trajectory.get("mois_atteinte_tard")),
+        ]
+        if trajectory.get("mois_atteinte_projete")
+        else None,
+        "donnees_demo": bool(any(v["donnees_demo"] for v in by_couloir.values())),
+    }
+
+
+def _trajectory(con: duckdb.DuckDBPyConnection, niveau: str, code: str, month: dt.date) -> dict[str, Any]:
+    """Trajectoire de la cible tous couloirs, seulement quand `month` est le dernier mois de la série (la projection
+    part toujours du dernier mois connu)."""
+    row = first_row(
+        con,
+        "SELECT * FROM trajectoires WHERE niveau = ? AND code_geo = ? AND couloir = ? AND mois_dernier = ?",
+        [niveau, code, ALL_COULOIRS, month],
+    )
+    if row is None:
+        return {}
+    assert con.description is not None
+    return dict(zip([d[0] for d in con.description], row, strict=True))
+
+
+def render_table(figures: dict[str, Any]) -> str:
+    """Les chiffres clés en tableau texte, formats français."""
+    month = parse_month_text(figures["mois"])
+    lines: list[str | tuple[str, str]] = [
+        f"Chiffres clés — {figures['perimetre']} — {formats.month(month)}",
+        *(
+            ["DONNÉES DE DÉMONSTRATION : ces chiffres ne sont pas officiels."]
+            if figures["donnees_demo"]
+            else []
+        ),
+        "",
+        ("Documents envoyés dans le mois", formats.integer(figures["documents_mois"])),
+        ("Rythme annuel (mois × 12)", formats.millions(figures["flux_annualise"])),
+        ("Cumul des 12 derniers mois", formats.millions(figures["cumul_12_mois"])),
+        ("Cible annuelle", formats.millions(figures["cible_annuelle"], 0)),
+        ("Taux d'atteinte de la cible", formats.percent(figures["taux_atteinte_cible"])),
+        ("Documents par habitant et par an", formats.decimal(figures["documents_par_habitant_an"], 2)),
+        ("Évolution sur 1 mois", formats.percent(figures["evolution_1_mois"], signed=True)),
+        ("Évolution sur 12 mois", formats.percent(figures["evolution_12_mois"], signed=True)),
+        (
+            f"Évolution depuis le COSUI ({figures['mois_reference_cosui'] or '—'})",
+            formats.percent(figures["evolution_depuis_cosui"], signed=True),
+        ),
+        (
+            f"Multiplicateur depuis {figures['mois_base'] or '—'}",
+            f"× {formats.decimal(figures['multiplicateur_depuis_base'], 1)}",
+        ),
+        ("Statut de la cible", _status_text(figures)),
+        "",
+        "Parts des couloirs",
+        *((f"  {code}", formats.percent(share)) for code, share in figures["parts_couloir"].items()),
+    ]
+    width = max(len(item[0]) for item in lines if isinstance(item, tuple))
+    assert width > 0
+    return "\n".join(f"{item[0]:<{width}}  {item[1]}" if isinstance(item, tuple) else item for item in lines)
+
+
+def _status_text(figures: dict[str, Any]) -> str:
+    status = figures["statut_cible"]
+    if status == "atteinte":
+        since = figures["mois_premiere_atteinte_cible"]
+        return "cible atteinte" + (f" (rythme observé au-dessus de la cible depuis {since})" if since else "")
+    if status == "projetee":
+        low, high = figures["projection_intervalle"] or [None, None]
+        return f"atteinte projetée en {figures['projection_atteinte_cible']} (intervalle à 90 % : {low or '—'} à {high or 'au-delà'})"
+    if status == "hors_tendance":
+        return "non atteinte à la tendance actuelle (rythme stable ou en baisse)"
+    if status == "historique_insuffisant":
+        return "moins de 6 mois de données : pas de projection"
+    return "—"

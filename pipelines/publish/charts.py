@@ -1,0 +1,388 @@
+"""Graphiques Plotly de l'application et des exports. Chaque fonction reçoit des tables déjà calculées et rend une
+figure dont le titre énonce le constat ; aucune ne calcule d'indicateur.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from functools import lru_cache
+
+import plotly.graph_objects as go
+import polars as pl
+
+from pipelines import formats
+from pipelines.publish.theme import (
+    COULOIR_COLORS,
+    COULOIR_DASHES,
+    COULOIR_ORDER,
+    COULOIR_SYMBOLS,
+    PROJECTION_COLOR,
+    PUBLISHED_COLOR,
+    SEQUENTIAL_SCALE,
+    TARGET_COLOR,
+    apply_defaults,
+    couloir_label,
+    millions_axis,
+)
+from pipelines.settings import GEO_DIR
+
+MILESTONE_PROGRAMMES = ("COSUI",)
+
+
+def annualised_trend(
+    series: pl.DataFrame,
+    published: pl.DataFrame,
+    milestones: pl.DataFrame,
+    projection: pl.DataFrame,
+    target: float | None,
+    title: str,
+    selected_month: dt.date | None = None,
+) -> go.Figure:
+    """Rythme annuel (mois × 12) dans le temps, cible, points publiés (avec leur source), COSUI et projection."""
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=series["mois"].to_list(),
+            y=series["flux_annualise"].to_list(),
+            name="Rythme annuel (mois × 12)",
+            mode="lines+markers",
+            line={"color": COULOIR_COLORS["TOUS"], "width": 3},
+            marker={"size": 5},
+            hovertemplate="%{x|%m/%Y} : %{y:,.0f} documents/an<extra></extra>",
+        )
+    )
+    if projection.height:
+        fig.add_trace(
+            go.Scatter(
+                x=projection["mois"].to_list() + projection["mois"].reverse().to_list(),
+                y=projection["flux_annualise_haut"].to_list()
+                + projection["flux_annualise_bas"].reverse().to_list(),
+                fill="toself",
+                fillcolor="rgba(0,114,178,0.12)",
+                line={"width": 0},
+                name="Intervalle de projection à 90 %",
+                hoverinfo="skip",
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=projection["mois"].to_list(),
+                y=projection["flux_annualise_projete"].to_list(),
+                name="Projection (tendance des 12 derniers mois)",
+                mode="lines",
+                line={"color": PROJECTION_COLOR, "dash": "dot", "width": 2},
+                hovertemplate="%{x|%m/%Y} : %{y:,.0f} documents/an projetés<extra></extra>",
+            )
+        )
+    if published.height:
+        fig.add_trace(
+            go.Scatter(
+                x=published["mois"].to_list(),
+                y=published["flux_annualise"].to_list(),
+                name="Chiffre publié",
+                mode="markers",
+                marker={"symbol": "diamond-open", "size": 12, "color": PUBLISHED_COLOR, "line": {"width": 2}},
+                customdata=list(
+                    zip(
+                        published["source"].to_list(),
+                        published["remarque"].fill_null("").to_list(),
+                        strict=True,
+                    )
+                ),
+                hovertemplate="Publié : %{y:,.0f} documents/an (%{x|%m/%Y})<br>%{customdata[1]}<br>Source : %{customdata[0]}<extra></extra>",
+            )
+        )
+    if target:
+        fig.add_hline(
+            y=target,
+            line={"color": TARGET_COLOR, "dash": "dash", "width": 2},
+            annotation_text=f"Cible : {formats.millions(target, 0)} documents/an",
+            annotation_position="top left",
+        )
+    x_min = series["mois"].min() if series.height else None
+    x_max = (
+        projection["mois"].max() if projection.height else (series["mois"].max() if series.height else None)
+    )
+    cosui = milestones.filter(pl.col("programme").is_in(MILESTONE_PROGRAMMES))
+    for row in cosui.iter_rows(named=True):
+        if x_min is not None and x_max is not None and x_min <= row["date"] <= x_max:
+            fig.add_vline(x=row["date"], line={"color": "#777", "dash": "dot", "width": 1})
+    if cosui.height and x_min is not None:
+        visible = cosui.filter((pl.col("date") >= x_min) & (pl.col("date") <= x_max))
+        fig.add_trace(
+            go.Scatter(
+                x=visible["date"].to_list(),
+                y=[0] * visible.height,
+                mode="markers",
+                marker={"symbol": "triangle-up", "size": 11, "color": "#555"},
+                name="COSUI",
+                text=visible["jalon"].to_list(),
+                hovertemplate="%{x|%d/%m/%Y} : %{text}<extra></extra>",
+            )
+        )
+    if selected_month is not None:
+        fig.add_vline(x=selected_month, line={"color": "#000", "width": 1})
+    apply_defaults(fig, title, height=460)
+    highest = max(
+        [v for v in series["flux_annualise"].to_list() if v is not None]
+        + (projection["flux_annualise_haut"].to_list() if projection.height else [])
+        + [target or 0]
+    )
+    millions_axis(fig, "Documents par an", highest)
+    fig.update_yaxes(rangemode="tozero")
+    return fig
+
+
+def couloir_stacked(series: pl.DataFrame, title: str) -> go.Figure:
+    """Documents envoyés chaque mois, empilés par couloir (motifs de remplissage en plus des couleurs)."""
+    fig = go.Figure()
+    patterns = ["", "/", ".", "x", "-", "|", "+"]
+    for i, code in enumerate(c for c in COULOIR_ORDER if c in series["couloir"].unique().to_list()):
+        part = series.filter(pl.col("couloir") == code)
+        fig.add_trace(
+            go.Bar(
+                x=part["mois"].to_list(),
+                y=part["documents"].to_list(),
+                name=couloir_label(code),
+                marker={"color": COULOIR_COLORS[code], "pattern": {"shape": patterns[i % len(patterns)]}},
+                hovertemplate=f"{couloir_label(code)} — %{{x|%m/%Y}} : %{{y:,.0f}} documents<extra></extra>",
+            )
+        )
+    apply_defaults(fig, title, height=440)
+    fig.update_layout(barmode="stack", bargap=0.1)
+    monthly_totals = series.group_by("mois").agg(pl.col("documents").sum())["documents"].to_list()
+    millions_axis(fig, "Documents par mois", float(max(monthly_totals, default=0)))
+    return fig
+
+
+def couloir_shares(series: pl.DataFrame, title: str) -> go.Figure:
+    """Part de chaque couloir dans les documents du mois (trait et symbole propres à chaque couloir)."""
+    fig = go.Figure()
+    for code in (c for c in COULOIR_ORDER if c in series["couloir"].unique().to_list()):
+        part = series.filter(pl.col("couloir") == code)
+        fig.add_trace(
+            go.Scatter(
+                x=part["mois"].to_list(),
+                y=part["part_couloir"].to_list(),
+                name=couloir_label(code),
+                mode="lines+markers",
+                line={"color": COULOIR_COLORS[code], "dash": COULOIR_DASHES[code], "width": 2},
+                marker={"symbol": COULOIR_SYMBOLS[code], "size": 6},
+                hovertemplate=f"{couloir_label(code)} — %{{x|%m/%Y}} : %{{y:.1%}}<extra></extra>",
+            )
+        )
+    apply_defaults(fig, title, height=420)
+    fig.update_yaxes(title="Part des documents du mois", tickformat=".0%", rangemode="tozero")
+    return fig
+
+
+def couloir_targets(latest: pl.DataFrame, title: str) -> go.Figure:
+    """Rythme annuel de chaque couloir ciblé face à sa cible, avec le taux d'atteinte écrit sur la barre."""
+    rows = latest.filter(pl.col("cible").is_not_null() & (pl.col("couloir") != "TOUS")).sort(
+        "taux_atteinte_cible"
+    )
+    labels = [couloir_label(c) for c in rows["couloir"].to_list()]
+    fig = go.Figure()
+    fig.add_trace(
+        go.Bar(
+            y=labels,
+            x=rows["cible"].to_list(),
+            orientation="h",
+            name="Cible",
+            marker={"color": "rgba(0,0,0,0)", "line": {"color": TARGET_COLOR, "width": 2}},
+            hovertemplate="Cible : %{x:,.0f} documents/an<extra></extra>",
+        )
+    )
+    fig.add_trace(
+        go.Bar(
+            y=labels,
+            x=rows["flux_annualise"].to_list(),
+            orientation="h",
+            name="Rythme annuel",
+            marker={"color": [COULOIR_COLORS[c] for c in rows["couloir"].to_list()]},
+            text=[formats.percent(v, 0) + " de la cible" for v in rows["taux_atteinte_cible"].to_list()],
+            textposition="outside",
+            hovertemplate="Rythme annuel : %{x:,.0f} documents/an<extra></extra>",
+        )
+    )
+    apply_defaults(fig, title, height=360)
+    fig.update_layout(barmode="overlay")
+    highest = max(rows["cible"].to_list() + rows["flux_annualise"].to_list() + [0])
+    millions_axis(fig, "Documents par an", highest * 1.15)
+    fig.update_xaxes(
+        showgrid=True,
+        gridcolor="#e5e5e5",
+        title="Documents par an",
+        tickvals=fig.layout.yaxis.tickvals,
+        ticktext=fig.layout.yaxis.ticktext,
+    )
+    fig.update_yaxes(tickvals=None, ticktext=None, title=None)
+    return fig
+
+
+def index_vs_national(
+    region: pl.DataFrame, national: pl.DataFrame, region_label: str, title: str
+) -> go.Figure:
+    """Documents par habitant et par an : la région face à la France."""
+    fig = go.Figure()
+    for frame, name, color, dash in (
+        (national, "France", COULOIR_COLORS["TOUS"], "dash"),
+        (region, region_label, COULOIR_COLORS["BIO"], "solid"),
+    ):
+        fig.add_trace(
+            go.Scatter(
+                x=frame["mois"].to_list(),
+                y=frame["documents_par_habitant_an"].to_list(),
+                name=name,
+                mode="lines",
+                line={"color": color, "dash": dash, "width": 3},
+                hovertemplate=f"{name} — %{{x|%m/%Y}} : %{{y:.2f}} documents/habitant/an<extra></extra>",
+            )
+        )
+    apply_defaults(fig, title, height=380)
+    fig.update_yaxes(title="Documents par habitant et par an", rangemode="tozero")
+    return fig
+
+
+def grouped_bars(
+    categories: list[str], series: dict[str, list[float | None]], title: str, axis_title: str
+) -> go.Figure:
+    """Barres groupées (SONS : BDC, installations, soldes ; SUN-ES : engagés, validés), motifs distincts."""
+    palette = ["#0072B2", "#E69F00", "#009E73", "#CC79A7"]
+    patterns = ["", "/", ".", "x"]
+    fig = go.Figure()
+    for i, (name, values) in enumerate(series.items()):
+        fig.add_trace(
+            go.Bar(
+                x=categories,
+                y=values,
+                name=name,
+                marker={"color": palette[i % 4], "pattern": {"shape": patterns[i % 4]}},
+                hovertemplate=f"{name} — %{{x}} : %{{y:,.0f}}<extra></extra>",
+            )
+        )
+    apply_defaults(fig, title, height=420)
+    fig.update_layout(barmode="group")
+    fig.update_yaxes(title=axis_title, tickformat=",d")
+    return fig
+
+
+def rate_bars(categories: list[str], rates: list[float | None], title: str, axis_title: str) -> go.Figure:
+    """Taux (0–1) par catégorie, la valeur écrite sur chaque barre."""
+    fig = go.Figure(
+        go.Bar(
+            x=categories,
+            y=rates,
+            marker={"color": "#0072B2"},
+            text=[formats.percent(r, 1) for r in rates],
+            textposition="outside",
+            hovertemplate="%{x} : %{y:.1%}<extra></extra>",
+            name=axis_title,
+        )
+    )
+    apply_defaults(fig, title, height=380, legend=False)
+    fig.update_yaxes(title=axis_title, tickformat=".0%", rangemode="tozero")
+    return fig
+
+
+# --- Cartes hors ligne ----------------------------------------------------------------------------------------
+
+# Encarts des outre-mer, à gauche de la métropole : (x, y) du centre de l'encart, en degrés « métropole ».
+_INSETS = {
+    "971": (-8.0, 50.0), "972": (-8.0, 48.2), "973": (-8.0, 46.2), "974": (-8.0, 44.2), "976": (-8.0, 42.4),
+    "01": (-8.0, 50.0), "02": (-8.0, 48.2), "03": (-8.0, 46.2), "04": (-8.0, 44.2), "06": (-8.0, 42.4),
+}  # fmt: skip
+_INSET_SIZE = 1.5
+
+
+def _rings(geometry: dict) -> list[list[list[float]]]:
+    polygons = geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
+    return [polygon[0] for polygon in polygons]
+
+
+@lru_cache(maxsize=2)
+def map_shapes(level: str) -> dict[str, tuple[str, list[float | None], list[float | None]]]:
+    """code → (nom, x, y) des contours, outre-mer déplacés en encarts ; anneaux séparés par None (un seul tracé)."""
+    path = GEO_DIR / ("regions.geojson" if level == "region" else "departements.geojson")
+    features = json.loads(path.read_text(encoding="utf-8"))["features"]
+    shapes: dict[str, tuple[str, list[float | None], list[float | None]]] = {}
+    for feature in features:
+        code, name = feature["properties"]["code"], feature["properties"]["nom"]
+        rings = _rings(feature["geometry"])
+        if code in _INSETS:
+            xs = [p[0] for r in rings for p in r]
+            ys = [p[1] for r in rings for p in r]
+            scale = _INSET_SIZE / max(max(xs) - min(xs), (max(ys) - min(ys)) * 1.45)
+            cx, cy = (max(xs) + min(xs)) / 2, (max(ys) + min(ys)) / 2
+            tx, ty = _INSETS[code]
+            rings = [[[tx + (x - cx) * scale, ty + (y - cy) * scale] for x, y in r] for r in rings]
+        x: list[float | None] = []
+        y: list[float | None] = []
+        for ring in rings:
+            x.extend(p[0] for p in ring)
+            y.extend(p[1] for p in ring)
+            x.append(None)
+            y.append(None)
+        shapes[code] = (name, x, y)
+    return shapes
+
+
+def _bins(values: list[float]) -> list[float]:
+    ordered = sorted(values)
+    if not ordered:
+        return []
+    cuts = [ordered[min(len(ordered) - 1, int(len(ordered) * q / 5))] for q in range(1, 5)]
+    return sorted(set(cuts))
+
+
+def choropleth(
+    values: dict[str, float | None], level: str, title: str, unit: str, digits: int = 2
+) -> go.Figure:
+    """Carte par aplats (tracés Plotly ordinaires, sans fond de carte téléchargé) ; classes de quantiles en légende."""
+    shapes = map_shapes(level)
+    known = [v for v in values.values() if v is not None]
+    cuts = _bins(known)
+    edges = [min(known) if known else 0.0, *cuts, max(known) if known else 0.0]
+
+    def klass(v: float) -> int:
+        return sum(v > c for c in cuts)
+
+    fig = go.Figure()
+    shown: set[str] = set()
+    for code, (name, x, y) in shapes.items():
+        value = values.get(code)
+        if value is None:
+            color, legend, group = "#ffffff", "Pas de donnée", "nd"
+        else:
+            k = klass(value)
+            color = SEQUENTIAL_SCALE[min(k, len(SEQUENTIAL_SCALE) - 1)]
+            legend = f"{formats.decimal(edges[k], digits)} – {formats.decimal(edges[k + 1], digits)} {unit}"
+            group = str(k)
+        first = group not in shown
+        shown.add(group)
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=y,
+                fill="toself",
+                fillcolor=color,
+                mode="lines",
+                line={"color": "#555", "width": 0.6},
+                name=legend,
+                legendgroup=group,
+                showlegend=first,
+                legendrank=int(group) if group != "nd" else 99,
+                hoveron="fills",
+                text=f"{name} ({code}) : {formats.decimal(value, digits) if value is not None else 'pas de donnée'} {unit if value is not None else ''}",
+                hoverinfo="text",
+            )
+        )
+    apply_defaults(fig, title, height=620)
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False, scaleanchor="x", scaleratio=1.45)
+    fig.update_layout(
+        legend={"orientation": "h", "y": 0.0, "yanchor": "top", "x": 0.0},
+        margin={"l": 0, "r": 0, "t": 60, "b": 0},
+    )
+    return fig

@@ -1,0 +1,453 @@
+"""Paquet de transparence publique : données ouvertes (CSV, CSV Excel, XLSX, Parquet), dictionnaire Table Schema,
+README, page HTML autonome et graphiques PNG/SVG. Seul ce qui est public sort (voir `export_rules`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import plotly.graph_objects as go
+import plotly.io as pio
+import polars as pl
+
+from pipelines import formats
+from pipelines.indicators.kpi import key_figures, latest_month
+from pipelines.publish import charts
+from pipelines.publish.dictionary import COLUMN_DESCRIPTIONS, TABLE_DESCRIPTIONS
+from pipelines.publish.diffusion import (
+    drop_internal,
+    internal_rules,
+    mask_small_counts,
+    neutralise_formulas,
+    spreadsheet_view,
+)
+from pipelines.publish.theme import COULOIR_LABELS, DEMO_BANNER
+from pipelines.warehouse import queries
+
+PUBLIC_TABLES = (
+    "indicateurs_flux",
+    "trajectoires",
+    "indicateurs_sons",
+    "indicateurs_sunes",
+    "chiffres_publies",
+)
+LICENCE = "Licence Ouverte / Open Licence version 2.0 (Etalab)"
+Progress = Callable[[str], None]
+
+
+class ExportRefused(RuntimeError):
+    """Export impossible tel que demandé ; le message dit quoi faire."""
+
+
+@dataclass
+class ExportResult:
+    folder: Path
+    mois: dt.date
+    demo: bool
+    files: list[Path] = field(default_factory=list)
+
+
+def _warehouse_has_demo(con: duckdb.DuckDBPyConnection) -> bool:
+    return queries.has_demo(con)
+
+
+def public_tables(con: duckdb.DuckDBPyConnection, mois: dt.date) -> dict[str, pl.DataFrame]:
+    """Les tables publiées pour le mois : historique jusqu'au mois, séries internes retirées, petits comptes masqués."""
+    rules = internal_rules()
+    flux = con.sql(
+        "SELECT * FROM indicateurs_flux WHERE mois <= ? ORDER BY niveau, code_geo, couloir, mois",
+        params=[mois],
+    ).pl()
+    establishments = con.sql(
+        "SELECT * FROM indicateurs_etablissements WHERE mois <= ? ORDER BY code_geo, couloir, mois",
+        params=[mois],
+    ).pl()
+    tables = {
+        "indicateurs_flux": mask_small_counts(drop_internal(flux, "indicateurs_flux", rules)),
+        "trajectoires": con.sql("SELECT * FROM trajectoires ORDER BY couloir").pl(),
+        "indicateurs_sons": con.sql(
+            "SELECT * FROM indicateurs_sons ORDER BY date_situation, vague, dispositif, niveau, code_geo"
+        ).pl(),
+        "indicateurs_sunes": con.sql(
+            "SELECT * FROM indicateurs_sunes ORDER BY date_situation, fenetre, domaine, niveau, code_geo"
+        ).pl(),
+        "chiffres_publies": con.sql("SELECT * FROM chiffres_publies").pl(),
+    }
+    if establishments.height:
+        tables["indicateurs_etablissements"] = mask_small_counts(
+            drop_internal(establishments, "indicateurs_flux", rules)
+        )
+    return {name: drop_internal(frame, name, rules) for name, frame in tables.items()}
+
+
+# --- Fichiers de données --------------------------------------------------------------------------------------
+
+
+EXCEL_MAX_ROWS = 1_048_576  # lignes d'une feuille Excel, en-tête compris
+
+
+def write_data_files(tables: dict[str, pl.DataFrame], folder: Path) -> list[Path]:
+    """CSV (UTF-8, virgule), « CSV Excel » (UTF-8 avec BOM, point-virgule, virgule décimale), XLSX et Parquet."""
+    written: list[Path] = []
+    for sub in ("csv", "csv_excel", "xlsx", "parquet"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    for name, frame in tables.items():
+        sheet = neutralise_formulas(spreadsheet_view(frame))
+        paths = {
+            "csv": folder / "csv" / f"{name}.csv",
+            "csv_excel": folder / "csv_excel" / f"{name}.csv",
+            "xlsx": folder / "xlsx" / f"{name}.xlsx",
+            "parquet": folder / "parquet" / f"{name}.parquet",
+        }
+        sheet.write_csv(paths["csv"])
+        sheet.write_csv(paths["csv_excel"], separator=";", decimal_comma=True, include_bom=True)
+        if sheet.height < EXCEL_MAX_ROWS:
+            sheet.write_excel(paths["xlsx"], worksheet=name[:31], autofit=True)
+        else:  # au-delà de la limite d'Excel : CSV et Parquet seulement (dit dans le README du paquet)
+            del paths["xlsx"]
+        neutralise_formulas(frame).write_parquet(paths["parquet"])
+        written.extend(paths.values())
+    return written
+
+
+_TABLE_SCHEMA_TYPES: dict[Any, str] = {
+    pl.String: "string", pl.Boolean: "boolean", pl.Date: "date", pl.Datetime: "datetime",
+    pl.Float64: "number", pl.Float32: "number", pl.Int64: "integer", pl.Int32: "integer", pl.UInt32: "integer",
+    pl.Int8: "integer", pl.Int16: "integer", pl.UInt8: "integer", pl.UInt16: "integer", pl.UInt64: "integer",
+}  # fmt: skip
+
+
+def table_schema(name: str, frame: pl.DataFrame) -> dict[str, Any]:
+    """Schéma Table Schema (frictionless, schema.data.gouv.fr) d'une table publiée, version tableur (CSV)."""
+    sheet = spreadsheet_view(frame)
+    fields = []
+    for column, dtype in sheet.schema.items():
+        base = dtype.base_type() if hasattr(dtype, "base_type") else dtype
+        entry: dict[str, Any] = {
+            "name": column,
+            "type": _TABLE_SCHEMA_TYPES.get(base, "string"),
+            "description": COLUMN_DESCRIPTIONS.get(column, column),
+        }
+        if column == "documents" and "masque_secret_statistique" in sheet.columns:
+            entry["type"] = "string"
+            entry["description"] += " ; « < 11 » quand le nombre est masqué (secret statistique)"
+        fields.append(entry)
+    return {
+        "name": name,
+        "title": TABLE_DESCRIPTIONS.get(name, name),
+        "fields": fields,
+        "missingValues": [""],
+    }
+
+
+def write_datapackage(tables: dict[str, pl.DataFrame], folder: Path, mois: dt.date, demo: bool) -> Path:
+    package = {
+        "name": "segur-numerique-mon-espace-sante",
+        "title": "Alimentation de Mon espace santé — indicateurs du Ségur numérique",
+        "description": f"Indicateurs au {formats.month(mois)}."
+        + (" DONNÉES DE DÉMONSTRATION, non officielles." if demo else ""),
+        "licenses": [
+            {
+                "name": "etalab-2.0",
+                "title": LICENCE,
+                "path": "https://www.etalab.gouv.fr/licence-ouverte-open-licence/",
+            }
+        ],
+        "created": dt.datetime.now().replace(microsecond=0).isoformat(),
+        "resources": [
+            {
+                "name": name,
+                "path": f"csv/{name}.csv",
+                "format": "csv",
+                "encoding": "utf-8",
+                "dialect": {"delimiter": ","},
+                "schema": table_schema(name, frame),
+            }
+            for name, frame in tables.items()
+        ],
+    }
+    path = folder / "datapackage.json"
+    path.write_text(json.dumps(package, ensure_ascii=False, indent=2), encoding="utf-8")
+    return path
+
+
+def write_readme(
+    folder: Path, mois: dt.date, demo: bool, figures: dict[str, Any], revisions: pl.DataFrame
+) -> Path:
+    lines = [
+        f"# Alimentation de Mon espace santé — données ouvertes, {formats.month(mois)}",
+        "",
+        *([f"> **{DEMO_BANNER}**", ""] if demo else []),
+        f"Documents envoyés par les professionnels en {formats.month(mois)} : {formats.integer(figures['documents_mois'])} ; "
+        f"rythme annuel {formats.millions(figures['flux_annualise'])}, soit {formats.percent(figures['taux_atteinte_cible'])} "
+        "de la cible de 250 M de documents par an.",
+        "",
+        "## Contenu",
+        "",
+        "| dossier | format |",
+        "|---|---|",
+        "| `csv/` | CSV UTF-8, séparateur virgule, point décimal |",
+        "| `csv_excel/` | « CSV Excel » : UTF-8 avec BOM, séparateur point-virgule, virgule décimale (s'ouvre tel quel dans Excel en français) |",
+        "| `xlsx/` | classeurs Excel (sauf les tables de plus de 1 048 575 lignes, limite d'Excel) |",
+        "| `parquet/` | Parquet typé (les comptes masqués y sont vides, avec `masque_secret_statistique`) |",
+        "| `datapackage.json` | dictionnaire des données (Table Schema, comme schema.data.gouv.fr) |",
+        "| `index.html` | page des chiffres clés, autonome, lisible hors ligne |",
+        "| `graphiques/` | graphiques en PNG et SVG |",
+        "",
+        "## Sources",
+        "",
+        "- Flux de documents : Mon espace santé (CNAM, ANS), fichiers mensuels ; chiffres publiés des COSUI du Ségur numérique.",
+        "- Population : INSEE (estimations au 1er janvier ; populations légales des régions).",
+        "- SONS : statistiques des commandes et soldes (ASP, ANS) ; SUN-ES : ATIH / oSIS.",
+        "- Contours des cartes : IGN Admin Express 2018, via france-geojson, Licence Ouverte.",
+        "",
+        "## Définitions",
+        "",
+        "- Rythme annuel (`flux_annualise`) = documents du mois × 12 ; cumul sur 12 mois = somme des 12 derniers mois.",
+        "- Documents par habitant = rythme annuel ÷ population de l'année (à défaut, de la dernière année antérieure connue).",
+        "- Part d'un couloir = documents du couloir ÷ documents de tous les couloirs ; taux d'atteinte = rythme annuel ÷ cible.",
+        "- Définitions complètes : `datapackage.json` et la documentation du produit (docs/INDICATEURS.md).",
+        "",
+        "## Règles de diffusion",
+        "",
+        "- Secret statistique : aux niveaux département et établissement, un nombre de documents de 1 à 10 est remplacé "
+        "par « < 11 » et les valeurs qui permettraient de le retrouver (rythme annuel, parts, évolutions) sont vides. "
+        "Le secret secondaire (retrouver un couloir masqué par différence avec le total) n'est pas traité.",
+        "- Les séries internes ("
+        + ", ".join(COULOIR_LABELS.get(v, v) for v in internal_rules()["valeur"].to_list())
+        + ") ne sont pas publiées.",
+        "- Aucune cellule ne commence par =, +, - ou @ (préfixe apostrophe) : pas de formule exécutée à l'ouverture.",
+        "",
+        "## Révisions",
+        "",
+        "Un chiffre peut être révisé quand une source relivre un mois : la valeur courante remplace la précédente, "
+        "l'historique est conservé et chaque révision est signalée sur la page HTML.",
+        *(
+            [
+                f"- {formats.month(r['mois'])} : {formats.integer(r['documents_avant'])} → {formats.integer(r['documents_apres'])} "
+                f"(import n° {r['import_id']} du {r['accepte_le']:%d/%m/%Y})"
+                for r in revisions.iter_rows(named=True)
+            ]
+            or ["- Aucune révision."]
+        ),  # fmt: skip
+        "",
+        "## Licence",
+        "",
+        f"{LICENCE}. Réutilisation libre avec mention de la source.",
+    ]
+    path = folder / "README.md"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+# --- Graphiques et page HTML ----------------------------------------------------------------------------------
+
+
+def public_charts(
+    con: duckdb.DuckDBPyConnection,
+    tables: dict[str, pl.DataFrame],
+    mois: dt.date,
+    figures: dict[str, Any],
+    demo: bool,
+) -> dict[str, tuple[go.Figure, str, pl.DataFrame]]:
+    """Les graphiques publics : (figure, texte alternatif, tableau des mêmes chiffres)."""
+    flux = tables["indicateurs_flux"]
+    national = flux.filter((pl.col("niveau") == "pays") & (pl.col("couloir") == "TOUS"))
+    published = queries.published_flux(con).filter((pl.col("couloir") == "TOUS") & (pl.col("mois") <= mois))
+    projection = (
+        queries.projections(con, "TOUS")
+        if mois == latest_month(con)
+        else queries.projections(con, "TOUS").head(0)
+    )
+    trend_title = (
+        f"France : {formats.millions(figures['flux_annualise'])} de documents par an en {formats.month(mois)}, "
+        f"{formats.percent(figures['taux_atteinte_cible'], 0)} de la cible de 250 M"
+    )
+    trend = charts.annualised_trend(
+        national, published, queries.milestones(con), projection, figures["cible_annuelle"], trend_title
+    )
+    couloirs = flux.filter((pl.col("niveau") == "pays") & (pl.col("couloir") != "TOUS"))
+    latest = couloirs.filter(pl.col("mois") == mois)
+    targets = charts.couloir_targets(latest, f"Couloirs face à leur cible, {formats.month(mois)}")
+    stacked = charts.couloir_stacked(couloirs, "Documents envoyés chaque mois, par couloir")
+    regions = flux.filter(
+        (pl.col("niveau") == "region") & (pl.col("couloir") == "TOUS") & (pl.col("mois") == mois)
+    )
+    region_map = charts.choropleth(
+        dict(zip(regions["code_geo"], regions["documents_par_habitant_an"], strict=True)), "region",
+        f"Documents par habitant et par an, {formats.month(mois)}", "doc./hab./an", 1,
+    )  # fmt: skip
+    out = {
+        "rythme_annuel": (trend, trend_title + ". Ligne : rythme annuel mensuel ; tirets : cible ; losanges : chiffres publiés.",
+                          national.select("mois", "documents", "flux_annualise", "taux_atteinte_cible")),
+        "couloirs_cibles": (targets, "Rythme annuel de chaque couloir ciblé face à sa cible.",
+                            latest.filter(pl.col("cible").is_not_null()).select("couloir", "flux_annualise", "cible", "taux_atteinte_cible")),
+        "couloirs_mensuels": (stacked, "Documents envoyés chaque mois, empilés par couloir.", couloirs.select("mois", "couloir", "documents")),
+        "carte_regions": (region_map, "Carte des documents par habitant et par an, par région.",
+                          regions.select("code_geo", "libelle_geo", "documents_par_habitant_an")),
+    }  # fmt: skip
+    if demo:
+        for fig, _, _ in out.values():
+            watermark(fig)
+    return out
+
+
+def watermark(fig: go.Figure) -> None:
+    fig.add_annotation(
+        text="DÉMONSTRATION — NON OFFICIEL", xref="paper", yref="paper", x=0.5, y=0.5, showarrow=False,
+        font={"size": 36, "color": "rgba(213,94,0,0.25)"}, textangle=-20,
+    )  # fmt: skip
+
+
+def write_images(
+    figures: dict[str, tuple[go.Figure, str, pl.DataFrame]], folder: Path, progress: Progress
+) -> list[Path]:
+    """Chaque graphique en PNG et SVG (kaleido avec le Chromium du système ; un seul démarrage pour la série)."""
+    import kaleido
+
+    pio.defaults.mathjax = None  # MathJax serait chargé depuis un CDN
+    target = folder / "graphiques"
+    target.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    kaleido.start_sync_server(silence_warnings=True)
+    try:
+        for name, (fig, _, _) in figures.items():
+            progress(f"graphique {name}…")
+            for ext in ("png", "svg"):
+                path = target / f"{name}.{ext}"
+                fig.write_image(
+                    path, width=1200, height=int(fig.layout.height or 500), scale=2 if ext == "png" else 1
+                )
+                written.append(path)
+    finally:
+        kaleido.stop_sync_server(silence_warnings=True)
+    return written
+
+
+def _table_html(frame: pl.DataFrame, caption: str) -> str:
+    head = "".join(f"<th scope='col'>{html.escape(c)}</th>" for c in frame.columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(_cell(v))}</td>" for v in row) + "</tr>"
+        for row in frame.iter_rows()
+    )
+    return f"<table><caption>{html.escape(caption)}</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if isinstance(value, int):
+        return formats.integer(value)
+    if isinstance(value, float):
+        return formats.decimal(value, 3 if abs(value) < 10 else 0)
+    if isinstance(value, dt.date):
+        return formats.short_month(value) if value.day == 1 else formats.date(value)
+    return str(value)
+
+
+def write_html(
+    folder: Path,
+    mois: dt.date,
+    figures: dict[str, Any],
+    demo: bool,
+    chart_set: dict[str, tuple[go.Figure, str, pl.DataFrame]],
+    revisions: pl.DataFrame,
+) -> Path:
+    """Page autonome (plotly.js embarqué une fois, aucune ressource externe), texte alternatif et tableau par graphique."""
+    cards = [
+        ("Documents envoyés dans le mois", formats.integer(figures["documents_mois"])),
+        ("Rythme annuel (mois × 12)", formats.millions(figures["flux_annualise"])),
+        ("Part de la cible de 250 M", formats.percent(figures["taux_atteinte_cible"])),
+        ("Documents par habitant et par an", formats.decimal(figures["documents_par_habitant_an"], 2)),
+        ("Évolution sur 12 mois", formats.percent(figures["evolution_12_mois"], signed=True)),
+    ]
+    sections = []
+    for index, (name, (fig, alt, table)) in enumerate(chart_set.items()):
+        div = pio.to_html(
+            fig,
+            include_plotlyjs=(index == 0),
+            full_html=False,
+            config={"displaylogo": False, "responsive": True},
+            div_id=f"g-{name}",
+        )
+        sections.append(
+            f"<section aria-labelledby='t-{name}'><h2 id='t-{name}'>{html.escape(fig.layout.title.text or name)}</h2>"
+            f"<figure role='img' aria-label='{html.escape(alt, quote=True)}'>{div}<figcaption>{html.escape(alt)}</figcaption></figure>"
+            f"<details><summary>Les chiffres du graphique</summary>{_table_html(table.head(400), alt)}</details></section>"
+        )
+    revised = [
+        f"<li>{formats.month(r['mois'])} : {formats.integer(r['documents_avant'])} → {formats.integer(r['documents_apres'])} documents "
+        f"(révision du {r['accepte_le']:%d/%m/%Y})</li>"
+        for r in revisions.iter_rows(named=True)
+    ]
+    banner = f"<p class='demo' role='alert'><strong>{html.escape(DEMO_BANNER)}</strong></p>" if demo else ""
+    page = f"""<!DOCTYPE html>
+<html lang="fr"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Mon espace santé — chiffres clés {formats.of_month(mois)}</title>
+<style>
+body{{font-family:"Liberation Sans",Arial,sans-serif;max-width:1100px;margin:auto;padding:1rem;color:#1a1a1a}}
+.cards{{display:flex;flex-wrap:wrap;gap:1rem;padding:0;list-style:none}} .cards li{{border:1px solid #999;padding:.8rem;min-width:12rem}}
+.cards strong{{display:block;font-size:1.8rem}} .demo{{background:#fff3cd;border:2px solid #D55E00;padding:.8rem}}
+table{{border-collapse:collapse;font-size:.85rem}} td,th{{border:1px solid #ccc;padding:.2rem .4rem;text-align:right}} caption{{text-align:left;font-weight:bold}}
+.revise{{border-left:4px solid #0072B2;padding-left:.8rem}}
+</style></head><body>
+<header><h1>Alimentation de Mon espace santé — {formats.month(mois)}</h1>{banner}</header>
+<main>
+<h2>Chiffres clés</h2>
+<ul class="cards">{"".join(f"<li>{html.escape(label)}<strong>{html.escape(value)}</strong></li>" for label, value in cards)}</ul>
+<section class="revise" aria-labelledby="revisions"><h2 id="revisions">Chiffres révisés depuis leur première publication</h2>
+<ul>{"".join(revised) or "<li>Aucun chiffre révisé.</li>"}</ul></section>
+{"".join(sections)}
+</main>
+<footer><p>Sources : Mon espace santé (CNAM, ANS), COSUI du Ségur numérique, INSEE, IGN (contours, Licence Ouverte).
+Données sous {LICENCE}. Définitions : datapackage.json.</p></footer>
+</body></html>
+"""
+    path = folder / "index.html"
+    path.write_text(page, encoding="utf-8")
+    return path
+
+
+def export_public(
+    con: duckdb.DuckDBPyConnection, folder: Path, mois: dt.date | None = None, allow_demo: bool = False,
+    images: bool = True, progress: Progress = lambda _: None,
+) -> ExportResult:  # fmt: skip
+    """Écrit tout le paquet de transparence dans `folder` pour le mois (défaut : le dernier)."""
+    month = mois or latest_month(con)
+    if month is None:
+        raise ExportRefused("l'entrepôt ne contient aucun flux : rien à publier")
+    demo = _warehouse_has_demo(con)
+    if demo and not allow_demo:
+        raise ExportRefused(
+            "l'entrepôt contient des données de démonstration : elles ne peuvent pas être publiées comme officielles. "
+            "Ajoutez --demo pour un export de démonstration (filigrané)."
+        )
+    figures = key_figures(con, month)
+    folder.mkdir(parents=True, exist_ok=True)
+    progress("tables publiques…")
+    tables = public_tables(con, month)
+    revisions = queries.revisions(con).filter(pl.col("mois") <= month)
+    if demo:
+        tables = {
+            name: frame.with_columns(pl.lit(True).alias("export_demonstration"))
+            for name, frame in tables.items()
+        }
+    result = ExportResult(folder, month, demo)
+    result.files += write_data_files(tables, folder)
+    result.files.append(write_datapackage(tables, folder, month, demo))
+    result.files.append(write_readme(folder, month, demo, figures, revisions))
+    chart_set = public_charts(con, tables, month, figures, demo)
+    progress("page HTML…")
+    result.files.append(write_html(folder, month, figures, demo, chart_set, revisions))
+    if images:
+        result.files += write_images(chart_set, folder, progress)
+    return result

@@ -1,0 +1,110 @@
+"""Ce qu'une source déclare pour être lue, validée et chargée, et le déroulé commun de sa validation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import duckdb
+import polars as pl
+
+from pipelines.intake.problems import empty_problems, problems_from_frame, problems_from_parts
+from pipelines.intake.reading import ROW_COLUMN, RawTable
+from pipelines.intake.validation import (
+    Column,
+    Context,
+    conflicting_keys,
+    drop_exact_duplicates,
+    has_repeated_keys,
+)
+
+
+@dataclass(frozen=True)
+class Source:
+    kind: str  # flux / sons / sunes / population / cibles
+    label: str  # libellé français
+    columns: tuple[Column, ...]
+    keys: tuple[str, ...]
+    values: tuple[str, ...]
+    load_columns: tuple[str, ...]  # colonnes de la table brute, dans l'ordre, hors import_id
+    validate: Callable[[RawTable, Context], pl.DataFrame]
+    detect: Callable[[list[str]], bool]
+    # Mise en forme de la table validée pour son chargement, dans la transaction de l'import (les flux y numérotent
+    # leurs codes) ; par défaut, la table telle quelle.
+    prepare_load: Callable[[duckdb.DuckDBPyConnection, pl.DataFrame], pl.DataFrame] | None = None
+
+    def recognised(self, headers: Sequence[str]) -> set[str]:
+        return {c.name for c in self.columns for h in headers if c.matches(h)}
+
+    def has_required(self, headers: Sequence[str]) -> bool:
+        required = {c.name for c in self.columns if c.required}
+        return required <= self.recognised(headers)
+
+
+def conclude(
+    ctx: Context,
+    source_keys: Sequence[str],
+    value_columns: Sequence[str],
+    frame: pl.DataFrame,
+    problems: list[pl.DataFrame],
+    origins: dict[str, str],
+    load_columns: Sequence[str],
+) -> pl.DataFrame:
+    """Fin commune : clés en conflit, refus s'il y a le moindre problème, sinon la table prête à charger.
+
+    Lu par tranches (`ctx.in_batches`), une tranche rend ses lignes lisibles et met ses problèmes de côté ; les clés
+    sont contrôlées sur le fichier entier par `conclude_all`."""
+    found = pl.concat(problems)
+    if ctx.in_batches:
+        if not set(load_columns) - {"ligne"} <= set(frame.columns):
+            _refuse_if_any(
+                ctx, found
+            )  # colonne absente : le fichier entier est refusé, inutile de lire la suite
+        ctx.set_aside(found)
+        ctx.origins = origins
+        return _readable_rows(frame, found).rename({ROW_COLUMN: "ligne"}).select(list(load_columns))
+    ready, conflicts = _check_keys(ctx, source_keys, value_columns, frame, found, origins)
+    _refuse_if_any(ctx, pl.concat([found, conflicts]))
+    return ready.rename({ROW_COLUMN: "ligne"}).select(list(load_columns))
+
+
+def conclude_all(ctx: Context, source: Source, batches: list[pl.DataFrame]) -> pl.DataFrame:
+    """Fin d'un fichier lu par tranches : clés en conflit sur le fichier entier, refus s'il y a le moindre problème
+    (ceux des tranches compris), sinon la table prête à charger."""
+    frame = pl.concat(batches, rechunk=False).rename({"ligne": ROW_COLUMN})
+    ready, conflicts = _check_keys(ctx, source.keys, source.values, frame, empty_problems(), ctx.origins)
+    ctx.set_aside(conflicts)
+    ctx.notes[:] = list(dict.fromkeys(ctx.notes))  # chaque tranche a redit les mêmes remarques
+    if ctx.problem_count:
+        raise problems_from_parts(ctx.fichier, ctx.kept_problems, ctx.problem_count, ctx.cap)
+    return ready.rename({ROW_COLUMN: "ligne"})
+
+
+def _readable_rows(frame: pl.DataFrame, found: pl.DataFrame) -> pl.DataFrame:
+    if found.height == 0:
+        return frame
+    return frame.join(found.select(pl.col("ligne").alias(ROW_COLUMN)).unique(), on=ROW_COLUMN, how="anti")
+
+
+def _check_keys(
+    ctx: Context,
+    source_keys: Sequence[str],
+    value_columns: Sequence[str],
+    frame: pl.DataFrame,
+    found: pl.DataFrame,
+    origins: dict[str, str],
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(lignes sans doublon exact, problèmes de clés en conflit). Contrôles faits seulement si une clé revient : un
+    gros fichier sans doublon ne paie qu'une empreinte."""
+    if not (set(source_keys) <= set(frame.columns) and has_repeated_keys(frame, source_keys)):
+        return frame, empty_problems()
+    # Les conflits ne se cherchent que parmi les lignes lisibles, pour ne pas doubler les messages.
+    clean_rows = _readable_rows(frame, found) if found.height else frame
+    conflicts = conflicting_keys(clean_rows, source_keys, value_columns, lambda c: origins.get(c, c))
+    return drop_exact_duplicates(frame, source_keys, ctx), conflicts
+
+
+def _refuse_if_any(ctx: Context, problems: pl.DataFrame) -> None:
+    refused = problems_from_frame(ctx.fichier, problems.unique(maintain_order=True), ctx.cap)
+    if refused is not None:
+        raise refused

@@ -1,0 +1,106 @@
+"""Source « sons » : statistiques SONS (référencement, bons de commande, installations, soldes, montants) à une date.
+
+Une ligne par date de situation × vague × dispositif, nationale ou pour une région / un département.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from pipelines.intake.reading import RawTable
+from pipelines.intake.validation import (
+    Column,
+    Context,
+    map_headers,
+    missing_columns,
+    parse_columns,
+    rule_problems,
+)
+from pipelines.sources.declaration import Source, conclude
+
+MEASURES = (
+    "solutions_referencees", "cible", "bons_de_commande", "installations", "demandes_de_solde", "montants_verses_eur",
+)  # fmt: skip
+COLUMNS = (
+    Column("date_situation", "date", aliases=("date", "date_de_situation", "situation_au", "au", "date_de_la_situation")),
+    Column("vague", "text", aliases=("vague_sons", "numero_de_vague")),
+    Column("dispositif", "dispositif", aliases=("code_dispositif", "programme", "dispositif_sons")),
+    Column("solutions_referencees", "integer", False, ("solutions", "nb_solutions_referencees", "solutions_referencees_nb")),
+    Column("cible", "integer", False, ("cible_esms", "structures_eligibles", "eligibles", "nb_eligibles")),
+    Column("bons_de_commande", "integer", False, ("bdc", "nb_bdc", "nombre_de_bdc", "bons_commande", "nombre_de_bons_de_commande")),
+    Column("installations", "integer", False, ("installations_financees", "nb_installations")),
+    Column("demandes_de_solde", "integer", False, ("soldes", "nb_demandes_de_solde", "demandes_solde", "nombre_de_demandes_de_solde")),
+    Column("montants_verses_eur", "decimal", False, ("montants_verses", "montant_verse", "montant_verse_eur", "montants_eur", "montant_eur", "montants_verses_euros")),
+    Column("region", "region", False, ("code_region", "reg")),
+    Column("departement", "departement", False, ("code_departement", "dep", "dept")),
+)  # fmt: skip
+KEYS = ("date_situation", "vague", "dispositif", "niveau", "code_geo")
+LOAD_COLUMNS = ("ligne", "date_situation", "vague", "dispositif", "niveau", "code_geo", *MEASURES)
+
+
+def detect(headers: list[str]) -> bool:
+    return SOURCE.has_required(headers)
+
+
+def validate(table: RawTable, ctx: Context) -> pl.DataFrame:
+    """Rend les lignes prêtes pour `raw_sons`, ou lève `RefusedFile` avec tous les problèmes trouvés."""
+    frame, origins, unknown = map_headers(table, COLUMNS)
+    if unknown:
+        ctx.notes.append(f"colonnes ignorées : {', '.join(unknown)}")
+    missing = missing_columns(COLUMNS, origins, table.headers)
+    if missing.height:
+        return conclude(ctx, KEYS, MEASURES, frame.head(0), [missing], origins, LOAD_COLUMNS)
+    values, problems = parse_columns(frame, COLUMNS, origins, ctx)
+    for name in (*MEASURES, "region", "departement"):
+        if name not in values.columns:
+            dtype = (
+                pl.Float64 if name == "montants_verses_eur" else pl.Int64 if name in MEASURES else pl.String
+            )
+            values = values.with_columns(pl.lit(None, dtype=dtype).alias(name))
+    wave_digit = pl.col("vague").cast(pl.String).str.extract(r"(?i)^\s*(?:v|vague)?\s*(\d)\s*$")
+    rules = [
+        rule_problems(
+            values,
+            pl.col("vague").is_not_null() & wave_digit.is_null(),
+            origins["vague"],
+            pl.col("vague"),
+            pl.lit("vague illisible (attendu : V1, V2…)"),
+        ),
+        rule_problems(
+            values,
+            pl.all_horizontal([pl.col(m).is_null() for m in MEASURES]),
+            origins["dispositif"],
+            pl.col("dispositif"),
+            pl.lit("aucune valeur renseignée sur la ligne (BDC, installations, soldes, montants…)"),
+        ),
+        rule_problems(
+            values,
+            pl.col("demandes_de_solde") > pl.col("bons_de_commande"),
+            origins.get("demandes_de_solde", "demandes_de_solde"),
+            pl.col("demandes_de_solde"),
+            pl.format("demandes de solde supérieures aux bons de commande ({})", pl.col("bons_de_commande")),
+        ),
+    ]
+    values = values.with_columns(
+        pl.concat_str(pl.lit("V"), wave_digit).alias("vague"),
+        pl.when(pl.col("departement").is_not_null())
+        .then(pl.lit("departement"))
+        .when(pl.col("region").is_not_null())
+        .then(pl.lit("region"))
+        .otherwise(pl.lit("pays"))
+        .alias("niveau"),
+        pl.coalesce("departement", "region", pl.lit("FR")).alias("code_geo"),
+    )
+    return conclude(ctx, KEYS, MEASURES, values, [problems, *rules], origins, LOAD_COLUMNS)
+
+
+SOURCE = Source(
+    kind="sons",
+    label="Statistiques SONS (commandes, installations, soldes)",
+    columns=COLUMNS,
+    keys=KEYS,
+    values=MEASURES,
+    load_columns=LOAD_COLUMNS,
+    validate=validate,
+    detect=detect,
+)

@@ -1,0 +1,120 @@
+"""Lectures des tables matérialisées pour l'application et les exports : une requête par besoin, paramètres liés.
+
+Chaque fonction prend une connexion en lecture et rend un DataFrame Polars ; aucune ne calcule un indicateur.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import polars as pl
+
+from pipelines.settings import SQL_DIR
+from pipelines.warehouse.connection import first_row, named_statements
+
+_QUERIES = "queries/app.sql"
+
+
+def _q(name: str) -> str:
+    return named_statements(_QUERIES)[name]
+
+
+def _frame(con: duckdb.DuckDBPyConnection, name: str, params: list[object] | None = None) -> pl.DataFrame:
+    return con.sql(_q(name), params=params or []).pl()
+
+
+def months(con: duckdb.DuckDBPyConnection, niveau: str, code: str) -> list[dt.date]:
+    return _frame(con, "months", [niveau, code])["mois"].to_list()
+
+
+def geographies(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Régions et départements présents dans les indicateurs, avec leur nom."""
+    return _frame(con, "geographies")
+
+
+def flux_series(con: duckdb.DuckDBPyConnection, niveau: str, code: str) -> pl.DataFrame:
+    """Toute la série mensuelle d'une géographie, tous couloirs et `TOUS`."""
+    return _frame(con, "flux_series", [niveau, code])
+
+
+def flux_month(con: duckdb.DuckDBPyConnection, niveau: str, mois: dt.date) -> pl.DataFrame:
+    """Toutes les géographies d'un niveau pour un mois (carte, classement), couloir `TOUS`."""
+    return _frame(con, "flux_month", [niveau, mois])
+
+
+def flux_children(con: duckdb.DuckDBPyConnection, region: str, mois: dt.date) -> pl.DataFrame:
+    """Les départements d'une région pour un mois, tous couloirs."""
+    return _frame(con, "flux_children", [region, mois])
+
+
+def ruptures(con: duckdb.DuckDBPyConnection, mois: dt.date, region: str | None) -> pl.DataFrame:
+    """Départements × couloirs qui envoyaient et n'envoient plus rien le mois choisi (rupture de flux)."""
+    return _frame(con, "ruptures", [mois, region, region])
+
+
+def trajectories(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    return _frame(con, "trajectories")
+
+
+def projections(con: duckdb.DuckDBPyConnection, couloir: str) -> pl.DataFrame:
+    return _frame(con, "projections", [couloir])
+
+
+def published_flux(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Chiffres publiés de flux (national), ramenés en rythme annuel, avec leur source."""
+    return _frame(con, "published_flux")
+
+
+def milestones(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    return _frame(con, "milestones")
+
+
+def sons(con: duckdb.DuckDBPyConnection, niveau: str, code: str) -> pl.DataFrame:
+    return _frame(con, "sons", [niveau, code])
+
+
+def sons_deadlines(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    return _frame(con, "sons_deadlines")
+
+
+def sunes(con: duckdb.DuckDBPyConnection, niveau: str, code: str) -> pl.DataFrame:
+    return _frame(con, "sunes", [niveau, code])
+
+
+def imports(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    return _frame(con, "imports")
+
+
+def revisions(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Révisions du registre : par import et par mois, combien de valeurs ont changé et de combien au total."""
+    return _frame(con, "revisions")
+
+
+def errata(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    return _frame(con, "errata")
+
+
+def has_demo(con: duckdb.DuckDBPyConnection) -> bool:
+    row = first_row(con, _q("has_demo"))
+    return bool(row and row[0])
+
+
+def raw_table(con: duckdb.DuckDBPyConnection, name: str) -> pl.DataFrame:
+    """Une vue publique entière, pour le téléchargement (noms pris dans la liste blanche `DOWNLOADABLE`)."""
+    if name not in DOWNLOADABLE:
+        raise ValueError(name)
+    return con.sql(f"SELECT * FROM {name}").pl()
+
+
+# Dans l'ordre du menu : la plus petite d'abord, pour que l'ouverture de la page ne prépare pas la plus grosse.
+DOWNLOADABLE = {
+    "chiffres_publies": "Chiffres publiés et leurs sources",
+    "indicateurs_flux": "Indicateurs de flux (tous niveaux, tous couloirs)",
+    "flux_mensuel": "Flux mensuels courants (tels que livrés)",
+    "flux_historique": "Historique des valeurs et révisions",
+    "indicateurs_sons": "Indicateurs SONS",
+    "indicateurs_sunes": "Indicateurs SUN-ES",
+}
+
+assert (SQL_DIR / _QUERIES).exists()
