@@ -9,8 +9,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pipelines.settings import get_settings
+from pipelines.sources import SOURCES
 from pipelines.warehouse.connection import WarehouseError
-from pipelines.warehouse.ingest import SOURCES, Incoming, ingest
+from pipelines.warehouse.ingest import Incoming, ingest
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_WAREHOUSE = 0, 1, 2, 3
 

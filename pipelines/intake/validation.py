@@ -114,7 +114,9 @@ def map_headers(table: RawTable, columns: Sequence[Column]) -> tuple[pl.DataFram
             continue
         renames[header] = match.name
         origins[match.name] = header
-    frame = table.frame.select([*renames, ROW_COLUMN]).rename(renames)
+    # Les en-têtes d'origine ligne à ligne (tableau large déplié) suivent les valeurs.
+    carried = [c for c in table.frame.columns if c.startswith("_colonne_")]
+    frame = table.frame.select([*renames, ROW_COLUMN, *carried]).rename(renames)
     return frame, origins, unknown
 
 
@@ -185,7 +187,18 @@ def _code_parser(kind: Kind, reference: Reference) -> Callable[[str], object]:
     return parse
 
 
-_DTYPES: dict[str, pl.DataType] = {"month": pl.Date(), "date": pl.Date(), "year": pl.Int32()}
+_DTYPES: dict[str, pl.DataType] = {
+    "month": pl.Date(),
+    "date": pl.Date(),
+    "year": pl.Int32(),
+    "integer": pl.Int64(),
+    "decimal": pl.Float64(),
+}
+
+
+def column_dtype(kind: Kind) -> pl.DataType:
+    """Le type Polars des valeurs lues d'une colonne de ce type (texte pour les codes)."""
+    return _DTYPES.get(kind, pl.String())
 
 
 def _problem_rows(rows: pl.DataFrame, reason: pl.Expr) -> pl.DataFrame:
@@ -283,7 +296,7 @@ def _parse_coded(
     Les codes viennent d'une seule conversion en catégories, propres à la colonne et gardées d'une tranche à l'autre
     d'un gros fichier : une valeur déjà lue garde son code, et la table de correspondance se lit par indexation."""
     name = column.name
-    dtype = _DTYPES.get(column.kind, pl.String())
+    dtype = column_dtype(column.kind)
     raw = frame.get_column(name)
     # Déjà en catégories si la lecture l'a fait (gros CSV) ; sinon converti une fois, aux catégories de la colonne.
     categorical = (

@@ -4,16 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from pipelines.intake.reading import RawTable
-from pipelines.intake.validation import (
-    Column,
-    Context,
-    map_headers,
-    missing_columns,
-    parse_columns,
-    rule_problems,
-)
-from pipelines.sources.declaration import Source, conclude
+from pipelines.intake.validation import Column, Context, rule_problems
+from pipelines.sources.declaration import Source
 
 COLUMNS = (
     Column("indicateur", "text", aliases=("indicateur_cible", "mesure")),
@@ -27,19 +19,10 @@ KEYS = ("indicateur", "perimetre", "echeance")
 LOAD_COLUMNS = ("ligne", "indicateur", "perimetre", "echeance", "valeur")
 
 
-def detect(headers: list[str]) -> bool:
-    return SOURCE.has_required(headers)
-
-
-def validate(table: RawTable, ctx: Context) -> pl.DataFrame:
-    """Rend les lignes prêtes pour `raw_cibles`, ou lève `RefusedFile` avec tous les problèmes trouvés."""
-    frame, origins, unknown = map_headers(table, COLUMNS)
-    if unknown:
-        ctx.notes.append(f"colonnes ignorées : {', '.join(unknown)}")
-    missing = missing_columns(COLUMNS, origins, table.headers)
-    if missing.height:
-        return conclude(ctx, KEYS, ("valeur",), frame.head(0), [missing], origins, LOAD_COLUMNS)
-    values, problems = parse_columns(frame, COLUMNS, origins, ctx)
+def rules(
+    values: pl.DataFrame, origins: dict[str, str], ctx: Context
+) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
+    """Périmètre connu : FR, un code couloir ou un code région."""
     known = ["FR", *ctx.reference.couloirs, *ctx.reference.regions]
     perimetre = (
         pl.col("perimetre")
@@ -51,7 +34,7 @@ def validate(table: RawTable, ctx: Context) -> pl.DataFrame:
     values = values.with_columns(
         perimetre.alias("perimetre"), pl.col("indicateur").cast(pl.String).str.strip_chars()
     )
-    rules = [
+    problems = [
         rule_problems(
             values,
             pl.col("perimetre").is_not_null() & ~pl.col("perimetre").is_in(known),
@@ -60,7 +43,7 @@ def validate(table: RawTable, ctx: Context) -> pl.DataFrame:
             pl.lit("périmètre inconnu (FR, un code couloir ou un code région)"),
         )
     ]
-    return conclude(ctx, KEYS, ("valeur",), values, [problems, *rules], origins, LOAD_COLUMNS)
+    return values, problems
 
 
 SOURCE = Source(
@@ -70,6 +53,5 @@ SOURCE = Source(
     keys=KEYS,
     values=("valeur",),
     load_columns=LOAD_COLUMNS,
-    validate=validate,
-    detect=detect,
+    rules=rules,
 )

@@ -1,4 +1,8 @@
-"""Ce qu'une source déclare pour être lue, validée et chargée, et le déroulé commun de sa validation."""
+"""Ce qu'une source déclare pour être lue, validée et chargée, et le déroulé commun de sa validation.
+
+Une nature de fichier, c'est un module de `pipelines/sources/` qui déclare une `Source` (colonnes, clés, règles
+métier), inscrite dans `pipelines/sources/__init__.py`, plus son chargement `warehouse/sql/load/<nature>.sql`.
+"""
 
 from __future__ import annotations
 
@@ -13,32 +17,71 @@ from pipelines.intake.reading import ROW_COLUMN, RawTable
 from pipelines.intake.validation import (
     Column,
     Context,
+    column_dtype,
     conflicting_keys,
     drop_exact_duplicates,
     has_repeated_keys,
+    map_headers,
+    missing_columns,
+    parse_columns,
 )
+
+# Règles métier d'une source, appliquées aux valeurs typées : (valeurs mises en forme pour le chargement — niveau,
+# code géographique… —, problèmes trouvés). Reçoit aussi l'en-tête d'origine de chaque colonne canonique.
+Rules = Callable[[pl.DataFrame, dict[str, str], Context], tuple[pl.DataFrame, list[pl.DataFrame]]]
+
+
+def recognised(columns: Sequence[Column], headers: Sequence[str]) -> set[str]:
+    """Les colonnes canoniques que ces en-têtes désignent."""
+    return {c.name for c in columns for h in headers if c.matches(h)}
 
 
 @dataclass(frozen=True)
 class Source:
-    kind: str  # flux / sons / sunes / population / cibles
+    kind: str  # nature du fichier : flux / sons / sunes / population / cibles…
     label: str  # libellé français
     columns: tuple[Column, ...]
     keys: tuple[str, ...]
     values: tuple[str, ...]
     load_columns: tuple[str, ...]  # colonnes de la table brute, dans l'ordre, hors import_id
-    validate: Callable[[RawTable, Context], pl.DataFrame]
-    detect: Callable[[list[str]], bool]
+    rules: Rules
+    # Reconnaissance d'après les en-têtes ; par défaut, toutes les colonnes obligatoires présentes.
+    detects: Callable[[Sequence[str]], bool] | None = None
+    # Mise en forme du fichier lu avant la lecture des colonnes (les flux y déplient la forme large).
+    reshape: Callable[[RawTable], RawTable] | None = None
     # Mise en forme de la table validée pour son chargement, dans la transaction de l'import (les flux y numérotent
     # leurs codes) ; par défaut, la table telle quelle.
     prepare_load: Callable[[duckdb.DuckDBPyConnection, pl.DataFrame], pl.DataFrame] | None = None
 
     def recognised(self, headers: Sequence[str]) -> set[str]:
-        return {c.name for c in self.columns for h in headers if c.matches(h)}
+        return recognised(self.columns, headers)
 
     def has_required(self, headers: Sequence[str]) -> bool:
         required = {c.name for c in self.columns if c.required}
         return required <= self.recognised(headers)
+
+    def detect(self, headers: Sequence[str]) -> bool:
+        return self.detects(headers) if self.detects else self.has_required(headers)
+
+    def validate(self, table: RawTable, ctx: Context) -> pl.DataFrame:
+        """Rend les lignes prêtes pour `raw_<nature>`, ou lève `RefusedFile` avec tous les problèmes trouvés.
+
+        Déroulé commun : en-têtes reconnus, colonnes obligatoires présentes, valeurs lues selon leur type (une
+        colonne facultative absente devient une colonne vide), règles de la source, puis clés en conflit."""
+        if self.reshape is not None:
+            table = self.reshape(table)
+        ctx.notes.extend(table.notes)
+        frame, origins, unknown = map_headers(table, self.columns)
+        if unknown:
+            ctx.notes.append(f"colonnes ignorées : {', '.join(unknown)}")
+        missing = missing_columns(self.columns, origins, table.headers)
+        if missing.height:
+            return conclude(ctx, self.keys, self.values, frame.head(0), [missing], origins, self.load_columns)
+        values, problems = parse_columns(frame, self.columns, origins, ctx)
+        absent = [c for c in self.columns if c.name not in values.columns]
+        values = values.with_columns(pl.lit(None, dtype=column_dtype(c.kind)).alias(c.name) for c in absent)
+        values, found = self.rules(values, origins, ctx)
+        return conclude(ctx, self.keys, self.values, values, [problems, *found], origins, self.load_columns)
 
 
 def conclude(

@@ -6,20 +6,14 @@ et rend les lignes de `raw_flux`. Une ligne sans géographie est nationale.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import polars as pl
 
 from pipelines.intake.parsing import is_blank, looks_like_month
 from pipelines.intake.reading import ROW_COLUMN, RawTable
-from pipelines.intake.validation import (
-    Column,
-    Context,
-    column_origin,
-    map_headers,
-    missing_columns,
-    parse_columns,
-    rule_problems,
-)
-from pipelines.sources.declaration import Source, conclude
+from pipelines.intake.validation import Column, Context, column_origin, rule_problems
+from pipelines.sources.declaration import Source, recognised
 from pipelines.warehouse import flux_codes
 
 COLUMNS = (
@@ -63,19 +57,23 @@ LOAD_COLUMNS = (
 _WIDE_ID_COLUMNS = {"couloir", "region", "departement", "finess", "type_document"}
 
 
-def _month_headers(headers: list[str]) -> list[str]:
+def _month_headers(headers: Sequence[str]) -> list[str]:
     return [h for h in headers if looks_like_month(h)]
 
 
-def detect(headers: list[str]) -> bool:
-    names = SOURCE.recognised(headers)
+def detect(headers: Sequence[str]) -> bool:
+    names = recognised(COLUMNS, headers)
     long_form = {"mois", "couloir", "documents"} <= names
     wide_form = "couloir" in names and "documents" not in names and bool(_month_headers(headers))
     return long_form or wide_form
 
 
 def _to_long(table: RawTable) -> RawTable:
-    """Forme large → forme longue : chaque cellule mois × ligne devient une ligne, l'en-tête du mois est gardé."""
+    """Forme large → forme longue : chaque cellule mois × ligne devient une ligne, l'en-tête du mois est gardé.
+    Un tableau déjà en forme longue est rendu tel quel."""
+    names = recognised(COLUMNS, table.headers)
+    if "documents" in names or "mois" in names or not _month_headers(table.headers):
+        return table
     months = _month_headers(table.headers)
     ids = [h for h in table.headers if h not in months]
     frame = table.frame.unpivot(
@@ -166,26 +164,10 @@ def _with_places(values: pl.DataFrame, ctx: Context) -> pl.DataFrame:
     ).drop("__geo")
 
 
-def validate(table: RawTable, ctx: Context) -> pl.DataFrame:
-    """Rend les lignes prêtes pour `raw_flux`, ou lève `RefusedFile` avec tous les problèmes trouvés."""
-    names = SOURCE.recognised(table.headers)
-    if "documents" not in names and "mois" not in names and _month_headers(table.headers):
-        table = _to_long(table)
-    ctx.notes.extend(table.notes)
-    frame, origins, unknown = map_headers(table, COLUMNS)
-    for col in (column_origin("mois"), column_origin("documents")):
-        if col in table.frame.columns:
-            frame = frame.with_columns(table.frame.get_column(col))
-    if unknown:
-        ctx.notes.append(f"colonnes ignorées : {', '.join(unknown)}")
-    missing = missing_columns(COLUMNS, origins, table.headers)
-    if missing.height:
-        return conclude(ctx, KEYS, ("documents",), frame.head(0), [missing], origins, LOAD_COLUMNS)
-    values, problems = parse_columns(frame, COLUMNS, origins, ctx)
-    for optional in ("region", "departement", "finess", "type_document"):
-        if optional not in values.columns:
-            values = values.with_columns(pl.lit(None, dtype=pl.String).alias(optional))
-
+def rules(
+    values: pl.DataFrame, origins: dict[str, str], ctx: Context
+) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
+    """Niveau, code géographique et rattachement de chaque ligne ; département cohérent avec la région indiquée."""
     values = _with_places(values, ctx).with_columns(pl.col("type_document").fill_null(""))
     region_mismatch = rule_problems(
         values,
@@ -194,8 +176,7 @@ def validate(table: RawTable, ctx: Context) -> pl.DataFrame:
         pl.col("departement"),
         pl.lit("ce département n'appartient pas à la région indiquée sur la même ligne"),
     )
-    values = values.drop("__incoherent")
-    return conclude(ctx, KEYS, ("documents",), values, [problems, region_mismatch], origins, LOAD_COLUMNS)
+    return values.drop("__incoherent"), [region_mismatch]
 
 
 SOURCE = Source(
@@ -205,7 +186,8 @@ SOURCE = Source(
     keys=KEYS,
     values=("documents",),
     load_columns=LOAD_COLUMNS,
-    validate=validate,
-    detect=detect,
+    rules=rules,
+    detects=detect,
+    reshape=_to_long,
     prepare_load=flux_codes.encode,
 )

@@ -4,16 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from pipelines.intake.reading import RawTable
-from pipelines.intake.validation import (
-    Column,
-    Context,
-    map_headers,
-    missing_columns,
-    parse_columns,
-    rule_problems,
-)
-from pipelines.sources.declaration import Source, conclude
+from pipelines.intake.validation import Column, Context, rule_problems
+from pipelines.sources.declaration import Source
 
 COLUMNS = (
     Column("annee", "year", aliases=("an", "millesime", "year")),
@@ -27,19 +19,10 @@ KEYS = ("annee", "niveau", "code")
 LOAD_COLUMNS = ("ligne", "annee", "niveau", "code", "population")
 
 
-def detect(headers: list[str]) -> bool:
-    return SOURCE.has_required(headers)
-
-
-def validate(table: RawTable, ctx: Context) -> pl.DataFrame:
-    """Rend les lignes prêtes pour `raw_population`, ou lève `RefusedFile` avec tous les problèmes trouvés."""
-    frame, origins, unknown = map_headers(table, COLUMNS)
-    if unknown:
-        ctx.notes.append(f"colonnes ignorées : {', '.join(unknown)}")
-    missing = missing_columns(COLUMNS, origins, table.headers)
-    if missing.height:
-        return conclude(ctx, KEYS, ("population",), frame.head(0), [missing], origins, LOAD_COLUMNS)
-    values, problems = parse_columns(frame, COLUMNS, origins, ctx)
+def rules(
+    values: pl.DataFrame, origins: dict[str, str], ctx: Context
+) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
+    """Code INSEE connu pour son niveau, population non nulle."""
     regions = ctx.reference.regions
     departements = ctx.reference.departements
     code = pl.col("code").cast(pl.String).str.strip_chars().str.to_uppercase()
@@ -53,7 +36,7 @@ def validate(table: RawTable, ctx: Context) -> pl.DataFrame:
         .then(pl.when(padded.is_in(list(departements))).then(padded))
         .alias("code_valide")
     )
-    rules = [
+    problems = [
         rule_problems(
             values,
             pl.col("niveau").is_not_null() & pl.col("code").is_not_null() & pl.col("code_valide").is_null(),
@@ -70,7 +53,7 @@ def validate(table: RawTable, ctx: Context) -> pl.DataFrame:
         ),
     ]
     values = values.with_columns(pl.col("code_valide").alias("code"))
-    return conclude(ctx, KEYS, ("population",), values, [problems, *rules], origins, LOAD_COLUMNS)
+    return values, problems
 
 
 SOURCE = Source(
@@ -80,6 +63,5 @@ SOURCE = Source(
     keys=KEYS,
     values=("population",),
     load_columns=LOAD_COLUMNS,
-    validate=validate,
-    detect=detect,
+    rules=rules,
 )

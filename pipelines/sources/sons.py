@@ -7,16 +7,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from pipelines.intake.reading import RawTable
-from pipelines.intake.validation import (
-    Column,
-    Context,
-    map_headers,
-    missing_columns,
-    parse_columns,
-    rule_problems,
-)
-from pipelines.sources.declaration import Source, conclude
+from pipelines.intake.validation import Column, Context, rule_problems
+from pipelines.sources.declaration import Source
 
 MEASURES = (
     "solutions_referencees", "cible", "bons_de_commande", "installations", "demandes_de_solde", "montants_verses_eur",
@@ -38,27 +30,13 @@ KEYS = ("date_situation", "vague", "dispositif", "niveau", "code_geo")
 LOAD_COLUMNS = ("ligne", "date_situation", "vague", "dispositif", "niveau", "code_geo", *MEASURES)
 
 
-def detect(headers: list[str]) -> bool:
-    return SOURCE.has_required(headers)
-
-
-def validate(table: RawTable, ctx: Context) -> pl.DataFrame:
-    """Rend les lignes prêtes pour `raw_sons`, ou lève `RefusedFile` avec tous les problèmes trouvés."""
-    frame, origins, unknown = map_headers(table, COLUMNS)
-    if unknown:
-        ctx.notes.append(f"colonnes ignorées : {', '.join(unknown)}")
-    missing = missing_columns(COLUMNS, origins, table.headers)
-    if missing.height:
-        return conclude(ctx, KEYS, MEASURES, frame.head(0), [missing], origins, LOAD_COLUMNS)
-    values, problems = parse_columns(frame, COLUMNS, origins, ctx)
-    for name in (*MEASURES, "region", "departement"):
-        if name not in values.columns:
-            dtype = (
-                pl.Float64 if name == "montants_verses_eur" else pl.Int64 if name in MEASURES else pl.String
-            )
-            values = values.with_columns(pl.lit(None, dtype=dtype).alias(name))
+def rules(
+    values: pl.DataFrame, origins: dict[str, str], ctx: Context
+) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
+    """Vague lisible, au moins une mesure par ligne, soldes au plus égaux aux bons de commande ; niveau et code
+    géographique de chaque ligne."""
     wave_digit = pl.col("vague").cast(pl.String).str.extract(r"(?i)^\s*(?:v|vague)?\s*(\d)\s*$")
-    rules = [
+    problems = [
         rule_problems(
             values,
             pl.col("vague").is_not_null() & wave_digit.is_null(),
@@ -91,7 +69,7 @@ def validate(table: RawTable, ctx: Context) -> pl.DataFrame:
         .alias("niveau"),
         pl.coalesce("departement", "region", pl.lit("FR")).alias("code_geo"),
     )
-    return conclude(ctx, KEYS, MEASURES, values, [problems, *rules], origins, LOAD_COLUMNS)
+    return values, problems
 
 
 SOURCE = Source(
@@ -101,6 +79,5 @@ SOURCE = Source(
     keys=KEYS,
     values=MEASURES,
     load_columns=LOAD_COLUMNS,
-    validate=validate,
-    detect=detect,
+    rules=rules,
 )

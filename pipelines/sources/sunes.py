@@ -4,16 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from pipelines.intake.reading import RawTable
-from pipelines.intake.validation import (
-    Column,
-    Context,
-    map_headers,
-    missing_columns,
-    parse_columns,
-    rule_problems,
-)
-from pipelines.sources.declaration import Source, conclude
+from pipelines.intake.validation import Column, Context, rule_problems
+from pipelines.sources.declaration import Source
 
 COLUMNS = (
     Column("date_situation", "date", aliases=("date", "date_de_situation", "situation_au", "au")),
@@ -28,23 +20,12 @@ VALUES = ("es_engages", "es_valides")
 LOAD_COLUMNS = ("ligne", "date_situation", "fenetre", "domaine", "niveau", "code_geo", *VALUES)
 
 
-def detect(headers: list[str]) -> bool:
-    return SOURCE.has_required(headers)
-
-
-def validate(table: RawTable, ctx: Context) -> pl.DataFrame:
-    """Rend les lignes prêtes pour `raw_sunes`, ou lève `RefusedFile` avec tous les problèmes trouvés."""
-    frame, origins, unknown = map_headers(table, COLUMNS)
-    if unknown:
-        ctx.notes.append(f"colonnes ignorées : {', '.join(unknown)}")
-    missing = missing_columns(COLUMNS, origins, table.headers)
-    if missing.height:
-        return conclude(ctx, KEYS, VALUES, frame.head(0), [missing], origins, LOAD_COLUMNS)
-    values, problems = parse_columns(frame, COLUMNS, origins, ctx)
-    if "region" not in values.columns:
-        values = values.with_columns(pl.lit(None, dtype=pl.String).alias("region"))
+def rules(
+    values: pl.DataFrame, origins: dict[str, str], ctx: Context
+) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
+    """Fenêtre lisible, établissements validés au plus égaux aux engagés ; niveau et code géographique."""
     window_digit = pl.col("fenetre").cast(pl.String).str.extract(r"(?i)^\s*(?:f|fenetre|fenêtre)?\s*(\d)\s*$")
-    rules = [
+    problems = [
         rule_problems(
             values,
             pl.col("fenetre").is_not_null() & window_digit.is_null(),
@@ -68,7 +49,7 @@ def validate(table: RawTable, ctx: Context) -> pl.DataFrame:
         .alias("niveau"),
         pl.coalesce("region", pl.lit("FR")).alias("code_geo"),
     )
-    return conclude(ctx, KEYS, VALUES, values, [problems, *rules], origins, LOAD_COLUMNS)
+    return values, problems
 
 
 SOURCE = Source(
@@ -78,6 +59,5 @@ SOURCE = Source(
     keys=KEYS,
     values=VALUES,
     load_columns=LOAD_COLUMNS,
-    validate=validate,
-    detect=detect,
+    rules=rules,
 )

@@ -22,14 +22,11 @@ from pipelines.intake.problems import Problem, RefusedFile
 from pipelines.intake.reading import PARQUET_EXTENSIONS, NotUtf8, read_batches, read_table
 from pipelines.intake.validation import Context
 from pipelines.settings import Settings, get_settings
-from pipelines.sources import cibles, flux, population, sons, sunes
+from pipelines.sources import SOURCES, detect_kind, source_of
 from pipelines.sources.declaration import Source, conclude_all
 from pipelines.warehouse.connection import WarehouseError, first_row, named_statements, write_session
 from pipelines.warehouse.reference import install_reference_tables, load_reference
 
-SOURCES: dict[str, Source] = {
-    s.kind: s for s in (flux.SOURCE, sons.SOURCE, sunes.SOURCE, population.SOURCE, cibles.SOURCE)
-}
 Progress = Callable[[str], None]
 
 
@@ -81,50 +78,6 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def detect_kind(headers: list[str], name: str) -> Source:
-    matches = [s for s in SOURCES.values() if s.detect(headers)]
-    if len(matches) == 1:
-        return matches[0]
-    if not matches:
-        # Aucune source complète : celle dont on reconnaît le plus de colonnes obligatoires (deux au moins) est
-        # retenue, pour que la validation dise précisément quelle colonne manque.
-        def required_found(source: Source) -> int:
-            return len({c.name for c in source.columns if c.required} & source.recognised(headers))
-
-        best = max(SOURCES.values(), key=required_found)
-        if (
-            required_found(best) >= 2
-            and sum(required_found(s) == required_found(best) for s in SOURCES.values()) == 1
-        ):
-            return best
-        raise RefusedFile(
-            name,
-            [
-                Problem(
-                    name,
-                    1,
-                    None,
-                    None,
-                    "nature du fichier non reconnue d'après ses colonnes "
-                    f"({', '.join(headers)}) ; précisez --kind parmi {', '.join(SOURCES)}",
-                )
-            ],
-        )
-    kinds = ", ".join(s.kind for s in matches)
-    raise RefusedFile(
-        name,
-        [
-            Problem(
-                name,
-                1,
-                None,
-                None,
-                f"colonnes compatibles avec plusieurs natures ({kinds}) ; précisez --kind",
-            )
-        ],
-    )
-
-
 def validate_file(
     incoming: Incoming,
     kind: str | None,
@@ -133,18 +86,15 @@ def validate_file(
     progress: Progress = _silent,
 ) -> tuple[Source, pl.DataFrame, Context]:
     """Lit et valide un fichier sans toucher à l'entrepôt. Lève `RefusedFile`."""
-    if kind is not None and kind not in SOURCES:
-        raise RefusedFile(
-            incoming.name,
-            [Problem(incoming.name, None, None, kind, f"nature inconnue (admises : {', '.join(SOURCES)})")],
-        )
+    if kind is not None:
+        source_of(kind, incoming.name)
     ctx = Context(incoming.name, load_reference(), settings.today(), settings.max_problemes)
     progress(f"{incoming.name} : lecture…")
     if _is_large(incoming.path, settings) and sheet is None:
         return _validate_in_batches(incoming, kind, settings, ctx, progress)
     table = read_table(incoming.path, incoming.display_name, sheet)
     progress(f"{incoming.name} : {formats.integer(table.frame.height)} lignes lues, validation…")
-    source = SOURCES[kind] if kind else detect_kind(table.headers, incoming.name)
+    source = source_of(kind, incoming.name) if kind else detect_kind(table.headers, incoming.name)
     frame = source.validate(table, ctx)
     return source, frame, ctx
 
