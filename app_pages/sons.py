@@ -7,6 +7,7 @@ import streamlit as st
 
 from app_pages.common import chart, demo_note, load, selection
 from pipelines import formats
+from pipelines.indicators.codes import DISPOSITIF_GROUPS
 from pipelines.indicators.programmes import days_until
 from pipelines.publish import charts
 from pipelines.settings import get_settings
@@ -25,14 +26,10 @@ vague = st.radio("Vague", vagues, horizontal=True, key="sons_vague")
 wave = sons.filter(pl.col("vague") == vague)
 dates = sorted(wave["date_situation"].unique().to_list(), reverse=True)
 date = st.selectbox("Date de situation", dates, format_func=formats.date, key=f"sons_date_{vague}")
-snapshot = wave.filter(
-    (pl.col("date_situation") == date) & ~pl.col("dispositif").is_in(["SANITAIRE", "MEDICO-SOCIAL"])
-)
+snapshot = wave.filter((pl.col("date_situation") == date) & ~pl.col("dispositif").is_in(DISPOSITIF_GROUPS))
 demo_note(bool(snapshot["donnees_demo"].any()))
 
-totals = wave.filter(
-    (pl.col("date_situation") == date) & pl.col("dispositif").is_in(["SANITAIRE", "MEDICO-SOCIAL"])
-)
+totals = wave.filter((pl.col("date_situation") == date) & pl.col("dispositif").is_in(DISPOSITIF_GROUPS))
 cols = st.columns(4)
 cols[0].metric(
     "Bons de commande",

@@ -7,6 +7,7 @@ import streamlit as st
 
 from app_pages.common import chart, demo_note, load, selection
 from pipelines import formats
+from pipelines.indicators.codes import ALL_WINDOWS
 from pipelines.publish import charts
 from pipelines.publish.theme import DOMAINE_LABELS
 
@@ -21,13 +22,13 @@ if sunes.height == 0:
 else:
     dates = sorted(sunes["date_situation"].unique().to_list(), reverse=True)
     date = st.selectbox("Date de situation", dates, format_func=formats.date, key="sunes_date")
-    windows = ["TOUTES", *sorted(w for w in sunes["fenetre"].unique().to_list() if w != "TOUTES")]
+    windows = [ALL_WINDOWS, *sorted(w for w in sunes["fenetre"].unique().to_list() if w != ALL_WINDOWS)]
     window = st.radio(
         "Fenêtre",
         windows,
         horizontal=True,
         key="sunes_fenetre",
-        format_func=lambda w: "Toutes" if w == "TOUTES" else w,
+        format_func=lambda w: "Toutes" if w == ALL_WINDOWS else w,
     )
     snap = sunes.filter((pl.col("date_situation") == date) & (pl.col("fenetre") == window)).sort("domaine")
     demo_note(bool(snap["donnees_demo"].any()))

@@ -7,6 +7,7 @@ import streamlit as st
 
 from app_pages.common import chart, choropleth, demo_note, load, selection
 from pipelines import formats
+from pipelines.indicators.codes import ALL_COULOIRS
 from pipelines.publish import charts
 from pipelines.publish.theme import MAP_ATTRIBUTION, couloir_label
 
@@ -106,8 +107,8 @@ if names:
         pivot.rename({c: couloir_label(c) for c in pivot.columns if c not in ("Département", "Nom")}),
         hide_index=True,
     )
-    region_series = load("flux_series", "region", region).filter(pl.col("couloir") == "TOUS")
-    national_series = load("flux_series", "pays", "FR").filter(pl.col("couloir") == "TOUS")
+    region_series = load("flux_series", "region", region).filter(pl.col("couloir") == ALL_COULOIRS)
+    national_series = load("flux_series", "pays", "FR").filter(pl.col("couloir") == ALL_COULOIRS)
     latest = region_series.filter(pl.col("mois") == sel.mois)
     national_latest = national_series.filter(pl.col("mois") == sel.mois)
     if (

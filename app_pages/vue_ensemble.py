@@ -7,7 +7,9 @@ import streamlit as st
 
 from app_pages.common import chart, demo_note, key_figures, load, month_label, selection
 from pipelines import formats
+from pipelines.indicators.codes import ALL_COULOIRS
 from pipelines.indicators.kpi import NoData
+from pipelines.indicators.target_status import target_status
 from pipelines.publish import charts
 
 sel = selection()
@@ -60,40 +62,24 @@ row2[2].metric(
     f"Multiplicateur depuis {month_label(k['mois_base'])}",
     f"× {formats.decimal(k['multiplicateur_depuis_base'], 1)}",
 )
-status, detail = {
-    "atteinte": (
-        "Atteinte",
-        f"Le rythme annuel dépasse la cible depuis {month_label(k['mois_premiere_atteinte_cible'])}.",
-    ),
-    "projetee": (
-        month_label(k["projection_atteinte_cible"]),
-        "Mois où la tendance des 12 derniers mois atteint la cible ; intervalle à 90 % : "
-        + " à ".join(month_label(m) for m in (k["projection_intervalle"] or [None, None])),
-    ),
-    "hors_tendance": (
-        "Hors tendance",
-        "Le rythme ne progresse pas : la cible n'est pas atteinte à la tendance actuelle.",
-    ),
-}.get(k["statut_cible"] or "", ("—", "Trajectoire calculée pour la France au dernier mois connu."))
-row2[3].metric(
-    "Cible : atteinte projetée" if k["statut_cible"] == "projetee" else "Trajectoire vers la cible",
-    status,
-    help=detail,
-)
+status = target_status(k)
+row2[3].metric(status.label, status.value, help=status.detail)
 if k["statut_cible"]:
-    st.caption(f"Trajectoire : {detail}")
+    st.caption(f"Trajectoire : {status.detail}")
 if k["non_ventile"]:
     st.caption(
         f"Dont non ventilé entre les niveaux géographiques : {formats.integer(k['non_ventile'])} documents."
     )
 demo_note(k["donnees_demo"])
 
-series = load("flux_series", sel.niveau, sel.code).filter(pl.col("couloir") == "TOUS")
+series = load("flux_series", sel.niveau, sel.code).filter(pl.col("couloir") == ALL_COULOIRS)
 national = sel.niveau == "pays"
 published = (
-    load("published_flux").filter(pl.col("couloir") == "TOUS") if national else load("published_flux").head(0)
+    load("published_flux").filter(pl.col("couloir") == ALL_COULOIRS)
+    if national
+    else load("published_flux").head(0)
 )
-projection = load("projections", "TOUS") if national else load("projections", "TOUS").head(0)
+projection = load("projections", ALL_COULOIRS) if national else load("projections", ALL_COULOIRS).head(0)
 milestones = load("milestones")
 target = k["cible_annuelle"]
 finding = f"{sel.libelle} : {formats.millions(k['flux_annualise'])} de documents par an au rythme {formats.of_month(sel.mois)}"

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import polars as pl
 
-ALL_COULOIRS = "TOUS"
+from pipelines.indicators.codes import ALL_COULOIRS
+
 SERIES = ["niveau", "code_geo", "couloir"]
 KEYS = ["mois", *SERIES]
 

@@ -12,11 +12,11 @@ from typing import Any
 import duckdb
 
 from pipelines import formats
+from pipelines.indicators.codes import ALL_COULOIRS
+from pipelines.indicators.target_status import target_status
 from pipelines.intake.parsing import ParseError, parse_month_text
 from pipelines.warehouse.connection import first_row
 from pipelines.warehouse.reference import load_reference
-
-ALL_COULOIRS = "TOUS"
 
 
 class NoData(LookupError):
@@ -144,6 +144,7 @@ def _trajectory(con: duckdb.DuckDBPyConnection, niveau: str, code: str, month: d
 def render_table(figures: dict[str, Any]) -> str:
     """Les chiffres clés en tableau texte, formats français."""
     month = parse_month_text(figures["mois"])
+    status = target_status(figures)
     lines: list[str | tuple[str, str]] = [
         f"Chiffres clés — {figures['perimetre']} — {formats.month(month)}",
         *(
@@ -168,7 +169,7 @@ def render_table(figures: dict[str, Any]) -> str:
             f"Multiplicateur depuis {figures['mois_base'] or '—'}",
             f"× {formats.decimal(figures['multiplicateur_depuis_base'], 1)}",
         ),
-        ("Statut de la cible", _status_text(figures)),
+        ("Statut de la cible", f"{status.value} — {status.detail}"),
         "",
         "Parts des couloirs",
         *((f"  {code}", formats.percent(share)) for code, share in figures["parts_couloir"].items()),
@@ -176,18 +177,3 @@ def render_table(figures: dict[str, Any]) -> str:
     width = max(len(item[0]) for item in lines if isinstance(item, tuple))
     assert width > 0
     return "\n".join(f"{item[0]:<{width}}  {item[1]}" if isinstance(item, tuple) else item for item in lines)
-
-
-def _status_text(figures: dict[str, Any]) -> str:
-    status = figures["statut_cible"]
-    if status == "atteinte":
-        since = figures["mois_premiere_atteinte_cible"]
-        return "cible atteinte" + (f" (rythme observé au-dessus de la cible depuis {since})" if since else "")
-    if status == "projetee":
-        low, high = figures["projection_intervalle"] or [None, None]
-        return f"atteinte projetée en {figures['projection_atteinte_cible']} (intervalle à 90 % : {low or '—'} à {high or 'au-delà'})"
-    if status == "hors_tendance":
-        return "non atteinte à la tendance actuelle (rythme stable ou en baisse)"
-    if status == "historique_insuffisant":
-        return "moins de 6 mois de données : pas de projection"
-    return "—"

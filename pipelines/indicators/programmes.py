@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from pipelines.indicators.codes import ALL_WINDOWS, MEDICO_SOCIAL, SANITAIRE
+
 SONS_KEY = ["vague", "dispositif", "niveau", "code_geo"]
 SONS_MEASURES = [
     "solutions_referencees",
@@ -14,7 +16,6 @@ SONS_MEASURES = [
     "montants_verses_eur",
 ]
 SUNES_KEY = ["fenetre", "domaine", "niveau", "code_geo"]
-ALL_WINDOWS = "TOUTES"
 
 
 def _nullable_sum(column: str) -> pl.Expr:
@@ -48,8 +49,8 @@ def sons_segments(sons: pl.LazyFrame, dispositifs: pl.LazyFrame) -> pl.LazyFrame
     )
     with_segment = with_segment.with_columns(
         pl.when(pl.col("couloir") == "MS")
-        .then(pl.lit("MEDICO-SOCIAL"))
-        .otherwise(pl.lit("SANITAIRE"))
+        .then(pl.lit(MEDICO_SOCIAL))
+        .otherwise(pl.lit(SANITAIRE))
         .alias("_segment")
     )
     totals = (

@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from pipelines import formats
+from pipelines.indicators.codes import ALL_COULOIRS
 from pipelines.publish.theme import (
     COULOIR_COLORS,
     COULOIR_DASHES,
@@ -47,7 +48,7 @@ def annualised_trend(
             y=series["flux_annualise"].to_list(),
             name="Rythme annuel (mois × 12)",
             mode="lines+markers",
-            line={"color": COULOIR_COLORS["TOUS"], "width": 3},
+            line={"color": COULOIR_COLORS[ALL_COULOIRS], "width": 3},
             marker={"size": 5},
             hovertemplate="%{x|%m/%Y} : %{y:,.0f} documents/an<extra></extra>",
         )
@@ -179,7 +180,7 @@ def couloir_shares(series: pl.DataFrame, title: str) -> go.Figure:
 
 def couloir_targets(latest: pl.DataFrame, title: str) -> go.Figure:
     """Rythme annuel de chaque couloir ciblé face à sa cible, avec le taux d'atteinte écrit sur la barre."""
-    rows = latest.filter(pl.col("cible").is_not_null() & (pl.col("couloir") != "TOUS")).sort(
+    rows = latest.filter(pl.col("cible").is_not_null() & (pl.col("couloir") != ALL_COULOIRS)).sort(
         "taux_atteinte_cible"
     )
     labels = [couloir_label(c) for c in rows["couloir"].to_list()]
@@ -227,7 +228,7 @@ def index_vs_national(
     """Documents par habitant et par an : la région face à la France."""
     fig = go.Figure()
     for frame, name, color, dash in (
-        (national, "France", COULOIR_COLORS["TOUS"], "dash"),
+        (national, "France", COULOIR_COLORS[ALL_COULOIRS], "dash"),
         (region, region_label, COULOIR_COLORS["BIO"], "solid"),
     ):
         fig.add_trace(

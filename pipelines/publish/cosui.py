@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,10 @@ from pptx.dml.color import RGBColor
 from pptx.util import Emu, Inches, Pt
 
 from pipelines import formats
+from pipelines.indicators.codes import ALL_COULOIRS, ALL_WINDOWS, DISPOSITIF_GROUPS
 from pipelines.indicators.kpi import key_figures
+from pipelines.indicators.target_status import target_status
+from pipelines.progress import Progress, silent
 from pipelines.publish import charts
 from pipelines.publish.export import watermark, write_images
 from pipelines.publish.theme import COULOIR_LABELS, DOMAINE_LABELS
@@ -28,7 +31,6 @@ from pipelines.warehouse.connection import first_row
 
 TITLE_PT, BODY_PT, TABLE_PT, NUMBER_PT = 32, 20, 16, 40
 WIDE = (Inches(13.333), Inches(7.5))
-Progress = Callable[[str], None]
 
 
 class CosuiError(RuntimeError):
@@ -109,7 +111,7 @@ def _table(
 
 
 def build_cosui(
-    con: duckdb.DuckDBPyConnection, out: Path, date: dt.date, progress: Progress = lambda _: None
+    con: duckdb.DuckDBPyConnection, out: Path, date: dt.date, progress: Progress = silent
 ) -> Path:
     """Écrit le dossier PPTX du COSUI du `date`."""
     month = latest_complete_month(con, date)
@@ -120,7 +122,7 @@ def build_cosui(
     milestones = queries.milestones(con)
     previous = _previous_cosui(milestones, date)
     series = queries.flux_series(con, "pays", "FR")
-    national = series.filter(pl.col("couloir") == "TOUS")
+    national = series.filter(pl.col("couloir") == ALL_COULOIRS)
     prs = Presentation()
     prs.slide_width, prs.slide_height = Emu(WIDE[0]), Emu(WIDE[1])
 
@@ -154,15 +156,17 @@ def build_cosui(
 
     progress("graphiques du COSUI…")
     projection = (
-        queries.projections(con, "TOUS")
+        queries.projections(con, ALL_COULOIRS)
         if month == national["mois"].max()
-        else queries.projections(con, "TOUS").head(0)
+        else queries.projections(con, ALL_COULOIRS).head(0)
     )
-    published = queries.published_flux(con).filter((pl.col("couloir") == "TOUS") & (pl.col("mois") <= month))
+    published = queries.published_flux(con).filter(
+        (pl.col("couloir") == ALL_COULOIRS) & (pl.col("mois") <= month)
+    )
     upto = national.filter(pl.col("mois") <= month)
     trend = charts.annualised_trend(upto, published, milestones, projection, k["cible_annuelle"],
                                     f"{formats.millions(k['flux_annualise'])} de documents par an, {formats.percent(k['taux_atteinte_cible'], 0)} de la cible")  # fmt: skip
-    latest = series.filter((pl.col("mois") == month) & (pl.col("couloir") != "TOUS"))
+    latest = series.filter((pl.col("mois") == month) & (pl.col("couloir") != ALL_COULOIRS))
     targets = charts.couloir_targets(latest, "Couloirs face à leur cible")
     for fig in (trend, targets):
         fig.update_layout(font={"size": 20}, title={"font": {"size": 24}})
@@ -175,14 +179,18 @@ def build_cosui(
             progress,
         )
         png = {p.stem: p for p in images if p.suffix == ".png"}
-        status = {
-            "atteinte": f"Cible de 250 M atteinte (depuis {k['mois_premiere_atteinte_cible']}).",
-            "projetee": f"Atteinte projetée en {k['projection_atteinte_cible']} (intervalle à 90 % : {' à '.join(m or '—' for m in k['projection_intervalle'] or [])}).",
-            "hors_tendance": "Cible non atteinte à la tendance actuelle.",
-        }.get(k["statut_cible"] or "", "")
+        status = target_status(k)
         slide = _slide(prs, "Trajectoire vers 250 M de documents par an", demo)
         slide.shapes.add_picture(str(png["trajectoire"]), Inches(0.5), Inches(1.2), width=Inches(9.5))
-        _text(slide, status + "\n\nRythme annuel = documents du mois × 12.", 10.2, 1.5, 2.9, 4.5, 18)
+        _text(
+            slide,
+            f"{status.label} : {status.value}.\n{status.detail}\n\nRythme annuel = documents du mois × 12.",
+            10.2,
+            1.5,
+            2.9,
+            4.5,
+            18,
+        )
         slide = _slide(prs, "Couloirs face à leurs cibles", demo)
         slide.shapes.add_picture(str(png["couloirs"]), Inches(0.5), Inches(1.2), width=Inches(9.5))
         below = latest.filter(pl.col("cible").is_not_null() & (pl.col("taux_atteinte_cible") < 1))
@@ -234,7 +242,7 @@ def build_cosui(
             .agg(pl.all().last())
             .sort("vague", "dispositif")
         )
-        last = last.filter(~pl.col("dispositif").is_in(["SANITAIRE", "MEDICO-SOCIAL"])).tail(12)
+        last = last.filter(~pl.col("dispositif").is_in(DISPOSITIF_GROUPS)).tail(12)
         rows = [
             [f"{r['vague']} {r['dispositif']}", formats.date(r["date_situation"]), formats.integer(r["bons_de_commande"]),
              formats.integer(r["installations"]), formats.integer(r["demandes_de_solde"]), formats.percent(r["taux_couverture"]),
@@ -251,9 +259,9 @@ def build_cosui(
     slide = _slide(prs, "SUN-ES : établissements engagés et validés", demo)
     if sunes.height:
         last_date = sunes["date_situation"].max()
-        snap = sunes.filter((pl.col("date_situation") == last_date) & (pl.col("fenetre") == "TOUTES")).sort(
-            "domaine"
-        )
+        snap = sunes.filter(
+            (pl.col("date_situation") == last_date) & (pl.col("fenetre") == ALL_WINDOWS)
+        ).sort("domaine")
         rows = [[DOMAINE_LABELS.get(r["domaine"], r["domaine"]), formats.integer(r["es_engages"]), formats.integer(r["es_valides"]), formats.percent(r["taux_validation"])]
                 for r in snap.iter_rows(named=True)]  # fmt: skip
         _table(slide, ["Domaine", "ES engagés", "ES validés", "Taux de validation"], rows)

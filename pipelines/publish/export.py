@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,9 @@ import plotly.io as pio
 import polars as pl
 
 from pipelines import formats
+from pipelines.indicators.codes import ALL_COULOIRS
 from pipelines.indicators.kpi import key_figures, latest_month
+from pipelines.progress import Progress, silent
 from pipelines.publish import charts
 from pipelines.publish.dictionary import COLUMN_DESCRIPTIONS, TABLE_DESCRIPTIONS
 from pipelines.publish.diffusion import (
@@ -39,7 +40,6 @@ PUBLIC_TABLES = (
     "chiffres_publies",
 )
 LICENCE = "Licence Ouverte / Open Licence version 2.0 (Etalab)"
-Progress = Callable[[str], None]
 
 
 class ExportRefused(RuntimeError):
@@ -259,12 +259,14 @@ def public_charts(
 ) -> dict[str, tuple[go.Figure, str, pl.DataFrame]]:
     """Les graphiques publics : (figure, texte alternatif, tableau des mêmes chiffres)."""
     flux = tables["indicateurs_flux"]
-    national = flux.filter((pl.col("niveau") == "pays") & (pl.col("couloir") == "TOUS"))
-    published = queries.published_flux(con).filter((pl.col("couloir") == "TOUS") & (pl.col("mois") <= mois))
+    national = flux.filter((pl.col("niveau") == "pays") & (pl.col("couloir") == ALL_COULOIRS))
+    published = queries.published_flux(con).filter(
+        (pl.col("couloir") == ALL_COULOIRS) & (pl.col("mois") <= mois)
+    )
     projection = (
-        queries.projections(con, "TOUS")
+        queries.projections(con, ALL_COULOIRS)
         if mois == latest_month(con)
-        else queries.projections(con, "TOUS").head(0)
+        else queries.projections(con, ALL_COULOIRS).head(0)
     )
     trend_title = (
         f"France : {formats.millions(figures['flux_annualise'])} de documents par an en {formats.month(mois)}, "
@@ -273,12 +275,12 @@ def public_charts(
     trend = charts.annualised_trend(
         national, published, queries.milestones(con), projection, figures["cible_annuelle"], trend_title
     )
-    couloirs = flux.filter((pl.col("niveau") == "pays") & (pl.col("couloir") != "TOUS"))
+    couloirs = flux.filter((pl.col("niveau") == "pays") & (pl.col("couloir") != ALL_COULOIRS))
     latest = couloirs.filter(pl.col("mois") == mois)
     targets = charts.couloir_targets(latest, f"Couloirs face à leur cible, {formats.month(mois)}")
     stacked = charts.couloir_stacked(couloirs, "Documents envoyés chaque mois, par couloir")
     regions = flux.filter(
-        (pl.col("niveau") == "region") & (pl.col("couloir") == "TOUS") & (pl.col("mois") == mois)
+        (pl.col("niveau") == "region") & (pl.col("couloir") == ALL_COULOIRS) & (pl.col("mois") == mois)
     )
     region_map = charts.choropleth(
         dict(zip(regions["code_geo"], regions["documents_par_habitant_an"], strict=True)), "region",
@@ -419,7 +421,7 @@ Données sous {LICENCE}. Définitions : datapackage.json.</p></footer>
 
 def export_public(
     con: duckdb.DuckDBPyConnection, folder: Path, mois: dt.date | None = None, allow_demo: bool = False,
-    images: bool = True, progress: Progress = lambda _: None,
+    images: bool = True, progress: Progress = silent,
 ) -> ExportResult:  # fmt: skip
     """Écrit tout le paquet de transparence dans `folder` pour le mois (défaut : le dernier)."""
     month = mois or latest_month(con)

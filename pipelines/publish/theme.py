@@ -7,11 +7,12 @@ aussi un motif de trait ou un symbole, et chaque graphique a un titre qui énonc
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import plotly.graph_objects as go
 
 from pipelines import formats
+from pipelines.indicators.codes import ALL_COULOIRS
+from pipelines.warehouse.reference import labels
 
 COULOIR_COLORS = {
     "BIO": "#0072B2",
@@ -21,11 +22,11 @@ COULOIR_COLORS = {
     "PHA": "#56B4E9",
     "MS": "#D55E00",
     "AUT": "#999999",
-    "TOUS": "#000000",
+    ALL_COULOIRS: "#000000",
 }
 COULOIR_SYMBOLS = {
     "BIO": "circle", "MDV": "square", "HOP": "diamond", "RAD": "triangle-up",
-    "PHA": "cross", "MS": "x", "AUT": "star", "TOUS": "circle-open",
+    "PHA": "cross", "MS": "x", "AUT": "star", ALL_COULOIRS: "circle-open",
 }  # fmt: skip
 COULOIR_DASHES = {
     "BIO": "solid",
@@ -35,31 +36,13 @@ COULOIR_DASHES = {
     "PHA": "longdash",
     "MS": "longdashdot",
     "AUT": "solid",
-    "TOUS": "solid",
+    ALL_COULOIRS: "solid",
 }
-COULOIR_LABELS = {
-    "HOP": "Hôpital",
-    "BIO": "Biologie médicale",
-    "RAD": "Radiologie",
-    "MDV": "Médecins de ville",
-    "PHA": "Pharmacie",
-    "MS": "Médico-social",
-    "AUT": "Autres",
-    "TOUS": "Tous couloirs",
-}
+# Libellés : ceux des nomenclatures de `data/reference/`, seule définition ; les agrégats ajoutés par les
+# indicateurs (tous couloirs) n'y figurent pas.
+COULOIR_LABELS = {**labels("couloirs.csv"), ALL_COULOIRS: "Tous couloirs"}
 COULOIR_ORDER = ["BIO", "MDV", "HOP", "RAD", "PHA", "MS", "AUT"]
-NIVEAU_LABELS = {
-    "pays": "France",
-    "region": "Région",
-    "departement": "Département",
-    "etablissement": "Établissement",
-}
-DOMAINE_LABELS = {
-    "D1": "D1 – Documents de sortie",
-    "D2": "D2 – Biologie",
-    "D3": "D3 – Imagerie",
-    "D4": "D4 – MSSanté",
-}
+DOMAINE_LABELS = {code: f"{code} – {label}" for code, label in labels("domaines_sunes.csv").items()}
 TARGET_COLOR = "#D55E00"
 PROJECTION_COLOR = "#0072B2"
 PUBLISHED_COLOR = "#000000"
@@ -114,7 +97,3 @@ def millions_axis(fig: go.Figure, title: str, max_value: float) -> None:
     ticks = [i * step for i in range(int(max_value / step) + 2)]
     labels = [formats.millions(t, 0 if step >= 1e6 else 1) if t else "0" for t in ticks]
     fig.update_yaxes(title=title, tickvals=ticks, ticktext=labels)
-
-
-def hover_number(value: Any) -> str:
-    return formats.integer(value)

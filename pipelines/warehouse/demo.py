@@ -19,9 +19,10 @@ from pathlib import Path
 
 import polars as pl
 
+from pipelines.progress import Progress, silent
 from pipelines.settings import REFERENCE_DIR, Settings, get_settings
 from pipelines.warehouse.connection import WarehouseError, writer_lock
-from pipelines.warehouse.ingest import Incoming, IngestResult, Progress, _silent, ingest
+from pipelines.warehouse.ingest import Incoming, IngestResult, ingest
 from pipelines.warehouse.reference import load_reference
 
 FIRST_MONTH = dt.date(2021, 7, 1)
@@ -305,7 +306,7 @@ def demo_sunes() -> pl.DataFrame:
 
 
 def build_demo(
-    db: Path, force: bool = False, settings: Settings | None = None, progress: Progress = _silent
+    db: Path, force: bool = False, settings: Settings | None = None, progress: Progress = silent
 ) -> list[IngestResult]:
     """Construit l'entrepôt par défaut dans un fichier neuf, puis le publie d'un coup sur `db`."""
     settings = settings or get_settings()

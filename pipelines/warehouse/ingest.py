@@ -21,17 +21,12 @@ from pipelines import formats
 from pipelines.intake.problems import Problem, RefusedFile
 from pipelines.intake.reading import PARQUET_EXTENSIONS, NotUtf8, read_batches, read_table
 from pipelines.intake.validation import Context
+from pipelines.progress import Progress, silent
 from pipelines.settings import Settings, get_settings
 from pipelines.sources import SOURCES, detect_kind, source_of
 from pipelines.sources.declaration import Source, conclude_all
 from pipelines.warehouse.connection import WarehouseError, first_row, named_statements, write_session
 from pipelines.warehouse.reference import install_reference_tables, load_reference
-
-Progress = Callable[[str], None]
-
-
-def _silent(_: str) -> None:
-    return None
 
 
 @dataclass
@@ -83,7 +78,7 @@ def validate_file(
     kind: str | None,
     settings: Settings,
     sheet: str | None = None,
-    progress: Progress = _silent,
+    progress: Progress = silent,
 ) -> tuple[Source, pl.DataFrame, Context]:
     """Lit et valide un fichier sans toucher à l'entrepôt. Lève `RefusedFile`."""
     if kind is not None:
@@ -270,7 +265,7 @@ def ingest(
     dry_run: bool = False,
     sheet: str | None = None,
     settings: Settings | None = None,
-    progress: Progress = _silent,
+    progress: Progress = silent,
 ) -> list[IngestResult]:
     """Importe les fichiers dans l'ordre. Un fichier refusé n'empêche pas les suivants ; il ne change rien."""
     settings = settings or get_settings()

@@ -19,6 +19,14 @@ def _csv(name: str, directory: Path = REFERENCE_DIR) -> pl.DataFrame:
     return pl.read_csv(directory / name, infer_schema=False)
 
 
+@lru_cache(maxsize=8)
+def labels(filename: str, column: str = "libelle") -> dict[str, str]:
+    """Code → libellé d'une nomenclature de `data/reference/` (couloirs, dispositifs, domaines SUN-ES), dans l'ordre
+    du fichier : la seule définition des libellés que l'application, les exports et le dossier COSUI affichent."""
+    frame = _csv(filename)
+    return dict(zip(frame["code"], frame[column], strict=True))
+
+
 @dataclass(frozen=True)
 class Reference:
     """Ce que la validation doit connaître : codes admis et leurs libellés."""
