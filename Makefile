@@ -25,9 +25,9 @@ warehouse: install                     ## construit l'entrepôt par défaut s'il
 demo: install                          ## reconstruit l'entrepôt par défaut (remplace l'existant)
 	MES_DB=$(DB) $(PY) -m pipelines demo --force
 
-run: warehouse                         ## sert l'application sur http://127.0.0.1:8501
-	MES_DB=$(DB) $(PY) -m streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT) \
-		--server.headless true --browser.gatherUsageStats false
+ADDRESS ?= 127.0.0.1
+run: warehouse                         ## sert l'application sur http://127.0.0.1:8501 (MES_MODE=local|public|interne)
+	MES_DB=$(DB) $(PY) -m pipelines serve --address $(ADDRESS) --port $(PORT)
 
 chromium:                              ## Chromium de Debian pour les tests navigateur (si root)
 	@if ! command -v chromium >/dev/null 2>&1; then \

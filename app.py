@@ -1,13 +1,17 @@
-"""Tableau de bord de pilotage du Ségur numérique : pages, barre latérale commune, bandeau de démonstration."""
+"""Tableau de bord de pilotage du Ségur numérique : mode et rôle, pages permises, barre latérale commune, bandeaux."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from app_pages.common import Selection, load
+from app_pages.registry import pages_for
+from app_pages.session import current_role, geography_from_query, signed_out_page, unknown_geography
 from pipelines import formats
+from pipelines.access import LOCAL_BANNER, AccessError, allowed_geographies, startup_problems
 from pipelines.intake.parsing import normalise_label
 from pipelines.publish.theme import DEMO_BANNER
+from pipelines.settings import get_settings
 from pipelines.warehouse.connection import WarehouseError
 
 st.set_page_config(
@@ -16,34 +20,51 @@ st.set_page_config(
     layout="wide",
 )
 
-PAGES = [
-    st.Page("app_pages/vue_ensemble.py", title="Vue d'ensemble", icon=":material/monitoring:", default=True),
-    st.Page(
-        "app_pages/couloirs.py", url_path="couloirs", title="Couloirs", icon=":material/stacked_bar_chart:"
-    ),
-    st.Page("app_pages/territoires.py", url_path="territoires", title="Territoires", icon=":material/map:"),
-    st.Page("app_pages/sons.py", url_path="sons", title="SONS", icon=":material/build:"),
-    st.Page(
-        "app_pages/sunes.py",
-        url_path="sunes",
-        title="SUN-ES et médico-social",
-        icon=":material/local_hospital:",
-    ),
-    st.Page("app_pages/donnees.py", url_path="donnees", title="Données", icon=":material/database:"),
-    st.Page("app_pages/exports.py", url_path="exports", title="Exports", icon=":material/download:"),
-]
-navigation = st.navigation(PAGES)
+settings = get_settings()
+# Le lanceur (`python -m pipelines serve`) refuse déjà de démarrer ; ceci couvre un `streamlit run` direct.
+problems = startup_problems(
+    settings.mode,
+    st.get_option("server.address") or "127.0.0.1",
+    settings.secrets_path(),
+    settings.roles_path(),
+)
+if problems:
+    for problem in problems:
+        st.error(f"Démarrage refusé : {problem}.")
+    st.stop()
+
+role = current_role(settings)
+if role is None:
+    st.navigation([st.Page(signed_out_page, title="Connexion", icon=":material/login:")]).run()
+    st.stop()
+
+navigation = st.navigation(
+    [
+        st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path, default=p.default)
+        for p in pages_for(settings.mode, role)
+    ]
+)
 
 try:
-    geographies = load("geographies")
+    geographies = allowed_geographies(role, load("geographies"))
     has_demo = load("has_demo")
 except WarehouseError as exc:
     st.error(str(exc))
     st.stop()
 
+try:
+    asked = geography_from_query(role, geographies)
+except AccessError as exc:
+    unknown_geography(str(exc))
+    st.stop()
+
 with st.sidebar:
     st.header("Périmètre")
-    niveau_label = st.radio("Géographie", ["France", "Région", "Département"], key="niveau", horizontal=True)
+    levels = ["Région", "Département"] if role.perimetre.region else ["France", "Région", "Département"]
+    if asked is not None:
+        st.session_state["niveau"] = {"region": "Région", "departement": "Département"}[asked[0]]
+        st.session_state[asked[0]] = asked[1]
+    niveau_label = st.radio("Géographie", levels, key="niveau", horizontal=True)
     niveau, code, libelle = "pays", "FR", "France"
     if niveau_label == "Région":
         regions = geographies.filter(geographies["niveau"] == "region")
@@ -83,7 +104,13 @@ with st.sidebar:
     st.caption(
         "Sources : chiffres publiés des COSUI (voir la page Données), INSEE, IGN. Tous les chiffres sont recalculés à chaque import."
     )
+    if settings.mode == "interne":
+        st.caption(f"Connecté : {role.identite} — rôle {role.label()}")
+        if st.button("Se déconnecter", key="deconnexion"):
+            st.logout()
 
+if settings.mode == "local":
+    st.caption(f":material/computer: {LOCAL_BANNER}")
 if has_demo:
     st.warning(DEMO_BANNER, icon=":material/warning:")
 

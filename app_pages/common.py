@@ -12,6 +12,7 @@ import polars as pl
 import streamlit as st
 
 from pipelines import formats
+from pipelines.access import LOCAL, PUBLIC, AccessError, Role, bound_frame
 from pipelines.indicators import kpi as kpi_module
 from pipelines.publish import charts
 from pipelines.settings import get_settings
@@ -35,10 +36,23 @@ def warehouse_version() -> tuple[int, int]:
     return version(get_settings().db_path())
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
-def _cached_query(name: str, db: str, stamp: tuple[int, int], args: tuple[Any, ...]) -> Any:
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _public_database(db: str, stamp: tuple[int, int]) -> Any:
+    """La base du site public (tables publiées seulement), construite une fois par version de l'entrepôt."""
     from pathlib import Path
 
+    from pipelines.publish.public_warehouse import public_database
+
+    with connect_read(Path(db)) as con:
+        return public_database(con)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _cached_query(name: str, db: str, stamp: tuple[int, int], mode: str, args: tuple[Any, ...]) -> Any:
+    from pathlib import Path
+
+    if mode == "public":
+        return getattr(queries, name)(_public_database(db, stamp).cursor(), *args)
     with connect_read(Path(db)) as con:
         return getattr(queries, name)(con, *args)
 
@@ -56,24 +70,47 @@ def csv_download(name: str) -> bytes:
     return _cached_csv(name, db_path(), warehouse_version())
 
 
+def role() -> Role:
+    """Le rôle de la session (posé par app.py) ; hors application, celui du mode."""
+    chosen = st.session_state.get("role")
+    if isinstance(chosen, Role):
+        return chosen
+    if get_settings().mode == "local":
+        return LOCAL
+    if get_settings().mode == "public":
+        return PUBLIC
+    raise AccessError("session sans rôle")
+
+
 def load(name: str, *args: Any) -> Any:
-    """Résultat de `queries.<name>(*args)`, mis en cache tant que l'entrepôt publié ne change pas."""
-    return _cached_query(name, db_path(), warehouse_version(), args)
+    """Résultat de `queries.<name>(*args)`, mis en cache tant que l'entrepôt publié ne change pas, borné au
+    périmètre du rôle de la session."""
+    return bound_frame(role(), _cached_query(name, db_path(), warehouse_version(), get_settings().mode, args))
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def _cached_kpi(
-    db: str, stamp: tuple[int, int], mois: dt.date | None, niveau: str, code: str
+    db: str, stamp: tuple[int, int], mode: str, mois: dt.date | None, niveau: str, code: str
 ) -> dict[str, Any]:
     from pathlib import Path
 
+    if mode == "public":
+        return kpi_module.key_figures(_public_database(db, stamp).cursor(), mois, niveau, code)
     with connect_read(Path(db)) as con:
         return kpi_module.key_figures(con, mois, niveau, code)
 
 
 def key_figures(selection: Selection) -> dict[str, Any]:
     """Les chiffres clés : exactement ceux de `python -m pipelines kpi --json`."""
-    return _cached_kpi(db_path(), warehouse_version(), selection.mois, selection.niveau, selection.code)
+    if selection.niveau not in ("pays", "region") and role().perimetre.region is not None:
+        geographies = load("geographies")
+        if selection.code not in geographies["code_geo"].to_list():
+            raise AccessError(f"géographie « {selection.code} » inconnue")
+    elif selection.niveau == "region" and not role().perimetre.allows("region", selection.code):
+        raise AccessError(f"géographie « {selection.code} » inconnue")
+    return _cached_kpi(
+        db_path(), warehouse_version(), get_settings().mode, selection.mois, selection.niveau, selection.code
+    )
 
 
 def selection() -> Selection:
@@ -120,3 +157,27 @@ def demo_note(is_demo: bool) -> None:
         st.info(
             "Les chiffres de cette page comprennent des données de démonstration.", icon=":material/info:"
         )
+
+
+PUBLIC_DOWNLOADS = {
+    "indicateurs_flux": "Indicateurs de flux (couloirs publiés, secret statistique appliqué)",
+    "trajectoires": "Trajectoires face aux cibles",
+    "indicateurs_sons": "Indicateurs SONS",
+    "indicateurs_sunes": "Indicateurs SUN-ES",
+    "chiffres_publies": "Chiffres publiés et leurs sources",
+}
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _public_csv(name: str, db: str, stamp: tuple[int, int]) -> tuple[bytes, int]:
+    from pipelines.publish.diffusion import neutralise_formulas, spreadsheet_view
+
+    frame = _public_database(db, stamp).cursor().sql(f'SELECT * FROM "{name}"').pl()
+    return neutralise_formulas(spreadsheet_view(frame)).write_csv().encode("utf-8"), frame.height
+
+
+def public_csv(name: str) -> tuple[bytes, int]:
+    """Une table publiée, en CSV exactement comme dans le paquet de transparence (`csv/<table>.csv`)."""
+    if name not in PUBLIC_DOWNLOADS:
+        raise AccessError(f"table « {name} » inconnue")
+    return _public_csv(name, db_path(), warehouse_version())

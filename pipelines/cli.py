@@ -1,4 +1,4 @@
-"""Commandes : ingest, demo, kpi. Messages en français ; code de sortie non nul quand quelque chose est refusé."""
+"""Commandes : ingest, demo, kpi, export, cosui, serve. Messages en français ; code de sortie non nul quand quelque chose est refusé."""
 
 from __future__ import annotations
 
@@ -150,6 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
     from pipelines.kpi_cli import add_kpi_parser
 
     add_kpi_parser(sub)
+    from pipelines.serve import add_serve_parser
+
+    add_serve_parser(sub)
     return parser
 
 

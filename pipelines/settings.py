@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -39,6 +40,14 @@ class Settings(BaseSettings):
     memoire_max_mo: int = Field(
         default=512, ge=128, description="Mémoire maximale de DuckDB à l'écriture (Mo)"
     )
+    # Trois publics, trois modes (docs/DEPLOIEMENT.md) : `local` pour un poste, `public` pour ce qui peut être
+    # publié, `interne` derrière une connexion OpenID Connect avec des rôles.
+    mode: Literal["local", "public", "interne"] = Field(default="local", description="Mode de l'application")
+    roles: Path = Field(
+        default=REFERENCE_DIR / "roles.csv", description="Identités (e-mail ou domaine) et leur rôle"
+    )
+    # Fichier de secrets de Streamlit (section `[auth]` du mode interne) ; par défaut `.streamlit/secrets.toml`.
+    secrets: Path | None = None
 
     def today(self) -> dt.date:
         return self.aujourdhui or dt.date.today()
@@ -46,6 +55,14 @@ class Settings(BaseSettings):
     def db_path(self) -> Path:
         path = self.db if self.db.is_absolute() else REPO_ROOT / self.db
         return path
+
+    def roles_path(self) -> Path:
+        return self.roles if self.roles.is_absolute() else REPO_ROOT / self.roles
+
+    def secrets_path(self) -> Path:
+        if self.secrets is None:
+            return REPO_ROOT / ".streamlit" / "secrets.toml"
+        return self.secrets if self.secrets.is_absolute() else REPO_ROOT / self.secrets
 
 
 def get_settings() -> Settings:

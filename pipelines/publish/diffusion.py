@@ -1,15 +1,28 @@
-"""Règles de diffusion publique : séries internes, secret statistique, neutralisation des formules de tableur.
+"""Règles de diffusion publique : séries internes, secret statistique primaire et secondaire, neutralisation des
+formules de tableur.
 
-Transformations pures sur des DataFrames Polars, appliquées à tout fichier public (open data, page HTML, images).
+Une seule mise en œuvre pour le paquet de transparence (`publish/export.py`) et le site public (mode `public`) :
+`published_tables` rend les tables publiées ; les autres fonctions sont des transformations pures de DataFrames.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+
+import duckdb
 import polars as pl
 
+from pipelines.indicators.flux import (
+    annualise,
+    couloir_shares,
+    evolutions,
+    multiplier_since_base,
+)
 from pipelines.settings import REFERENCE_DIR
 
+ALL_COULOIRS = "TOUS"
 MASK_TEXT = "< 11"
+SECONDARY_MASK_TEXT = "secret"
 MASK_MIN, MASK_MAX = 1, 10
 MASKED_LEVELS = ("departement", "etablissement")
 # Colonnes qui révèlent le compte masqué (directement ou par un rapport) : effacées sur une ligne masquée.
@@ -42,13 +55,177 @@ def drop_internal(frame: pl.DataFrame, table: str, rules: pl.DataFrame) -> pl.Da
     return frame
 
 
+def exclude_internal(frame: pl.DataFrame, table: str, rules: pl.DataFrame) -> pl.DataFrame:
+    """Séries internes : leurs lignes ne sont pas publiées et le total `TOUS` publié est celui des couloirs publiés
+    (total diminué des séries internes, indicateurs dérivés recalculés) : aucune soustraction ne les retrouve."""
+    internal = [
+        r["valeur"] for r in rules.filter((pl.col("table") == table) & (pl.col("colonne") == "couloir")).iter_rows(named=True)
+    ]  # fmt: skip
+    others = drop_internal(frame, table, rules.filter(pl.col("colonne") != "couloir"))
+    if not internal or "couloir" not in frame.columns:
+        return others
+    keys = [c for c in ("mois", "niveau", "code_geo") if c in frame.columns]
+    linear = [
+        c for c in ("documents", "documents_ventiles", "non_ventile", "cumul_12_mois", "documents_m1", "documents_m12")
+        if c in frame.columns
+    ]  # fmt: skip
+    removed = (
+        others.filter(pl.col("couloir").is_in(internal))
+        .group_by(keys)
+        .agg([pl.col(c).sum().alias(f"_interne_{c}") for c in linear])
+    )
+    published = others.filter(~pl.col("couloir").is_in(internal)).join(removed, on=keys, how="left")
+    total = pl.col("couloir") == ALL_COULOIRS
+    published = published.with_columns(
+        [
+            pl.when(total)
+            .then(pl.col(c) - pl.col(f"_interne_{c}").fill_null(0))
+            .otherwise(pl.col(c))
+            .alias(c)
+            for c in linear
+        ]
+    ).drop([f"_interne_{c}" for c in linear])
+    return _recompute_derived(published).select(frame.columns)
+
+
+def _recompute_derived(frame: pl.DataFrame) -> pl.DataFrame:
+    """Les indicateurs dérivés des comptes (mêmes définitions que `indicators/flux.py`), après retrait d'une série."""
+    if "flux_annualise" not in frame.columns:
+        return frame
+    lazy = frame.lazy().pipe(annualise)
+    if "part_couloir" in frame.columns:
+        lazy = lazy.drop("part_couloir").pipe(couloir_shares)
+    if "evolution_1_mois" in frame.columns:
+        lazy = lazy.drop("documents_m1", "documents_m12", "evolution_1_mois", "evolution_12_mois").pipe(
+            evolutions
+        )
+    if "multiplicateur_depuis_base" in frame.columns:
+        lazy = lazy.drop("mois_base", "multiplicateur_depuis_base").pipe(multiplier_since_base)
+    out = lazy.collect()
+    if "documents_par_habitant_an" in out.columns:
+        out = out.with_columns(
+            (pl.col("flux_annualise") / pl.col("population")).alias("documents_par_habitant_an")
+        )
+    if "taux_atteinte_cible" in out.columns:
+        out = out.with_columns(
+            (pl.col("flux_annualise") / pl.col("cible")).alias("taux_atteinte_cible"),
+            (pl.col("cible") / 12 - pl.col("documents")).alias("ecart_cible_mensuel"),
+        )
+    if "evolution_depuis_cosui" in out.columns:
+        series = ["niveau", "code_geo", "couloir"]
+        reference = out.select(
+            *series, pl.col("mois").alias("mois_reference_cosui"), pl.col("documents").alias("_ref")
+        )
+        out = (
+            out.join(reference, on=[*series, "mois_reference_cosui"], how="left")
+            .with_columns(
+                pl.when(pl.col("_ref") > 0)
+                .then(pl.col("documents") / pl.col("_ref") - 1)
+                .alias("evolution_depuis_cosui")
+            )
+            .drop("_ref")
+        )
+    return out
+
+
+def primary_secret(frame: pl.DataFrame) -> pl.Series:
+    """Secret primaire : aux niveaux département et établissement, un nombre de documents de 1 à 10."""
+    return frame.select(
+        (
+            pl.col("niveau").is_in(MASKED_LEVELS) & pl.col("documents").is_between(MASK_MIN, MASK_MAX)
+        ).fill_null(False)
+    ).to_series()
+
+
+def _secrecy_groups(frame: pl.DataFrame) -> list[tuple[pl.DataFrame, pl.DataFrame]]:
+    """Les groupes dont la somme est publiée : (membres `_i, _g, documents`, total `_g, _t`). Couloirs de `TOUS`
+    (même mois et géographie), départements d'une région, régions de la France, établissements d'un département."""
+    indexed = frame.with_row_index("_i")
+    columns = set(frame.columns)
+    groups: list[tuple[pl.DataFrame, pl.DataFrame]] = []
+
+    def add(
+        members: pl.DataFrame, member_keys: list[str], totals: pl.DataFrame, total_keys: list[str]
+    ) -> None:
+        gid = pl.concat_str([pl.col(c).cast(pl.String) for c in member_keys], separator="|").alias("_g")
+        tid = pl.concat_str([pl.col(c).cast(pl.String) for c in total_keys], separator="|").alias("_g")
+        groups.append(
+            (members.select("_i", gid, "documents", "code_geo"), totals.select(tid, pl.col("_i").alias("_t")))
+        )
+
+    if "couloir" in columns:
+        add(
+            indexed.filter(pl.col("couloir") != ALL_COULOIRS), ["mois", "niveau", "code_geo"],
+            indexed.filter(pl.col("couloir") == ALL_COULOIRS), ["mois", "niveau", "code_geo"],
+        )  # fmt: skip
+        if "code_region" in columns:
+            add(
+                indexed.filter(pl.col("niveau") == "departement"), ["mois", "couloir", "code_region"],
+                indexed.filter(pl.col("niveau") == "region"), ["mois", "couloir", "code_geo"],
+            )  # fmt: skip
+        add(
+            indexed.filter(pl.col("niveau") == "region"), ["mois", "couloir"],
+            indexed.filter(pl.col("niveau") == "pays"), ["mois", "couloir"],
+        )  # fmt: skip
+        if "code_departement" in columns:
+            add(
+                indexed.filter(pl.col("niveau") == "etablissement"), ["mois", "couloir", "code_departement"],
+                indexed.filter(pl.col("niveau") == "departement"), ["mois", "couloir", "code_geo"],
+            )  # fmt: skip
+    return groups
+
+
+def secondary_secret(frame: pl.DataFrame, primary: pl.Series) -> pl.Series:
+    """Secret secondaire : dans chaque groupe dont la somme est publiée, une case masquée seule entraîne le masque
+    d'une autre (la plus petite non nulle) ; un groupe d'un seul membre masque son total. Répété jusqu'à ce qu'aucun
+    groupe n'ait une seule case masquée sous un total publié."""
+    flags = primary.to_numpy().copy()
+    groups = _secrecy_groups(frame)
+    for _ in range(100):
+        new: set[int] = set()
+        for members, totals in groups:
+            marked = members.with_columns(pl.Series("_m", flags[members["_i"].to_numpy()]))
+            stats = marked.group_by("_g").agg(pl.col("_m").sum().alias("_n_m"), pl.len().alias("_n"))
+            lonely = stats.filter(pl.col("_n_m") == 1).join(totals, on="_g", how="inner")
+            if lonely.height == 0:
+                continue
+            lonely = lonely.filter(~pl.Series(flags[lonely["_t"].to_numpy()]))
+            single = lonely.filter(pl.col("_n") == 1)
+            new.update(single["_t"].to_list())
+            candidates = (
+                marked.join(lonely.filter(pl.col("_n") > 1).select("_g"), on="_g", how="semi")
+                .filter(~pl.col("_m") & pl.col("documents").is_not_null())
+                .sort([(pl.col("documents") <= 0), "documents", "code_geo"])
+                .group_by("_g", maintain_order=True)
+                .first()
+            )
+            new.update(candidates["_i"].to_list())
+            # Un groupe sans autre membre publiable (tous nuls) protège sa case par le total.
+            stuck = lonely.filter(pl.col("_n") > 1).join(candidates.select("_g"), on="_g", how="anti")
+            new.update(stuck["_t"].to_list())
+        new = {i for i in new if not flags[i]}
+        if not new:
+            break
+        flags[list(new)] = True
+    return pl.Series("masque_secret_statistique", flags)
+
+
+def _flagged_cells(frame: pl.DataFrame) -> pl.DataFrame:
+    series = [c for c in ("niveau", "code_geo", "couloir") if c in frame.columns]
+    return frame.filter(pl.col("masque_secret_statistique")).select(*series, "mois")
+
+
 def mask_small_counts(frame: pl.DataFrame) -> pl.DataFrame:
-    """Secret statistique : aux niveaux département et établissement, un nombre de documents de 1 à 10 est masqué.
-    La ligne garde `masque_secret_statistique = vrai`, ses comptes et les rapports qui les révèlent deviennent nuls."""
+    """Secret statistique : secret primaire (1 à 10 documents, département et établissement) puis secondaire. Une
+    ligne masquée garde `masque_secret_statistique = vrai` (`masque_secondaire` dit lequel) ; ses comptes et les
+    rapports qui les révèlent deviennent nuls, de même que ce qui, sur une autre ligne, reprend un compte masqué."""
     if "documents" not in frame.columns or "niveau" not in frame.columns:
         return frame
-    secret = pl.col("niveau").is_in(MASKED_LEVELS) & pl.col("documents").is_between(MASK_MIN, MASK_MAX)
-    masked = frame.with_columns(secret.alias("masque_secret_statistique"))
+    primary = primary_secret(frame)
+    both = secondary_secret(frame, primary) if "mois" in frame.columns else primary
+    masked = frame.with_columns(
+        both.alias("masque_secret_statistique"), (both & ~primary).alias("masque_secondaire")
+    )
     hidden = [c for c in (*COUNT_COLUMNS, *DERIVED_COLUMNS) if c in frame.columns]
     masked = masked.with_columns(
         [
@@ -56,19 +233,78 @@ def mask_small_counts(frame: pl.DataFrame) -> pl.DataFrame:
             for c in hidden
         ]
     )
-    # Le compte d'un mois antérieur, repris sur la ligne suivante (documents_m1, documents_m12) et l'évolution qui
-    # en découle, le révéleraient aussi.
-    for earlier, ratio in (("documents_m1", "evolution_1_mois"), ("documents_m12", "evolution_12_mois")):
-        if earlier in masked.columns:
-            small = pl.col("niveau").is_in(MASKED_LEVELS) & pl.col(earlier).is_between(MASK_MIN, MASK_MAX)
+    if "mois" not in frame.columns or not bool(both.any()):
+        return masked
+    series = [c for c in ("niveau", "code_geo", "couloir") if c in frame.columns]
+    cells = _flagged_cells(masked).with_columns(pl.lit(True).alias("_cache"))
+
+    def hide_when(month: pl.Expr, columns: tuple[str, ...], lookup: pl.DataFrame = cells) -> None:
+        nonlocal masked
+        present = [c for c in columns if c in masked.columns]
+        if not present:
+            return
+        probe = masked.with_columns(month.alias("_mois_cache")).join(
+            lookup.rename({"mois": "_mois_cache"}), on=[*series, "_mois_cache"], how="left"
+        )
+        hit = probe["_cache"].fill_null(False)
+        masked = masked.with_columns([pl.when(hit).then(None).otherwise(pl.col(c)).alias(c) for c in present])
+
+    # Un compte masqué repris ailleurs : le mois précédent, douze mois plus tôt, le mois du COSUI, le mois de base.
+    hide_when(pl.col("mois").dt.offset_by("-1mo"), ("documents_m1", "evolution_1_mois"))
+    hide_when(pl.col("mois").dt.offset_by("-12mo"), ("documents_m12", "evolution_12_mois"))
+    if "mois_reference_cosui" in masked.columns:
+        hide_when(pl.col("mois_reference_cosui"), ("evolution_depuis_cosui",))
+    if "mois_base" in masked.columns:
+        hide_when(pl.col("mois_base"), ("multiplicateur_depuis_base",))
+    # Un cumul sur 12 mois dont la fenêtre contient un mois masqué le rendrait par différence avec les autres mois
+    # publiés : le cumul (le total du groupe) est masqué sur les 12 mois qui suivent.
+    window = pl.concat(
+        [cells.with_columns(pl.col("mois").dt.offset_by(f"{k}mo")) for k in range(12)]
+    ).unique()
+    hide_when(pl.col("mois"), ("cumul_12_mois",), window)
+    # La part d'un couloir publié rendrait un total `TOUS` masqué (documents ÷ part).
+    if "couloir" in masked.columns and "part_couloir" in masked.columns:
+        totals = cells.filter(pl.col("couloir") == ALL_COULOIRS).drop("couloir")
+        if totals.height:
+            probe = masked.join(
+                totals, on=[c for c in ("niveau", "code_geo", "mois") if c in masked.columns], how="left"
+            )
+            hit = probe["_cache"].fill_null(False)
             masked = masked.with_columns(
-                [
-                    pl.when(small).then(None).otherwise(pl.col(c)).alias(c)
-                    for c in (ratio, earlier)
-                    if c in masked.columns
-                ]
+                pl.when(hit).then(None).otherwise(pl.col("part_couloir")).alias("part_couloir")
             )
     return masked
+
+
+def published_tables(con: duckdb.DuckDBPyConnection, mois: dt.date | None = None) -> dict[str, pl.DataFrame]:
+    """Les tables publiées (jusqu'au mois, sinon tout) : séries internes retirées des lignes et des totaux, secret
+    primaire et secondaire appliqué. Le paquet de transparence et le site public lisent exactement celles-ci."""
+    rules = internal_rules()
+    until = mois or dt.date(9999, 12, 1)
+    flux = con.sql(
+        "SELECT * FROM indicateurs_flux WHERE mois <= ? ORDER BY niveau, code_geo, couloir, mois",
+        params=[until],
+    ).pl()
+    establishments = con.sql(
+        "SELECT * FROM indicateurs_etablissements WHERE mois <= ? ORDER BY code_geo, couloir, mois",
+        params=[until],
+    ).pl()
+    tables = {
+        "indicateurs_flux": mask_small_counts(exclude_internal(flux, "indicateurs_flux", rules)),
+        "trajectoires": con.sql("SELECT * FROM trajectoires ORDER BY couloir").pl(),
+        "indicateurs_sons": con.sql(
+            "SELECT * FROM indicateurs_sons ORDER BY date_situation, vague, dispositif, niveau, code_geo"
+        ).pl(),
+        "indicateurs_sunes": con.sql(
+            "SELECT * FROM indicateurs_sunes ORDER BY date_situation, fenetre, domaine, niveau, code_geo"
+        ).pl(),
+        "chiffres_publies": con.sql("SELECT * FROM chiffres_publies").pl(),
+    }
+    if establishments.height:
+        tables["indicateurs_etablissements"] = mask_small_counts(
+            exclude_internal(establishments, "indicateurs_flux", rules)
+        )
+    return {name: drop_internal(frame, name, rules) for name, frame in tables.items()}
 
 
 def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:
@@ -91,10 +327,15 @@ def spreadsheet_view(frame: pl.DataFrame) -> pl.DataFrame:
     if "masque_secret_statistique" not in frame.columns:
         return frame
     counts = [c for c in COUNT_COLUMNS if c in frame.columns]
+    mask_text = (
+        pl.when(pl.col("masque_secondaire")).then(pl.lit(SECONDARY_MASK_TEXT)).otherwise(pl.lit(MASK_TEXT))
+        if "masque_secondaire" in frame.columns
+        else pl.lit(MASK_TEXT)
+    )
     return frame.with_columns(
         [
             pl.when(pl.col("masque_secret_statistique"))
-            .then(pl.lit(MASK_TEXT) if c == "documents" else pl.lit(None, dtype=pl.String))
+            .then(mask_text if c == "documents" else pl.lit(None, dtype=pl.String))
             .otherwise(pl.col(c).cast(pl.String))
             .alias(c)
             for c in counts

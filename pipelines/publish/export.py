@@ -23,10 +23,10 @@ from pipelines.progress import Progress, silent
 from pipelines.publish import charts
 from pipelines.publish.dictionary import COLUMN_DESCRIPTIONS, TABLE_DESCRIPTIONS
 from pipelines.publish.diffusion import (
-    drop_internal,
+    SECONDARY_MASK_TEXT,
     internal_rules,
-    mask_small_counts,
     neutralise_formulas,
+    published_tables,
     spreadsheet_view,
 )
 from pipelines.publish.theme import COULOIR_LABELS, DEMO_BANNER
@@ -59,32 +59,8 @@ def _warehouse_has_demo(con: duckdb.DuckDBPyConnection) -> bool:
 
 
 def public_tables(con: duckdb.DuckDBPyConnection, mois: dt.date) -> dict[str, pl.DataFrame]:
-    """Les tables publiées pour le mois : historique jusqu'au mois, séries internes retirées, petits comptes masqués."""
-    rules = internal_rules()
-    flux = con.sql(
-        "SELECT * FROM indicateurs_flux WHERE mois <= ? ORDER BY niveau, code_geo, couloir, mois",
-        params=[mois],
-    ).pl()
-    establishments = con.sql(
-        "SELECT * FROM indicateurs_etablissements WHERE mois <= ? ORDER BY code_geo, couloir, mois",
-        params=[mois],
-    ).pl()
-    tables = {
-        "indicateurs_flux": mask_small_counts(drop_internal(flux, "indicateurs_flux", rules)),
-        "trajectoires": con.sql("SELECT * FROM trajectoires ORDER BY couloir").pl(),
-        "indicateurs_sons": con.sql(
-            "SELECT * FROM indicateurs_sons ORDER BY date_situation, vague, dispositif, niveau, code_geo"
-        ).pl(),
-        "indicateurs_sunes": con.sql(
-            "SELECT * FROM indicateurs_sunes ORDER BY date_situation, fenetre, domaine, niveau, code_geo"
-        ).pl(),
-        "chiffres_publies": con.sql("SELECT * FROM chiffres_publies").pl(),
-    }
-    if establishments.height:
-        tables["indicateurs_etablissements"] = mask_small_counts(
-            drop_internal(establishments, "indicateurs_flux", rules)
-        )
-    return {name: drop_internal(frame, name, rules) for name, frame in tables.items()}
+    """Les tables publiées pour le mois : celles de `diffusion.published_tables`, les mêmes que le site public."""
+    return published_tables(con, mois)
 
 
 # --- Fichiers de données --------------------------------------------------------------------------------------
@@ -218,11 +194,15 @@ def write_readme(
         "## Règles de diffusion",
         "",
         "- Secret statistique : aux niveaux département et établissement, un nombre de documents de 1 à 10 est remplacé "
-        "par « < 11 » et les valeurs qui permettraient de le retrouver (rythme annuel, parts, évolutions) sont vides. "
-        "Le secret secondaire (retrouver un couloir masqué par différence avec le total) n'est pas traité.",
+        "par « < 11 » et les valeurs qui permettraient de le retrouver (rythme annuel, parts, évolutions, cumul sur "
+        "12 mois dont la fenêtre contient ce mois) sont vides.",
+        "- Secret secondaire : dans chaque groupe dont la somme est publiée (couloirs d'un total, départements d'une "
+        "région, régions de la France), une case masquée n'est jamais seule : la plus petite autre case est masquée "
+        f"aussi (« {SECONDARY_MASK_TEXT} », colonne `masque_secondaire`), ou le total quand le groupe n'a qu'un membre.",
         "- Les séries internes ("
         + ", ".join(COULOIR_LABELS.get(v, v) for v in internal_rules()["valeur"].to_list())
-        + ") ne sont pas publiées.",
+        + ") ne sont pas publiées, et le total « tous couloirs » publié est celui des couloirs publiés (il les exclut) : "
+        "il peut donc être un peu inférieur au total suivi en interne.",
         "- Aucune cellule ne commence par =, +, - ou @ (préfixe apostrophe) : pas de formule exécutée à l'ouverture.",
         "",
         "## Révisions",

@@ -1,0 +1,41 @@
+"""L'entrepôt du site public : une base DuckDB en mémoire qui ne contient que ce que publie le paquet de
+transparence (`diffusion.published_tables`) et les référentiels publics. Les pages du mode `public` y lisent avec
+les mêmes requêtes que les autres modes : ce qui n'y est pas ne peut pas être affiché."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import polars as pl
+
+from pipelines.publish.diffusion import published_tables
+
+# Référentiels publics lus par les pages (jalons, dispositifs, échéances, errata publiés, projection nationale).
+REFERENCE_QUERIES = {
+    "jalons": "SELECT * FROM jalons",
+    "ref_dispositifs": "SELECT * FROM ref_dispositifs",
+    "echeances_sons": "SELECT * FROM echeances_sons",
+    "errata": "SELECT * FROM errata",
+    "projections": "SELECT * FROM projections WHERE niveau = 'pays'",
+    # Seule la mention « démonstration » du registre est publique (bandeau et filigrane).
+    "imports": "SELECT donnees_demo FROM imports",
+}
+
+
+def public_database(con: duckdb.DuckDBPyConnection, mois: dt.date | None = None) -> duckdb.DuckDBPyConnection:
+    """Une base en mémoire : les tables publiées (sans le détail par établissement) et les référentiels publics."""
+    public = duckdb.connect(":memory:")
+    tables = published_tables(con, mois)
+    tables.pop("indicateurs_etablissements", None)
+    for name, query in REFERENCE_QUERIES.items():
+        tables[name] = con.sql(query).pl()
+    for name, frame in tables.items():
+        public.register("_cadre", frame)
+        public.execute(f'CREATE TABLE "{name}" AS SELECT * FROM _cadre')
+        public.unregister("_cadre")
+    return public
+
+
+def table_names(public: duckdb.DuckDBPyConnection) -> list[str]:
+    return sorted(pl.DataFrame(public.sql("SHOW TABLES").fetchall(), orient="row")["column_0"].to_list())
