@@ -12,6 +12,7 @@ import datetime as dt
 import duckdb
 import polars as pl
 
+from pipelines.indicators.codes import ALL_COULOIRS
 from pipelines.indicators.flux import (
     annualise,
     couloir_shares,
@@ -20,7 +21,6 @@ from pipelines.indicators.flux import (
 )
 from pipelines.settings import REFERENCE_DIR
 
-ALL_COULOIRS = "TOUS"
 MASK_TEXT = "< 11"
 SECONDARY_MASK_TEXT = "secret"
 MASK_MIN, MASK_MAX = 1, 10
