@@ -8,12 +8,20 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import duckdb
+
 from pipelines.settings import get_settings
 from pipelines.sources import SOURCES
-from pipelines.warehouse.connection import WarehouseError
+from pipelines.warehouse.connection import WarehouseError, describe_failure
 from pipelines.warehouse.ingest import Incoming, ingest
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_WAREHOUSE = 0, 1, 2, 3
+EXIT_CODES_HELP = """codes de sortie :
+  0  accepté (ou identique à un import déjà fait)
+  1  fichier refusé : chaque problème est donné avec fichier, ligne, colonne, valeur et motif ; rien n'est écrit
+  2  commande mal formée (option inconnue, valeur illisible)
+  3  entrepôt ou environnement indisponible : disque plein, lecture seule, entrepôt corrompu, verrou tenu par
+     un autre import, chemin qui est un dossier ; la cause est donnée, l'entrepôt publié est inchangé"""
 
 
 def _progress_printer() -> Callable[[str], None]:
@@ -112,16 +120,25 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m pipelines",
         description="Entrepôt et indicateurs du tableau de bord Ségur numérique / Mon espace santé.",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="commande")
 
-    p_ingest = sub.add_parser("ingest", help="importer des fichiers (CSV, XLSX, Parquet)")
+    p_ingest = sub.add_parser(
+        "ingest",
+        help="importer des fichiers (CSV, XLSX, Parquet)",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p_ingest.add_argument("files", nargs="+", metavar="FICHIER")
     p_ingest.add_argument(
         "--kind", choices=sorted(SOURCES), help="nature du fichier (sinon reconnue d'après les colonnes)"
     )
     p_ingest.add_argument("--db", help="entrepôt DuckDB (défaut : $MES_DB ou data/warehouse.duckdb)")
-    p_ingest.add_argument("--sheet", help="feuille d'un classeur Excel (défaut : la première)")
+    p_ingest.add_argument(
+        "--sheet", help="feuille d'un classeur Excel (obligatoire si plusieurs feuilles sont remplies)"
+    )
     p_ingest.add_argument("--dry-run", action="store_true", help="valider sans rien écrire")
     p_ingest.set_defaults(handler=cmd_ingest)
 
@@ -163,4 +180,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args))
     except WarehouseError as exc:
         print(f"Erreur : {exc}", file=sys.stderr)
+        return EXIT_WAREHOUSE
+    except KeyboardInterrupt:
+        print("Interrompu : rien n'a été publié.", file=sys.stderr)
+        return EXIT_WAREHOUSE
+    except (OSError, MemoryError, duckdb.Error) as exc:
+        print(f"Erreur : environnement indisponible — {describe_failure(exc)}.", file=sys.stderr)
+        return EXIT_WAREHOUSE
+    except Exception as exc:  # dernier recours : jamais de trace Python pour l'utilisateur
+        print(
+            f"Erreur inattendue ({type(exc).__name__} : {describe_failure(exc)}) ; rien n'a été publié.",
+            file=sys.stderr,
+        )
         return EXIT_WAREHOUSE

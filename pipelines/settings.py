@@ -49,12 +49,29 @@ class Settings(BaseSettings):
     # Fichier de secrets de Streamlit (section `[auth]` du mode interne) ; par défaut `.streamlit/secrets.toml`.
     secrets: Path | None = None
 
+    # Bornes d'un fichier reçu : chacune tient avant la mémoire, et son dépassement est un refus en français qui
+    # nomme le réglage (docs/PERFORMANCE.md, « Fichiers hostiles »).
+    fichier_max_mo: float = Field(
+        default=4096.0, gt=0, description="Taille maximale d'un fichier importé (Mo)"
+    )
+    xlsx_decompresse_max_mo: float = Field(
+        default=512.0, gt=0, description="Taille décompressée maximale d'un classeur Excel (Mo)"
+    )
+    xlsx_cellules_max: int = Field(
+        default=10_000_000, ge=1, description="Nombre maximal de cellules d'un classeur Excel"
+    )
+    colonnes_max: int = Field(default=1000, ge=1, description="Nombre maximal de colonnes d'un tableau")
+    # Un compte ou un code tient en quelques dizaines de caractères ; un libellé d'établissement en une centaine.
+    champ_max_car: int = Field(default=256, ge=16, description="Longueur maximale d'une cellule (caractères)")
+
     def today(self) -> dt.date:
         return self.aujourdhui or dt.date.today()
 
     def db_path(self) -> Path:
         path = self.db if self.db.is_absolute() else REPO_ROOT / self.db
-        return path
+        # Un lien symbolique est résolu une fois : la publication remplace la cible, jamais le lien (sinon le lien
+        # et sa cible divergeraient).
+        return path.resolve()
 
     def roles_path(self) -> Path:
         return self.roles if self.roles.is_absolute() else REPO_ROOT / self.roles

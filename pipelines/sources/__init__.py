@@ -51,7 +51,13 @@ def detect_kind(headers: list[str], name: str) -> Source:
     if best >= 2 and len(leaders) == 1:
         return leaders[0]
     reason = (
-        f"nature du fichier non reconnue d'après ses colonnes ({', '.join(headers)}) ; "
+        f"nature du fichier non reconnue d'après ses colonnes ({_listed(headers)}) ; "
         f"précisez --kind parmi {', '.join(SOURCES)}"
     )
     raise RefusedFile(name, [Problem(name, 1, None, None, reason)])
+
+
+def _listed(headers: Sequence[str], shown: int = 12) -> str:
+    """Les premiers en-têtes, sans recopier les milliers d'un fichier démesuré."""
+    listed = ", ".join(h[:60] for h in headers[:shown])
+    return listed + (f", … ({len(headers)} colonnes en tout)" if len(headers) > shown else "")

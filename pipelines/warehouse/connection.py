@@ -5,19 +5,29 @@ lise pendant un import sans jamais voir un fichier à moitié chargé, l'écritu
   1. un verrou (`<entrepôt>.lock`, flock) sérialise les écrivains : un second import attend, puis abandonne
      avec un message clair ;
   2. l'entrepôt publié est copié dans un fichier temporaire du même dossier, où l'import s'écrit ;
-  3. à la fin, le temporaire est refermé (CHECKPOINT) puis renommé sur l'entrepôt publié (`os.replace`, atomique).
+  3. à la fin, le temporaire est refermé (CHECKPOINT), rouvert en lecture seule et vérifié, puis renommé sur
+     l'entrepôt publié (`os.replace`, atomique) ; il reçoit un identifiant de publication neuf (table `publication`),
+     que l'application lit par la connexion même qui sert la page (clé de ses caches).
 Un lecteur ouvre toujours soit l'ancien fichier, soit le nouveau. Un processus tué en cours d'import laisse un
 temporaire orphelin (effacé au prochain import) et l'entrepôt publié intact.
+
+Un journal `<entrepôt>.wal` laissé à côté du fichier publié par une session d'écriture interrompue (un autre outil
+ouvert en écriture) est intégré avant la copie ; s'il ne peut pas l'être, l'import est refusé avec l'explication :
+copier le fichier sans son journal, puis publier la copie à côté de ce journal, rendrait l'entrepôt illisible.
+Toute panne de l'environnement (disque plein, lecture seule, fichier corrompu, dossier) devient `WarehouseUnavailable`,
+au message en français ; rien n'est alors publié.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import re
 import shutil
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +55,62 @@ class WarehouseMissing(WarehouseError):
 
 class WarehouseBusy(WarehouseError):
     pass
+
+
+class WarehouseUnavailable(WarehouseError):
+    """Entrepôt ou environnement indisponible : disque plein, lecture seule, fichier corrompu, chemin qui est un
+    dossier, journal d'écriture orphelin. Rien n'a été publié."""
+
+
+_ERRNO_CAUSES = {
+    errno.ENOSPC: "disque plein",
+    errno.EDQUOT: "quota disque dépassé",
+    errno.EROFS: "système de fichiers en lecture seule",
+    errno.EACCES: "droits insuffisants",
+    errno.EPERM: "opération non permise",
+    errno.EISDIR: "le chemin est un dossier",
+    errno.ENOTDIR: "un élément du chemin n'est pas un dossier",
+    errno.ENOENT: "dossier introuvable",
+    errno.EIO: "erreur d'entrée-sortie du disque",
+}
+_DUCKDB_CAUSES = (
+    ("no space left", "disque plein"),
+    ("read-only file system", "système de fichiers en lecture seule"),
+    ("permission denied", "droits insuffisants"),
+    ("is a directory", "le chemin est un dossier"),
+    ("could not set lock", "fichier ouvert en écriture par un autre programme"),
+    ("conflicting lock", "fichier ouvert en écriture par un autre programme"),
+    ("not a valid duckdb database", "fichier d'entrepôt corrompu ou qui n'est pas un entrepôt DuckDB"),
+    ("checksum", "fichier d'entrepôt corrompu (somme de contrôle)"),
+    ("corrupt", "fichier d'entrepôt corrompu"),
+    ("truncated", "fichier d'entrepôt tronqué"),
+    ("wal", "journal d'écriture (.wal) illisible ou d'une autre version du fichier"),
+    ("out of memory", "mémoire insuffisante"),
+    ("failed to allocate", "mémoire insuffisante"),
+)
+
+
+def describe_failure(exc: BaseException) -> str:
+    """La cause d'une panne d'environnement, en français, suivie du message d'origine (abrégé)."""
+    detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:240]
+    if isinstance(exc, OSError) and exc.errno in _ERRNO_CAUSES:
+        return f"{_ERRNO_CAUSES[exc.errno]} ({detail})"
+    if isinstance(exc, MemoryError):
+        return "mémoire insuffisante"
+    lowered = str(exc).lower()
+    for needle, cause in _DUCKDB_CAUSES:
+        if needle in lowered:
+            return f"{cause} ({detail})"
+    if isinstance(exc, duckdb.SerializationException):
+        return f"fichier d'entrepôt corrompu ou tronqué ({detail})"
+    return detail
+
+
+def unavailable(db_path: Path, exc: BaseException) -> WarehouseUnavailable:
+    return WarehouseUnavailable(
+        f"Entrepôt indisponible ({db_path}) : {describe_failure(exc)}. Rien n'a été écrit ; l'entrepôt publié est "
+        "inchangé."
+    )
 
 
 def read_sql(name: str) -> str:
@@ -115,18 +181,73 @@ def version(db_path: Path) -> tuple[int, int]:
 
 def connect_read(db_path: Path) -> duckdb.DuckDBPyConnection:
     """Connexion en lecture seule à la version publiée."""
+    _check_readable(db_path)
+    try:
+        return duckdb.connect(str(db_path), read_only=True)
+    except duckdb.Error as exc:
+        raise WarehouseUnavailable(f"Entrepôt illisible ({db_path}) : {describe_failure(exc)}.") from exc
+
+
+def _check_readable(db_path: Path) -> None:
+    if db_path.is_dir():
+        raise WarehouseUnavailable(
+            f"Entrepôt indisponible : {db_path} est un dossier, pas un fichier .duckdb."
+        )
     if not db_path.exists():
         raise WarehouseMissing(
             f"Entrepôt introuvable : {db_path}. Construisez-le avec « python -m pipelines demo » ou « make run »."
         )
-    return duckdb.connect(str(db_path), read_only=True)
+
+
+SNAPSHOT_ALIAS = "entrepot"
+
+
+def connect_snapshot(db_path: Path) -> duckdb.DuckDBPyConnection:
+    """Connexion en lecture seule à la version publiée au moment de l'ouverture, même si le processus garde d'autres
+    connexions ouvertes sur une version plus ancienne.
+
+    `duckdb.connect(chemin)` rend l'instance déjà ouverte pour ce chemin dans le processus, donc l'ancien fichier
+    tant qu'une connexion y reste ouverte ; un `ATTACH` dans une base en mémoire ouvre le fichier présent. Chaque
+    curseur de cette connexion doit faire `USE entrepot` (voir `snapshot_cursor`)."""
+    _check_readable(db_path)
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute(f"ATTACH ? AS {SNAPSHOT_ALIAS} (READ_ONLY)", [str(db_path)])
+        con.execute(f"USE {SNAPSHOT_ALIAS}")
+    except duckdb.Error as exc:
+        con.close()
+        raise WarehouseUnavailable(f"Entrepôt illisible ({db_path}) : {describe_failure(exc)}.") from exc
+    return con
+
+
+def snapshot_cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """Un curseur (utilisable depuis un autre fil) sur la version ouverte par `connect_snapshot`."""
+    cursor = con.cursor()
+    cursor.execute(f"USE {SNAPSHOT_ALIAS}")
+    return cursor
+
+
+def publication_id(con: duckdb.DuckDBPyConnection) -> str:
+    """Identifiant de la publication que sert cette connexion : neuf à chaque import accepté (jamais réutilisé,
+    même par un entrepôt reconstruit), lu dans le fichier même qu'elle a ouvert."""
+    try:
+        row = first_row(con, named_statements("publication.sql")["read"])
+    except duckdb.CatalogException:
+        return "sans-publication"  # entrepôt antérieur à la table `publication`
+    return str(row[0]) if row else "sans-publication"
 
 
 @contextlib.contextmanager
 def writer_lock(db_path: Path, wait_s: float) -> Iterator[None]:
     lock_path = db_path.with_name(db_path.name + ".lock")
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "a+") as handle:
+    try:
+        handle = open(lock_path, "a+")  # noqa: SIM115 - refermé par le `with` ci-dessous
+    except OSError as exc:
+        raise WarehouseUnavailable(
+            f"Entrepôt indisponible ({db_path}) : impossible de poser le verrou d'écriture {lock_path.name} — "
+            f"{describe_failure(exc)}. Rien n'a été écrit."
+        ) from exc
+    with handle:
         deadline = time.monotonic() + wait_s
         while True:
             try:
@@ -149,10 +270,83 @@ def _temporary_copy_path(db_path: Path) -> Path:
     return db_path.with_name(f".{db_path.name}.{os.getpid()}.tmp")
 
 
-def _remove_orphans(db_path: Path) -> None:
-    """Efface les copies de travail laissées par un import interrompu (on tient le verrou : aucune n'est vivante)."""
+_DEMO_BUILD = re.compile(r"\.demo-(\d+)\.build")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def remove_orphans(db_path: Path) -> None:
+    """Efface les fichiers de travail laissés par un import ou une construction interrompus : copies, leurs journaux
+    et leurs dossiers de débordement (on tient le verrou : aucune copie d'import n'est vivante), et les constructions
+    de démonstration dont le processus a disparu."""
+    from pipelines.intake.reading import sweep_transcodes
+
     for orphan in db_path.parent.glob(f".{db_path.name}.*.tmp*"):
-        orphan.unlink(missing_ok=True)
+        _remove(orphan)
+    for pattern in (f".{db_path.name}.demo-*.build*", f"..{db_path.name}.demo-*.build.*"):
+        for orphan in db_path.parent.glob(pattern):
+            match = _DEMO_BUILD.search(orphan.name)
+            if match and not _alive(int(match.group(1))):
+                _remove(orphan)
+    sweep_transcodes()
+
+
+def _integrate_stale_wal(db_path: Path) -> None:
+    """Intègre au fichier publié le journal qu'une session d'écriture interrompue a laissé à côté de lui ; s'il ne
+    peut pas l'être, refuse l'import plutôt que de publier une copie à côté d'un journal qui ne lui appartient pas."""
+    wal = db_path.with_name(db_path.name + ".wal")
+    if not wal.exists():
+        return
+    try:
+        if not db_path.exists():
+            raise duckdb.IOException("journal sans fichier d'entrepôt")
+        duckdb.connect(str(db_path)).close()  # l'ouverture rejoue le journal, la fermeture l'intègre
+    except duckdb.Error as exc:
+        raise WarehouseUnavailable(
+            f"Entrepôt indisponible ({db_path}) : un journal d'écriture ({wal.name}) laissé par une session "
+            f"interrompue est à côté de l'entrepôt et ne peut pas y être intégré — {describe_failure(exc)}. Rien "
+            "n'a été écrit. Si l'application ou un autre outil a l'entrepôt ouvert, fermez-le puis relancez "
+            f"l'import ; sinon mettez {wal.name} de côté (il ne porte que les écritures de la session interrompue) "
+            "et relancez."
+        ) from exc
+    if wal.exists():
+        raise WarehouseUnavailable(
+            f"Entrepôt indisponible ({db_path}) : le journal {wal.name} reste à côté de l'entrepôt après son "
+            "intégration. Rien n'a été écrit."
+        )
+
+
+def _verify_copy(work: Path, db_path: Path) -> None:
+    """La copie à publier se rouvre en lecture seule, sans journal, et répond : sinon elle n'est pas publiée."""
+    if work.with_name(work.name + ".wal").exists():
+        raise WarehouseUnavailable(
+            f"Entrepôt indisponible ({db_path}) : la copie de travail garde un journal après sa fermeture ; "
+            "elle n'est pas publiée."
+        )
+    try:
+        with duckdb.connect(str(work), read_only=True) as check:
+            first_row(check, "SELECT count(*) FROM imports")
+            publication_id(check)
+    except duckdb.Error as exc:
+        raise WarehouseUnavailable(
+            f"Entrepôt indisponible ({db_path}) : la copie de travail ne se relit pas ({describe_failure(exc)}) ; "
+            "elle n'est pas publiée."
+        ) from exc
 
 
 @dataclass
@@ -172,9 +366,27 @@ def write_session(
     La copie n'est publiée que si l'appelant a marqué `changed` : un fichier refusé ou identique ne touche pas même
     la date de l'entrepôt. En cas d'exception, ou si `publish` est faux (essai à blanc), la copie est jetée.
     """
-    with writer_lock(db_path, wait_s):
-        _remove_orphans(db_path)
-        work = _temporary_copy_path(db_path)
+    db_path = Path(os.path.realpath(db_path))
+    if db_path.is_dir():
+        raise WarehouseUnavailable(
+            f"Entrepôt indisponible : {db_path} est un dossier, pas un fichier .duckdb."
+        )
+    try:
+        with writer_lock(db_path, wait_s):
+            yield from _session(db_path, publish, memory_limit_mb)
+    except WarehouseError:
+        raise
+    except (OSError, duckdb.Error, MemoryError) as exc:
+        raise unavailable(db_path, exc) from exc
+
+
+def _session(db_path: Path, publish: bool, memory_limit_mb: int | None) -> Iterator[Writer]:
+    remove_orphans(db_path)
+    _integrate_stale_wal(db_path)
+    work = _temporary_copy_path(db_path)
+    published = False
+    con: duckdb.DuckDBPyConnection | None = None
+    try:
         if db_path.exists():
             shutil.copyfile(db_path, work)
         config: dict[str, str | bool | int | float | list[str]] = (
@@ -182,22 +394,31 @@ def write_session(
         )
         con = duckdb.connect(str(work), config=config)
         writer = Writer(con)
-        published = False
-        try:
-            apply_schema(con)
-            yield writer
-            if publish and writer.changed:
-                con.execute("CHECKPOINT")
-                con.close()
-                os.replace(work, db_path)
-                _fsync_dir(db_path.parent)
-                published = True
-        finally:
+        apply_schema(con)
+        yield writer
+        if publish and writer.changed:
+            statements = named_statements("publication.sql")
+            con.execute(statements["create"])
+            con.execute(statements["clear"])
+            con.execute(statements["insert"], [str(uuid.uuid4())])
+            con.execute("CHECKPOINT")
+            con.close()
+            _verify_copy(work, db_path)
+            if db_path.with_name(db_path.name + ".wal").exists():
+                raise WarehouseUnavailable(
+                    f"Entrepôt indisponible ({db_path}) : un autre programme a écrit dans l'entrepôt pendant "
+                    "l'import (journal .wal apparu) ; rien n'a été publié, relancez l'import."
+                )
+            os.replace(work, db_path)
+            _fsync_dir(db_path.parent)
+            published = True
+    finally:
+        if con is not None:
             with contextlib.suppress(duckdb.Error):
                 con.close()
-            if not published:
-                for leftover in (work, work.with_name(work.name + ".wal")):
-                    leftover.unlink(missing_ok=True)
+        if not published:
+            for leftover in work.parent.glob(f"{work.name}*"):
+                _remove(leftover)
 
 
 def _fsync_dir(directory: Path) -> None:

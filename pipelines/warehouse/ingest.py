@@ -6,8 +6,10 @@ déjà accepté, ou qui ne livre aucune valeur nouvelle, ne change rien.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
+import os
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -18,14 +20,22 @@ import duckdb
 import polars as pl
 
 from pipelines import formats
+from pipelines.intake.headers import header_test, refuse_conflicting_headers
+from pipelines.intake.limits import Limits
 from pipelines.intake.problems import Problem, RefusedFile
-from pipelines.intake.reading import PARQUET_EXTENSIONS, NotUtf8, read_batches, read_table
+from pipelines.intake.reading import PARQUET_EXTENSIONS, NotUtf8, RawTable, read_batches, read_table
 from pipelines.intake.validation import Context
 from pipelines.progress import Progress, silent
 from pipelines.settings import Settings, get_settings
 from pipelines.sources import SOURCES, detect_kind, source_of
 from pipelines.sources.declaration import Source, conclude_all
-from pipelines.warehouse.connection import WarehouseError, first_row, named_statements, write_session
+from pipelines.warehouse.connection import (
+    WarehouseError,
+    first_row,
+    named_statements,
+    unavailable,
+    write_session,
+)
 from pipelines.warehouse.reference import install_reference_tables, load_reference
 
 
@@ -80,18 +90,58 @@ def validate_file(
     sheet: str | None = None,
     progress: Progress = silent,
 ) -> tuple[Source, pl.DataFrame, Context]:
-    """Lit et valide un fichier sans toucher à l'entrepôt. Lève `RefusedFile`."""
+    """Lit et valide un fichier sans toucher à l'entrepôt. Lève `RefusedFile`, y compris pour une erreur imprévue de
+    lecture (le fichier est refusé avec la cause, jamais une trace Python)."""
+    try:
+        return _validate_file(incoming, kind, settings, sheet, progress)
+    except (RefusedFile, WarehouseError, KeyboardInterrupt):
+        raise
+    except MemoryError:
+        raise RefusedFile(
+            incoming.name,
+            [Problem(incoming.name, None, None, None, "mémoire insuffisante pour lire ce fichier")],
+        ) from None
+    except Exception as exc:  # dernier recours : un fichier qu'aucun contrôle n'a prévu
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+        raise RefusedFile(
+            incoming.name,
+            [Problem(incoming.name, None, None, None, f"fichier illisible ({type(exc).__name__} : {first})")],
+        ) from None
+
+
+def _check_headers(table: RawTable, source: Source) -> None:
+    refuse_conflicting_headers(table.name, source.columns, table.headers, table.header_row)
+
+
+def _validate_file(
+    incoming: Incoming,
+    kind: str | None,
+    settings: Settings,
+    sheet: str | None = None,
+    progress: Progress = silent,
+) -> tuple[Source, pl.DataFrame, Context]:
     if kind is not None:
         source_of(kind, incoming.name)
     ctx = Context(incoming.name, load_reference(), settings.today(), settings.max_problemes)
     progress(f"{incoming.name} : lecture…")
     if _is_large(incoming.path, settings) and sheet is None:
         return _validate_in_batches(incoming, kind, settings, ctx, progress)
-    table = read_table(incoming.path, incoming.display_name, sheet)
+    table = read_table(
+        incoming.path,
+        incoming.display_name,
+        sheet,
+        Limits.of(settings),
+        header_test([s.columns for s in _candidates(kind)]),
+    )
     progress(f"{incoming.name} : {formats.integer(table.frame.height)} lignes lues, validation…")
     source = source_of(kind, incoming.name) if kind else detect_kind(table.headers, incoming.name)
+    _check_headers(table, source)
     frame = source.validate(table, ctx)
     return source, frame, ctx
+
+
+def _candidates(kind: str | None) -> list[Source]:
+    return [SOURCES[kind]] if kind in SOURCES else list(SOURCES.values())
 
 
 def _is_large(path: Path, settings: Settings) -> bool:
@@ -134,10 +184,18 @@ def _validate_batches(
     validated: list[pl.DataFrame] = []
     rows = 0
     batches = read_batches(
-        incoming.path, incoming.display_name, settings.tranche_lignes, _code_header(kind), assume_utf8
+        incoming.path,
+        incoming.display_name,
+        settings.tranche_lignes,
+        _code_header(kind),
+        assume_utf8,
+        Limits.of(settings),
+        header_test([s.columns for s in _candidates(kind)]),
     )
     for table in batches:
-        source = source or detect_kind(table.headers, incoming.name)
+        if source is None or not validated:
+            source = source or detect_kind(table.headers, incoming.name)
+            _check_headers(table, source)
         batch = source.validate(table, ctx)
         # Les codes répétés (couloir, niveau, géographie…) gardés en catégories : 4 octets par cellule au lieu de 16.
         validated.append(batch.with_columns(pl.col(pl.String).cast(pl.Categorical)))
@@ -253,7 +311,10 @@ def load_validated(
             result.durees["recalcul"] = time.perf_counter() - loaded
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        # Connexion perdue (disque plein…) : l'annulation peut échouer à son tour ; c'est l'erreur d'origine qui
+        # compte, et la copie de travail est jetée de toute façon.
+        with contextlib.suppress(duckdb.Error):
+            con.execute("ROLLBACK")
         raise
     return result
 
@@ -269,15 +330,27 @@ def ingest(
 ) -> list[IngestResult]:
     """Importe les fichiers dans l'ordre. Un fichier refusé n'empêche pas les suivants ; il ne change rien."""
     settings = settings or get_settings()
-    db_path = db or settings.db_path()
-    db_path.parent.mkdir(parents=True, exist_ok=True)
+    db_path = Path(os.path.realpath(db or settings.db_path()))
+    if dry_run:
+        # Un essai à blanc ne lit ni n'écrit l'entrepôt : ni verrou ni copie (il marche sur un disque en lecture seule).
+        return [_check_only(incoming, kind, settings, sheet, progress) for incoming in files]
+    if not db_path.parent.exists():
+        # Aucun dossier n'est créé pour des fichiers refusés : ils sont d'abord validés, et le dossier n'est créé
+        # que si l'un d'eux est accepté.
+        checked = [_check_only(incoming, kind, settings, sheet, progress) for incoming in files]
+        if not any(r.ok for r in checked):
+            return checked
+        try:
+            db_path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise unavailable(db_path, exc) from exc
     from pipelines.indicators.refresh import refresh_indicators
 
     results: list[IngestResult] = []
     with (
         ThreadPoolExecutor(max_workers=1) as hasher,
         write_session(
-            db_path, settings.verrou_attente_s, publish=not dry_run, memory_limit_mb=settings.memoire_max_mo
+            db_path, settings.verrou_attente_s, publish=True, memory_limit_mb=settings.memoire_max_mo
         ) as writer,
     ):
         con = writer.con
@@ -289,21 +362,8 @@ def ingest(
             try:
                 source, frame, ctx = validate_file(incoming, kind, settings, sheet, progress)
             except RefusedFile as refused:
-                results.append(
-                    IngestResult(
-                        incoming.name, kind, "refuse", message=refused.render(), problems=refused.problems,
-                        total_problems=refused.total,
-                    )
-                )  # fmt: skip
+                results.append(_refused(incoming, kind, refused))
                 progress(refused.render())
-                continue
-            if dry_run:
-                results.append(
-                    IngestResult(
-                        incoming.name, source.kind, "verifie", lignes=frame.height, notes=ctx.notes,
-                        message=f"fichier valide : {formats.integer(frame.height)} ligne(s) ({source.label}) ; rien n'a encore été écrit",
-                    )
-                )  # fmt: skip
                 continue
             progress(
                 f"{incoming.name} : écriture de {formats.integer(frame.height)} lignes et recalcul des indicateurs…"
@@ -319,6 +379,28 @@ def ingest(
             results.append(result)
             writer.changed |= result.import_id is not None
     return results
+
+
+def _refused(incoming: Incoming, kind: str | None, refused: RefusedFile) -> IngestResult:
+    return IngestResult(
+        incoming.name, kind, "refuse", message=refused.render(), problems=refused.problems,
+        total_problems=refused.total,
+    )  # fmt: skip
+
+
+def _check_only(
+    incoming: Incoming, kind: str | None, settings: Settings, sheet: str | None, progress: Progress
+) -> IngestResult:
+    """Validation seule, sans toucher à l'entrepôt."""
+    try:
+        source, frame, ctx = validate_file(incoming, kind, settings, sheet, progress)
+    except RefusedFile as refused:
+        progress(refused.render())
+        return _refused(incoming, kind, refused)
+    return IngestResult(
+        incoming.name, source.kind, "verifie", lignes=frame.height, notes=ctx.notes,
+        message=f"fichier valide : {formats.integer(frame.height)} ligne(s) ({source.label}) ; rien n'a encore été écrit",
+    )  # fmt: skip
 
 
 _STEP_LABELS = {
