@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.common import Selection, load
+from app_pages.common import Selection, read
 from app_pages.registry import pages_for
 from app_pages.session import current_role, geography_from_query, signed_out_page, unknown_geography
 from pipelines import formats
@@ -12,6 +12,7 @@ from pipelines.access import LOCAL_BANNER, AccessError, allowed_geographies, sta
 from pipelines.intake.parsing import normalise_label
 from pipelines.publish.theme import DEMO_BANNER
 from pipelines.settings import get_settings
+from pipelines.warehouse import queries
 from pipelines.warehouse.connection import WarehouseError
 
 st.set_page_config(
@@ -46,8 +47,8 @@ navigation = st.navigation(
 )
 
 try:
-    geographies = allowed_geographies(role, load("geographies"))
-    has_demo = load("has_demo")
+    geographies = allowed_geographies(role, read(queries.geographies))
+    has_demo = read(queries.has_demo)
 except WarehouseError as exc:
     st.error(str(exc))
     st.stop()
@@ -87,7 +88,7 @@ with st.sidebar:
                 "Département", list(names), format_func=lambda c: f"{c} – {names[c]}", key="departement"
             )
             niveau, libelle = "departement", names[code]
-    months = load("months", niveau, code)
+    months = read(queries.months, niveau, code)
     mois = (
         st.selectbox(
             "Mois",

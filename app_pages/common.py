@@ -4,9 +4,12 @@ rendu accessible d'un graphique (titre-constat, légende, tableau équivalent)."
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
+import duckdb
 import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
@@ -18,6 +21,9 @@ from pipelines.publish import charts
 from pipelines.settings import get_settings
 from pipelines.warehouse import queries
 from pipelines.warehouse.connection import connect_read, version
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -39,8 +45,6 @@ def warehouse_version() -> tuple[int, int]:
 @st.cache_resource(show_spinner=False, max_entries=2)
 def _public_database(db: str, stamp: tuple[int, int]) -> Any:
     """La base du site public (tables publiées seulement), construite une fois par version de l'entrepôt."""
-    from pathlib import Path
-
     from pipelines.publish.public_warehouse import public_database
 
     with connect_read(Path(db)) as con:
@@ -48,26 +52,14 @@ def _public_database(db: str, stamp: tuple[int, int]) -> Any:
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def _cached_query(name: str, db: str, stamp: tuple[int, int], mode: str, args: tuple[Any, ...]) -> Any:
-    from pathlib import Path
-
+def _cached_read(
+    _query: Callable[..., Any], name: str, db: str, stamp: tuple[int, int], mode: str, args: tuple[Any, ...]
+) -> Any:
+    # La fonction elle-même n'entre pas dans la clé du cache (`_query`) : son nom complet la désigne.
     if mode == "public":
-        return getattr(queries, name)(_public_database(db, stamp).cursor(), *args)
+        return _query(_public_database(db, stamp).cursor(), *args)
     with connect_read(Path(db)) as con:
-        return getattr(queries, name)(con, *args)
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _cached_csv(name: str, db: str, stamp: tuple[int, int]) -> bytes:
-    from pathlib import Path
-
-    with connect_read(Path(db)) as con:
-        return queries.raw_table(con, name).write_csv().encode("utf-8")
-
-
-def csv_download(name: str) -> bytes:
-    """Une vue publique en CSV, encodée une fois par version de l'entrepôt (et non à chaque affichage)."""
-    return _cached_csv(name, db_path(), warehouse_version())
+        return _query(con, *args)
 
 
 def role() -> Role:
@@ -82,18 +74,23 @@ def role() -> Role:
     raise AccessError("session sans rôle")
 
 
-def load(name: str, *args: Any) -> Any:
-    """Résultat de `queries.<name>(*args)`, mis en cache tant que l'entrepôt publié ne change pas, borné au
-    périmètre du rôle de la session."""
-    return bound_frame(role(), _cached_query(name, db_path(), warehouse_version(), get_settings().mode, args))
+def read(
+    query: Callable[Concatenate[duckdb.DuckDBPyConnection, P], R], *args: P.args, **kwargs: P.kwargs
+) -> R:
+    """`query(con, *args)` (une lecture de `warehouse.queries`), mise en cache tant que l'entrepôt publié ne change
+    pas, bornée au périmètre du rôle de la session. Le typage suit la requête : arguments et résultat sont vérifiés
+    par mypy."""
+    if kwargs:
+        raise TypeError("read : arguments positionnels seulement (ils forment la clé du cache)")
+    name = f"{query.__module__}.{query.__qualname__}"
+    result = _cached_read(query, name, db_path(), warehouse_version(), get_settings().mode, args)
+    return cast(R, bound_frame(role(), result))
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def _cached_kpi(
     db: str, stamp: tuple[int, int], mode: str, mois: dt.date | None, niveau: str, code: str
 ) -> dict[str, Any]:
-    from pathlib import Path
-
     if mode == "public":
         return kpi_module.key_figures(_public_database(db, stamp).cursor(), mois, niveau, code)
     with connect_read(Path(db)) as con:
@@ -103,7 +100,7 @@ def _cached_kpi(
 def key_figures(selection: Selection) -> dict[str, Any]:
     """Les chiffres clés : exactement ceux de `python -m pipelines kpi --json`."""
     if selection.niveau not in ("pays", "region") and role().perimetre.region is not None:
-        geographies = load("geographies")
+        geographies = read(queries.geographies)
         if selection.code not in geographies["code_geo"].to_list():
             raise AccessError(f"géographie « {selection.code} » inconnue")
     elif selection.niveau == "region" and not role().perimetre.allows("region", selection.code):
@@ -117,7 +114,7 @@ def selection() -> Selection:
     chosen = st.session_state.get("selection")
     if chosen is None:
         return Selection(None, "pays", "FR", "France")
-    return chosen  # type: ignore[no-any-return]
+    return cast(Selection, chosen)
 
 
 def chart(fig: go.Figure, caption: str, table: pl.DataFrame | None = None, key: str | None = None) -> None:

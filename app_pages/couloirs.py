@@ -5,18 +5,19 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from app_pages.common import chart, demo_note, load, selection
+from app_pages.common import chart, demo_note, read, selection
 from pipelines import formats
 from pipelines.indicators.codes import ALL_COULOIRS
 from pipelines.publish import charts
 from pipelines.publish.theme import couloir_label
+from pipelines.warehouse import queries
 
 sel = selection()
 st.title(f"Couloirs — {sel.libelle}")
 if sel.mois is None:
     st.info("Aucun flux pour ce périmètre.")
     st.stop()
-series = load("flux_series", sel.niveau, sel.code)
+series = read(queries.flux_series, sel.niveau, sel.code)
 by_couloir = series.filter(pl.col("couloir") != ALL_COULOIRS)
 month_rows = by_couloir.filter(pl.col("mois") == sel.mois).sort("documents", descending=True)
 demo_note(bool(series["donnees_demo"].any()))

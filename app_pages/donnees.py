@@ -9,10 +9,11 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
-from app_pages.common import load
+from app_pages.common import read
 from pipelines import formats
 from pipelines.intake.reading import ACCEPTED_EXTENSIONS
 from pipelines.settings import REPO_ROOT, get_settings
+from pipelines.warehouse import queries
 from pipelines.warehouse.ingest import Incoming, IngestResult, ingest
 from pipelines.warehouse.queries import DOWNLOADABLE
 
@@ -85,7 +86,7 @@ if upload is not None:
                     st.success("L'entrepôt est à jour : les autres pages montrent déjà ces chiffres.")
 
 st.header("Registre des imports")
-imports = load("imports")
+imports = read(queries.imports)
 st.dataframe(
     imports.select(
         pl.col("id").alias("N°"),
@@ -104,7 +105,7 @@ st.dataframe(
 st.header("Révisions et errata")
 st.subheader("Errata publiés")
 st.dataframe(
-    load("errata").select(
+    read(queries.errata).select(
         formats.date_column("date_correction").alias("Corrigé le"),
         pl.col("mois_concerne").alias("Mois concerné"),
         pl.col("valeur_affichee").alias("Valeur affichée"),
@@ -115,7 +116,7 @@ st.dataframe(
     hide_index=True,
 )
 st.subheader("Valeurs révisées dans l'entrepôt")
-revisions = load("revisions")
+revisions = read(queries.revisions)
 if revisions.height == 0:
     st.caption("Aucune valeur n'a été révisée.")
 else:
@@ -142,7 +143,7 @@ st.header("Télécharger les données")
 choice = st.selectbox(
     "Table", list(DOWNLOADABLE), format_func=lambda t: DOWNLOADABLE[t], key="telechargement_table"
 )
-frame = load("raw_table", choice)
+frame = read(queries.raw_table, choice)
 st.download_button(
     f"Télécharger « {DOWNLOADABLE[choice]} » (CSV, {formats.integer(frame.height)} lignes)",
     frame.write_csv().encode("utf-8"),

@@ -11,16 +11,17 @@ from pathlib import Path
 
 import streamlit as st
 
-from app_pages.common import db_path, load, selection
+from app_pages.common import db_path, read, selection
 from pipelines import formats
 from pipelines.publish.cosui import CosuiError, build_cosui
 from pipelines.publish.export import ExportRefused, export_public
 from pipelines.settings import get_settings
+from pipelines.warehouse import queries
 from pipelines.warehouse.connection import connect_read
 
 sel = selection()
 st.title("Exports")
-has_demo = load("has_demo")
+has_demo = read(queries.has_demo)
 
 st.header("Paquet de transparence publique")
 st.write(

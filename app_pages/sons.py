@@ -5,17 +5,18 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from app_pages.common import chart, demo_note, load, selection
+from app_pages.common import chart, demo_note, read, selection
 from pipelines import formats
 from pipelines.indicators.codes import DISPOSITIF_GROUPS
-from pipelines.indicators.programmes import days_until
 from pipelines.publish import charts
+from pipelines.publish.theme import DISPOSITIF_GROUP_LABELS
 from pipelines.settings import get_settings
+from pipelines.warehouse import queries
 
 sel = selection()
 niveau, code = (sel.niveau, sel.code) if sel.niveau != "departement" else ("pays", "FR")
 st.title(f"SONS — {sel.libelle if sel.niveau != 'departement' else 'France'}")
-sons = load("sons", niveau, code)
+sons = read(queries.sons, niveau, code)
 if sons.height == 0:
     st.info(
         "Aucune statistique SONS pour ce périmètre : importez un fichier « sons » depuis la page Données."
@@ -29,32 +30,17 @@ date = st.selectbox("Date de situation", dates, format_func=formats.date, key=f"
 snapshot = wave.filter((pl.col("date_situation") == date) & ~pl.col("dispositif").is_in(DISPOSITIF_GROUPS))
 demo_note(bool(snapshot["donnees_demo"].any()))
 
-totals = wave.filter((pl.col("date_situation") == date) & pl.col("dispositif").is_in(DISPOSITIF_GROUPS))
+groups = wave.filter((pl.col("date_situation") == date) & pl.col("dispositif").is_in(DISPOSITIF_GROUPS))
+totals = (
+    read(queries.sons_wave_totals, niveau, code)
+    .filter((pl.col("vague") == vague) & (pl.col("date_situation") == date))
+    .row(0, named=True)
+)
 cols = st.columns(4)
-cols[0].metric(
-    "Bons de commande",
-    formats.integer(snapshot["bons_de_commande"].sum())
-    if snapshot["bons_de_commande"].is_not_null().any()
-    else "—",
-)
-cols[1].metric(
-    "Installations",
-    formats.integer(snapshot["installations"].sum())
-    if snapshot["installations"].is_not_null().any()
-    else "—",
-)
-cols[2].metric(
-    "Demandes de solde",
-    formats.integer(snapshot["demandes_de_solde"].sum())
-    if snapshot["demandes_de_solde"].is_not_null().any()
-    else "—",
-)
-cols[3].metric(
-    "Montants versés",
-    formats.euros(snapshot["montants_verses_eur"].sum())
-    if snapshot["montants_verses_eur"].is_not_null().any()
-    else "—",
-)
+cols[0].metric("Bons de commande", formats.integer(totals["bons_de_commande"]))
+cols[1].metric("Installations", formats.integer(totals["installations"]))
+cols[2].metric("Demandes de solde", formats.integer(totals["demandes_de_solde"]))
+cols[3].metric("Montants versés", formats.euros(totals["montants_verses_eur"]))
 
 dispositifs = snapshot["dispositif"].to_list()
 funnel = {
@@ -101,24 +87,22 @@ if covered.height:
         None,
         key="sons_couverture",
     )
-if totals.height:
+if groups.height:
     st.caption(
         " · ".join(
-            f"{r['dispositif'].capitalize()} : taux de solde {formats.percent(r['taux_solde'])}"
-            for r in totals.iter_rows(named=True)
+            f"{DISPOSITIF_GROUP_LABELS[r['dispositif']]} : taux de solde {formats.percent(r['taux_solde'])}"
+            for r in groups.iter_rows(named=True)
             if r["taux_solde"] is not None
         )
     )
 
 st.subheader("Compte à rebours des échéances")
 today = get_settings().today()
-deadlines = (
-    days_until(load("sons_deadlines").lazy(), pl.lit(today)).collect().filter(pl.col("vague") == vague)
-)
+deadlines = read(queries.sons_deadlines, today).filter(pl.col("vague") == vague)
 upcoming = deadlines.filter(pl.col("jours_restants") >= 0)
 if upcoming.height:
-    cols = st.columns(min(4, upcoming.height))
-    for col, row in zip(cols, upcoming.head(4).iter_rows(named=True), strict=False):
+    countdown = st.columns(min(4, upcoming.height))
+    for col, row in zip(countdown, upcoming.head(4).iter_rows(named=True), strict=False):
         col.metric(
             f"{row['programme']} — {formats.date(row['date_echeance'])}",
             f"J − {row['jours_restants']}",

@@ -5,17 +5,18 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from app_pages.common import chart, demo_note, load, selection
+from app_pages.common import chart, demo_note, read, selection
 from pipelines import formats
 from pipelines.indicators.codes import ALL_WINDOWS
 from pipelines.publish import charts
 from pipelines.publish.theme import DOMAINE_LABELS
+from pipelines.warehouse import queries
 
 sel = selection()
 niveau, code = ("region", sel.code) if sel.niveau == "region" else ("pays", "FR")
 st.title(f"SUN-ES et médico-social — {sel.libelle if niveau == 'region' else 'France'}")
 
-sunes = load("sunes", niveau, code)
+sunes = read(queries.sunes, niveau, code)
 st.header("SUN-ES : usage du numérique à l'hôpital")
 if sunes.height == 0:
     st.info("Aucune donnée SUN-ES pour ce périmètre.")
@@ -62,17 +63,10 @@ else:
     )
 
 st.header("Médico-social : commandes SONS face aux cibles")
-sons = load("sons", "pays", "FR")
-ms = sons.filter(pl.col("couloir") == "MS")
-if ms.height == 0:
+latest = read(queries.sons_latest, "pays", "FR").filter(pl.col("couloir") == "MS")
+if latest.height == 0:
     st.info("Aucune commande médico-sociale dans l'entrepôt.")
 else:
-    latest = (
-        ms.sort("date_situation")
-        .group_by("vague", "dispositif")
-        .agg(pl.all().last())
-        .sort("vague", "dispositif")
-    )
     demo_note(bool(latest["donnees_demo"].any()))
     labels = [f"{r['vague']} {r['dispositif']}" for r in latest.iter_rows(named=True)]
     lowest = latest.sort("taux_couverture", nulls_last=True).row(0, named=True)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from app_pages.common import chart, choropleth, demo_note, load, selection
+from app_pages.common import chart, choropleth, demo_note, read, selection
 from pipelines import formats
 from pipelines.indicators.codes import ALL_COULOIRS
 from pipelines.publish import charts
 from pipelines.publish.theme import MAP_ATTRIBUTION, couloir_label
+from pipelines.warehouse import queries
 
 sel = selection()
 st.title("Territoires")
@@ -17,8 +18,8 @@ if sel.mois is None:
     st.info("Aucun flux à cartographier.")
     st.stop()
 month = formats.month(sel.mois)
-regions = load("flux_month", "region", sel.mois)
-departements = load("flux_month", "departement", sel.mois)
+regions = read(queries.flux_month, "region", sel.mois)
+departements = read(queries.flux_month, "departement", sel.mois)
 demo_note(bool(regions["donnees_demo"].any()) if regions.height else False)
 
 left, right = st.columns(2)
@@ -82,7 +83,7 @@ ranking = regions.sort("documents_par_habitant_an", descending=True, nulls_last=
     pl.col("flux_annualise").alias("Rythme annuel"),
     pl.col("population").alias("Population"),
     pl.col("documents_par_habitant_an").round(2).alias("Documents/habitant/an"),
-    (pl.col("evolution_12_mois") * 100).round(1).alias("Évolution sur 12 mois (%)"),
+    formats.percent_points("evolution_12_mois").alias("Évolution sur 12 mois (%)"),
 )
 st.dataframe(ranking, hide_index=True)
 
@@ -97,7 +98,7 @@ if names:
         format_func=lambda c: f"{names[c]} ({c})",
         key="territoires_region",
     )
-    children = load("flux_children", region, sel.mois)
+    children = read(queries.flux_children, region, sel.mois)
     pivot = (
         children.select("code_geo", "libelle_geo", "couloir", "documents")
         .pivot(on="couloir", index=["code_geo", "libelle_geo"], values="documents")
@@ -107,17 +108,10 @@ if names:
         pivot.rename({c: couloir_label(c) for c in pivot.columns if c not in ("Département", "Nom")}),
         hide_index=True,
     )
-    region_series = load("flux_series", "region", region).filter(pl.col("couloir") == ALL_COULOIRS)
-    national_series = load("flux_series", "pays", "FR").filter(pl.col("couloir") == ALL_COULOIRS)
-    latest = region_series.filter(pl.col("mois") == sel.mois)
-    national_latest = national_series.filter(pl.col("mois") == sel.mois)
-    if (
-        latest.height
-        and national_latest.height
-        and latest["documents_par_habitant_an"][0] is not None
-        and national_latest["documents_par_habitant_an"][0] is not None
-    ):
-        gap = latest["documents_par_habitant_an"][0] / national_latest["documents_par_habitant_an"][0] - 1
+    region_series = read(queries.flux_series, "region", region).filter(pl.col("couloir") == ALL_COULOIRS)
+    national_series = read(queries.flux_series, "pays", "FR").filter(pl.col("couloir") == ALL_COULOIRS)
+    gap = read(queries.national_gap, "region", region, sel.mois)
+    if gap is not None:
         title = f"{names[region]} : {formats.percent(gap, 0, signed=True)} par rapport à la moyenne nationale en {month}"
     else:
         title = f"{names[region]} face à la France"
@@ -139,7 +133,7 @@ if names:
     )
 
 st.subheader(f"Qui a cessé d'envoyer ? — {month}")
-stopped = load("ruptures", sel.mois, sel.code if sel.niveau == "region" else None)
+stopped = read(queries.ruptures, sel.mois, sel.code if sel.niveau == "region" else None)
 if stopped.height == 0:
     st.success(
         "Aucune rupture de flux : chaque département qui envoyait des documents en envoie encore ce mois-ci."

@@ -5,12 +5,13 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from app_pages.common import chart, demo_note, key_figures, load, month_label, selection
+from app_pages.common import chart, demo_note, key_figures, month_label, read, selection
 from pipelines import formats
 from pipelines.indicators.codes import ALL_COULOIRS
 from pipelines.indicators.kpi import NoData
 from pipelines.indicators.target_status import target_status
 from pipelines.publish import charts
+from pipelines.warehouse import queries
 
 sel = selection()
 st.title(f"Vue d'ensemble — {sel.libelle}")
@@ -72,15 +73,17 @@ if k["non_ventile"]:
     )
 demo_note(k["donnees_demo"])
 
-series = load("flux_series", sel.niveau, sel.code).filter(pl.col("couloir") == ALL_COULOIRS)
+series = read(queries.flux_series, sel.niveau, sel.code).filter(pl.col("couloir") == ALL_COULOIRS)
 national = sel.niveau == "pays"
 published = (
-    load("published_flux").filter(pl.col("couloir") == ALL_COULOIRS)
+    read(queries.published_flux).filter(pl.col("couloir") == ALL_COULOIRS)
     if national
-    else load("published_flux").head(0)
+    else read(queries.published_flux).head(0)
 )
-projection = load("projections", ALL_COULOIRS) if national else load("projections", ALL_COULOIRS).head(0)
-milestones = load("milestones")
+projection = (
+    read(queries.projections, ALL_COULOIRS) if national else read(queries.projections, ALL_COULOIRS).head(0)
+)
+milestones = read(queries.milestones)
 target = k["cible_annuelle"]
 finding = f"{sel.libelle} : {formats.millions(k['flux_annualise'])} de documents par an au rythme {formats.of_month(sel.mois)}"
 if target:

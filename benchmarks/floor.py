@@ -73,7 +73,8 @@ def measure(rows: int, work: Path, repetitions: int = 3) -> dict[str, Any]:
     """Les temps (médiane de `repetitions`) des opérations incompressibles, sur le fichier que génère le banc."""
     csv_path, _, actual = write(rows, work / "donnees")
     out: dict[str, float] = {}
-    typed = {"documents": pl.Int64, **{c: pl.Categorical() for c in ("mois", "couloir", "type_document", "departement", "finess")}}  # fmt: skip
+    codes = ("mois", "couloir", "type_document", "departement", "finess")
+    typed: dict[str, pl.DataType] = {"documents": pl.Int64(), **{c: pl.Categorical() for c in codes}}
     out["lecture_csv"] = _median_seconds(
         lambda: pl.read_csv(csv_path, separator=";", schema_overrides=typed), repetitions
     )

@@ -67,12 +67,12 @@ def run_size(rows: int, work: Path, pages: bool = True, repetitions: int = 3) ->
         # La commande entière de chaque passage (recalcul et publication compris), pour le rapport à pandas.
         out[f"import_{fmt}"]["commandes_s"] = [r["secondes"] for r in runs]
     out["pandas"] = _median_run(pandas, "secondes")
-    db = str(work / f"parquet_{rows}.duckdb")
-    refreshes = [timed_rss([py, "-m", "benchmarks.steps", "refresh", db]) for _ in range(repetitions)]
+    parquet_db = str(work / f"parquet_{rows}.duckdb")
+    refreshes = [timed_rss([py, "-m", "benchmarks.steps", "refresh", parquet_db]) for _ in range(repetitions)]
     out["recalcul"] = _median_run(refreshes, "secondes", inner=True)
-    out["kpi"] = timed_rss([py, "-m", "benchmarks.steps", "kpi", db])
+    out["kpi"] = timed_rss([py, "-m", "benchmarks.steps", "kpi", parquet_db])
     if pages:
-        out["pages"] = timed_rss([py, "-m", "benchmarks.steps", "pages", db])
+        out["pages"] = timed_rss([py, "-m", "benchmarks.steps", "pages", parquet_db])
     # Médiane contre médiane : la commande `ingest` entière (CSV) et la référence pandas, passages alternés.
     ours = statistics.median(out["import_csv"]["commandes_s"])
     out["rapport_pandas"] = out["pandas"]["secondes"] / ours

@@ -9,7 +9,9 @@ import json
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 
 def ingest(db: str, path: str) -> dict[str, float]:
@@ -154,5 +156,11 @@ def pandas_baseline(csv_path: str, population_csv: str) -> dict[str, float]:
 
 if __name__ == "__main__":
     step, *args = sys.argv[1:]
-    functions = {"ingest": ingest, "refresh": refresh, "kpi": kpi, "pages": pages, "pandas": pandas_baseline}
+    functions: dict[str, Callable[..., Any]] = {
+        "ingest": ingest,
+        "refresh": refresh,
+        "kpi": kpi,
+        "pages": pages,
+        "pandas": pandas_baseline,
+    }
     print(json.dumps(functions[step](*args)))

@@ -233,16 +233,10 @@ def build_cosui(
     else:
         _text(slide, "Aucun COSUI antérieur dans les jalons.", 0.5, 1.5, 12, 1)
 
-    sons = queries.sons(con, "pays", "FR")
+    sons = queries.sons_latest(con, "pays", "FR")
     slide = _slide(prs, "SONS : commandes, installations, soldes", demo)
     if sons.height:
-        last = (
-            sons.sort("date_situation")
-            .group_by("vague", "dispositif")
-            .agg(pl.all().last())
-            .sort("vague", "dispositif")
-        )
-        last = last.filter(~pl.col("dispositif").is_in(DISPOSITIF_GROUPS)).tail(12)
+        last = sons.filter(~pl.col("dispositif").is_in(DISPOSITIF_GROUPS)).tail(12)
         rows = [
             [f"{r['vague']} {r['dispositif']}", formats.date(r["date_situation"]), formats.integer(r["bons_de_commande"]),
              formats.integer(r["installations"]), formats.integer(r["demandes_de_solde"]), formats.percent(r["taux_couverture"]),

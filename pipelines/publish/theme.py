@@ -11,7 +11,7 @@ import math
 import plotly.graph_objects as go
 
 from pipelines import formats
-from pipelines.indicators.codes import ALL_COULOIRS
+from pipelines.indicators.codes import ALL_COULOIRS, MEDICO_SOCIAL, SANITAIRE
 from pipelines.warehouse.reference import labels
 
 COULOIR_COLORS = {
@@ -42,6 +42,7 @@ COULOIR_DASHES = {
 # indicateurs (tous couloirs) n'y figurent pas.
 COULOIR_LABELS = {**labels("couloirs.csv"), ALL_COULOIRS: "Tous couloirs"}
 COULOIR_ORDER = ["BIO", "MDV", "HOP", "RAD", "PHA", "MS", "AUT"]
+DISPOSITIF_GROUP_LABELS = {SANITAIRE: "Sanitaire", MEDICO_SOCIAL: "Médico-social"}
 DOMAINE_LABELS = {code: f"{code} – {label}" for code, label in labels("domaines_sunes.csv").items()}
 TARGET_COLOR = "#D55E00"
 PROJECTION_COLOR = "#0072B2"

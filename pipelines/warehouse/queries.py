@@ -1,6 +1,7 @@
 """Lectures des tables matérialisées pour l'application et les exports : une requête par besoin, paramètres liés.
 
-Chaque fonction prend une connexion en lecture et rend un DataFrame Polars ; aucune ne calcule un indicateur.
+Chaque fonction prend une connexion en lecture et rend un DataFrame Polars ; aucune ne calcule un indicateur. Les
+chiffres de lecture (totaux, écarts, comptes à rebours) viennent des transformations de `pipelines/indicators`.
 """
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ import datetime as dt
 import duckdb
 import polars as pl
 
+from pipelines.indicators.codes import ALL_COULOIRS
+from pipelines.indicators.page_figures import gap_to_national, latest_situation, sons_totals
+from pipelines.indicators.programmes import days_until
 from pipelines.settings import SQL_DIR
 from pipelines.warehouse.connection import first_row, named_statements
 
@@ -53,6 +57,14 @@ def ruptures(con: duckdb.DuckDBPyConnection, mois: dt.date, region: str | None) 
     return _frame(con, "ruptures", [mois, region, region])
 
 
+def national_gap(con: duckdb.DuckDBPyConnection, niveau: str, code: str, mois: dt.date) -> float | None:
+    """Écart des documents par habitant d'une géographie à ceux de la France le mois donné (`gap_to_national`)."""
+    series = flux_series(con, niveau, code).filter(pl.col("couloir") == ALL_COULOIRS)
+    national = flux_series(con, "pays", "FR").filter(pl.col("couloir") == ALL_COULOIRS)
+    gap = gap_to_national(series.lazy(), national.lazy()).filter(pl.col("mois") == mois).collect()
+    return gap["ecart_national"][0] if gap.height else None
+
+
 def trajectories(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return _frame(con, "trajectories")
 
@@ -74,8 +86,19 @@ def sons(con: duckdb.DuckDBPyConnection, niveau: str, code: str) -> pl.DataFrame
     return _frame(con, "sons", [niveau, code])
 
 
-def sons_deadlines(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    return _frame(con, "sons_deadlines")
+def sons_wave_totals(con: duckdb.DuckDBPyConnection, niveau: str, code: str) -> pl.DataFrame:
+    """Totaux des dispositifs de chaque vague à chaque date de situation (`page_figures.sons_totals`)."""
+    return sons_totals(sons(con, niveau, code).lazy()).collect()
+
+
+def sons_latest(con: duckdb.DuckDBPyConnection, niveau: str, code: str) -> pl.DataFrame:
+    """Dernière situation connue de chaque vague × dispositif (`page_figures.latest_situation`)."""
+    return latest_situation(sons(con, niveau, code).lazy()).collect()
+
+
+def sons_deadlines(con: duckdb.DuckDBPyConnection, today: dt.date) -> pl.DataFrame:
+    """Échéances SONS avec `jours_restants` à la date du jour (négatif une fois passée)."""
+    return days_until(_frame(con, "sons_deadlines").lazy(), pl.lit(today)).collect()
 
 
 def sunes(con: duckdb.DuckDBPyConnection, niveau: str, code: str) -> pl.DataFrame:
