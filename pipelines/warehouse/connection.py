@@ -317,18 +317,21 @@ def _integrate_stale_wal(db_path: Path) -> None:
             raise duckdb.IOException("journal sans fichier d'entrepôt")
         duckdb.connect(str(db_path)).close()  # l'ouverture rejoue le journal, la fermeture l'intègre
     except duckdb.Error as exc:
-        raise WarehouseUnavailable(
-            f"Entrepôt indisponible ({db_path}) : un journal d'écriture ({wal.name}) laissé par une session "
-            f"interrompue est à côté de l'entrepôt et ne peut pas y être intégré — {describe_failure(exc)}. Rien "
-            "n'a été écrit. Si l'application ou un autre outil a l'entrepôt ouvert, fermez-le puis relancez "
-            f"l'import ; sinon mettez {wal.name} de côté (il ne porte que les écritures de la session interrompue) "
-            "et relancez."
-        ) from exc
+        raise WarehouseUnavailable(_stale_wal_message(db_path, wal, describe_failure(exc))) from exc
     if wal.exists():
         raise WarehouseUnavailable(
-            f"Entrepôt indisponible ({db_path}) : le journal {wal.name} reste à côté de l'entrepôt après son "
-            "intégration. Rien n'a été écrit."
+            _stale_wal_message(db_path, wal, "DuckDB ne l'a pas intégré à l'ouverture")
         )
+
+
+def _stale_wal_message(db_path: Path, wal: Path, cause: str) -> str:
+    return (
+        f"Entrepôt indisponible ({db_path}) : un journal d'écriture ({wal.name}) laissé par une session "
+        f"interrompue est à côté de l'entrepôt et ne peut pas y être intégré — {cause}. Rien n'a été écrit : "
+        "publier une copie à côté de ce journal rendrait l'entrepôt illisible. Si l'application ou un autre outil "
+        f"a l'entrepôt ouvert, fermez-le puis relancez l'import ; sinon mettez {wal.name} de côté (il ne porte que "
+        "les écritures de la session interrompue) et relancez."
+    )
 
 
 def _verify_copy(work: Path, db_path: Path) -> None:
