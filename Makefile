@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 DB ?= data/warehouse.duckdb
 PORT ?= 8501
 
-.PHONY: install dev run warehouse demo test lint format typecheck chromium bench lock clean
+.PHONY: install dev run warehouse demo test lint format chromium bench lock clean
 
 install: $(VENV)/.installed            ## environnement de l'application
 $(VENV)/.installed: requirements.lock

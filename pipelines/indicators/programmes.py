@@ -15,7 +15,6 @@ SONS_MEASURES = [
     "demandes_de_solde",
     "montants_verses_eur",
 ]
-SUNES_KEY = ["fenetre", "domaine", "niveau", "code_geo"]
 
 
 def _nullable_sum(column: str) -> pl.Expr:

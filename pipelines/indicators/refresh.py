@@ -14,15 +14,6 @@ from pipelines.indicators.programmes import sons_deadlines, sons_indicators, sun
 from pipelines.indicators.trajectory import projection_path, trajectories
 from pipelines.warehouse.connection import named_statements
 
-INDICATOR_TABLES = (
-    "indicateurs_flux",
-    "trajectoires",
-    "projections",
-    "indicateurs_sons",
-    "echeances_sons",
-    "indicateurs_sunes",
-)
-
 
 def _read(con: duckdb.DuckDBPyConnection, sql: str) -> pl.LazyFrame:
     return con.sql(sql).pl().lazy()
@@ -30,7 +21,7 @@ def _read(con: duckdb.DuckDBPyConnection, sql: str) -> pl.LazyFrame:
 
 def _store(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
     con.register("resultat", frame)
-    # Nom pris dans INDICATOR_TABLES, jamais dans une donnée reçue.
+    # Nom pris parmi les clés de `compute_indicators`, jamais dans une donnée reçue.
     con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM resultat")
     con.unregister("resultat")
 
@@ -68,7 +59,7 @@ def compute_indicators(
 
 
 def refresh_indicators(con: duckdb.DuckDBPyConnection) -> None:
-    """Recalcule et remplace les tables d'indicateurs (`INDICATOR_TABLES`) et les séries des établissements."""
+    """Recalcule et remplace les tables d'indicateurs (`compute_indicators`) et les séries des établissements."""
     # Les séries des établissements, d'abord : leur somme par rattachement entre dans les indicateurs agrégés.
     establishment_sums = refresh_establishments(con)
     for table, frame in compute_indicators(con, establishment_sums).items():

@@ -28,7 +28,7 @@ from pipelines.intake.parsing import (
 )
 from pipelines.intake.problems import PROBLEM_SCHEMA, empty_problems
 from pipelines.intake.reading import ROW_COLUMN, RawTable
-from pipelines.warehouse.reference import Reference
+from pipelines.warehouse.reference import NIVEAUX, Reference
 
 Kind = Literal[
     "month", "date", "integer", "decimal", "text", "year",
@@ -138,8 +138,8 @@ def missing_columns(columns: Sequence[Column], origins: dict[str, str], headers:
 def _code_parser(kind: Kind, reference: Reference) -> Callable[[str], object]:
     def niveau(raw: str) -> str:
         value = normalise_label(raw)
-        if value not in ("pays", "region", "departement", "etablissement"):
-            raise ParseError("niveau inconnu (admis : pays, region, departement, etablissement)")
+        if value not in NIVEAUX:
+            raise ParseError(f"niveau inconnu (admis : {', '.join(NIVEAUX)})")
         return value
 
     def finess(raw: str) -> str:

@@ -32,13 +32,6 @@ from pipelines.publish.diffusion import (
 from pipelines.publish.theme import COULOIR_LABELS, DEMO_BANNER
 from pipelines.warehouse import queries
 
-PUBLIC_TABLES = (
-    "indicateurs_flux",
-    "trajectoires",
-    "indicateurs_sons",
-    "indicateurs_sunes",
-    "chiffres_publies",
-)
 LICENCE = "Licence Ouverte / Open Licence version 2.0 (Etalab)"
 
 

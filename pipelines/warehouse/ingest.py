@@ -417,17 +417,3 @@ def _durations_text(result: IngestResult) -> str:
         for key, label in _STEP_LABELS.items()
         if key in result.durees
     )
-
-
-def build_empty(db: Path, settings: Settings | None = None) -> None:
-    """Crée (ou met à niveau) un entrepôt vide, avec ses tables de référence."""
-    settings = settings or get_settings()
-    from pipelines.indicators.refresh import refresh_indicators
-
-    try:
-        with write_session(db, settings.verrou_attente_s, memory_limit_mb=settings.memoire_max_mo) as writer:
-            install_reference_tables(writer.con)
-            refresh_indicators(writer.con)
-            writer.changed = True
-    except duckdb.Error as exc:  # pragma: no cover - disque plein, droits…
-        raise WarehouseError(f"Impossible d'écrire l'entrepôt {db} : {exc}") from exc
