@@ -91,9 +91,12 @@ if st.button("Préparer le dossier COSUI", key="preparer_cosui"):
 if "cosui" in st.session_state:
     name, payload = st.session_state["cosui"]
     st.download_button(
-        f"Télécharger {name}", payload, file_name=name,
-        mime="application/vnd.openxmlformats-officedocument.presentationml.presentation", key="telecharger_cosui",
-    )  # fmt: skip
+        f"Télécharger {name}",
+        payload,
+        file_name=name,
+        mime="application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        key="telecharger_cosui",
+    )
 if has_demo:
     st.caption(
         "Les diapositives portent la mention « DONNÉES DE DÉMONSTRATION » tant que l'entrepôt en contient."

@@ -43,7 +43,7 @@ with left:
             pl.col("code_geo").alias("Code"),
             pl.col("libelle_geo").alias("Région"),
             pl.col("documents_par_habitant_an").round(2).alias("Documents/habitant/an"),
-        ),  # fmt: skip
+        ),
         key="carte_regions",
     )
 with right:

@@ -101,11 +101,16 @@ def measure(rows: int, work: Path, repetitions: int = 3) -> dict[str, Any]:
         {
             "etablissement_id": (pl.int_range(n, eager=True) // 300).cast(pl.Int32),
             "couloir_id": (pl.int_range(n, eager=True) % 5).cast(pl.Int32),
-            "mois": pl.date_range(pl.date(2021, 7, 1), pl.date(2026, 6, 1), "1mo", eager=True).sample(n, with_replacement=True, seed=1),
-            **{c: pl.int_range(n, eager=True) for c in ("documents", "documents_m1", "documents_m12", "cumul_12_mois")},
+            "mois": pl.date_range(pl.date(2021, 7, 1), pl.date(2026, 6, 1), "1mo", eager=True).sample(
+                n, with_replacement=True, seed=1
+            ),
+            **{
+                c: pl.int_range(n, eager=True)
+                for c in ("documents", "documents_m1", "documents_m12", "cumul_12_mois")
+            },
             "donnees_demo": pl.repeat(False, n, eager=True),
         }
-    )  # fmt: skip
+    )
 
     store = named_statements("queries/indicateurs_etablissements.sql")["store_series"]
     out["ecriture_series"] = _median_insert(db, None, {"series_calculees": series}, store, repetitions)

@@ -40,8 +40,21 @@ def run_size(rows: int, work: Path, pages: bool = True, repetitions: int = 3) ->
     csv_path, parquet_path, actual = write(rows, work / "donnees")
     base = work / "base.duckdb"
     if not base.exists():
-        subprocess.run([py, "-m", "pipelines", "ingest", str(REFERENCE_DIR / "population.csv"), str(REFERENCE_DIR / "cibles.csv"), "--db", str(base)],
-                       cwd=REPO_ROOT, check=True, capture_output=True)  # fmt: skip
+        subprocess.run(
+            [
+                py,
+                "-m",
+                "pipelines",
+                "ingest",
+                str(REFERENCE_DIR / "population.csv"),
+                str(REFERENCE_DIR / "cibles.csv"),
+                "--db",
+                str(base),
+            ],
+            cwd=REPO_ROOT,
+            check=True,
+            capture_output=True,
+        )
     out: dict[str, Any] = {"lignes": actual}
     # La référence pandas est répétée elle aussi (le rapport en dépend autant que de nous), sauf au-delà de 10 M de
     # lignes où un passage dure plusieurs minutes ; ses passages alternent avec ceux de l'import CSV, pour que les deux

@@ -17,10 +17,22 @@ def streamlit_command(settings: Settings, address: str, port: int) -> list[str]:
     """La commande Streamlit : adresse explicite (Streamlit écoute partout sinon), `server.maxUploadSize` =
     `MES_UPLOAD_MAX_MO` pour que le navigateur refuse un fichier trop gros avant de l'envoyer."""
     command = [
-        sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "app.py"),
-        "--server.address", address, "--server.port", str(port), "--server.headless", "true",
-        "--browser.gatherUsageStats", "false", "--server.maxUploadSize", str(settings.upload_max_mo),
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(REPO_ROOT / "app.py"),
+        "--server.address",
+        address,
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.maxUploadSize",
+        str(settings.upload_max_mo),
+    ]
     if settings.secrets_path().exists():
         command += ["--secrets.files", str(settings.secrets_path())]
     return command

@@ -67,8 +67,10 @@ def test_rolling_12_month_sum_needs_the_twelve_months() -> None:
     complete = [(0, 0, m, m + 1) for m in range(13)]  # 13 mois livrés : 1, 2, … 13 documents
     holed = [(1, 1, m, 1) for m in range(17) if m != 4]  # le 5e mois manque
     out = series_of(complete + holed).filter(pl.col("couloir_id") > 0)
-    sums = {(e, c, m.month + 12 * (m.year - 2024) - 1): v for e, c, m, v in out.select(
-        "etablissement_id", "couloir_id", "mois", "cumul_12_mois").iter_rows()}  # fmt: skip
+    sums = {
+        (e, c, m.month + 12 * (m.year - 2024) - 1): v
+        for e, c, m, v in out.select("etablissement_id", "couloir_id", "mois", "cumul_12_mois").iter_rows()
+    }
     assert sums[(100, 1, 10)] is None  # 11 mois seulement
     assert sums[(100, 1, 11)] == sum(range(1, 13))
     assert sums[(100, 1, 12)] == sum(range(2, 14))
@@ -82,8 +84,14 @@ def test_all_couloirs_sum_the_couloirs_of_the_month() -> None:
     out = series_of([(0, 0, 0, 5), (0, 1, 0, 3), (0, 1, 1, 4)])
     assert_frame_equal(
         out.filter(pl.col("couloir_id") == 0).select("mois", "documents", "documents_m1"),
-        pl.DataFrame({"mois": [dt.date(2024, 1, 1), dt.date(2024, 2, 1)], "documents": [8, 4], "documents_m1": [None, 8]}),
-    )  # fmt: skip
+        pl.DataFrame(
+            {
+                "mois": [dt.date(2024, 1, 1), dt.date(2024, 2, 1)],
+                "documents": [8, 4],
+                "documents_m1": [None, 8],
+            }
+        ),
+    )
 
 
 def test_all_types_total_wins_over_the_types_of_its_cell() -> None:
@@ -97,18 +105,29 @@ def test_all_types_total_wins_over_the_types_of_its_cell() -> None:
 def test_attachment_sums_add_the_rows_of_each_departement() -> None:
     # Deux mois sans livraison entre les deux derniers : ils n'apparaissent pas dans les sommes.
     rows = E.CurrentRows(
-        establishment=np.array([1, 2, 3, 1]), couloir=np.array([4, 4, 4, 5]), month=np.array([1500, 1500, 1500, 1503]),
-        all_types=np.zeros(4, dtype=bool), documents=np.array([10, 20, 5, 1]), demo=np.array([False, True, False, False]),
-        region=np.array([60, 60, 61, 60]), departement=np.array([70, 70, 71, 70]),
-    )  # fmt: skip
+        establishment=np.array([1, 2, 3, 1]),
+        couloir=np.array([4, 4, 4, 5]),
+        month=np.array([1500, 1500, 1500, 1503]),
+        all_types=np.zeros(4, dtype=bool),
+        documents=np.array([10, 20, 5, 1]),
+        demo=np.array([False, True, False, False]),
+        region=np.array([60, 60, 61, 60]),
+        departement=np.array([70, 70, 71, 70]),
+    )
     assert_frame_equal(
         E.attachment_sums(rows, None).sort("rang_mois", "couloir_num", "departement_num"),
         pl.DataFrame(
-            {"rang_mois": [1500, 1500, 1503], "couloir_num": [4, 4, 5], "region_num": [60, 61, 60],
-             "departement_num": [70, 71, 70], "documents": [30, 5, 1], "donnees_demo": [True, False, False]},
+            {
+                "rang_mois": [1500, 1500, 1503],
+                "couloir_num": [4, 4, 5],
+                "region_num": [60, 61, 60],
+                "departement_num": [70, 71, 70],
+                "documents": [30, 5, 1],
+                "donnees_demo": [True, False, False],
+            },
         ),
         check_dtypes=False,
-    )  # fmt: skip
+    )
 
 
 FEED = """mois;couloir;departement;finess;type_document;documents
@@ -126,9 +145,17 @@ FEED = """mois;couloir;departement;finess;type_document;documents
 2023-03;HOP;29;290000002;;2
 """
 COMPARED = [
-    "mois", "code_geo", "couloir", "documents", "flux_annualise", "cumul_12_mois", "documents_m1",
-    "evolution_1_mois", "documents_m12", "evolution_12_mois",
-]  # fmt: skip
+    "mois",
+    "code_geo",
+    "couloir",
+    "documents",
+    "flux_annualise",
+    "cumul_12_mois",
+    "documents_m1",
+    "evolution_1_mois",
+    "documents_m12",
+    "evolution_12_mois",
+]
 
 
 @pytest.fixture

@@ -40,11 +40,13 @@ def official_export(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Pat
     settings = Settings(db=db, aujourdhui=TODAY)
     results = ingest(
         [
-            Incoming(REFERENCE_DIR / "population.csv"), Incoming(REFERENCE_DIR / "cibles.csv"), Incoming(flux),
+            Incoming(REFERENCE_DIR / "population.csv"),
+            Incoming(REFERENCE_DIR / "cibles.csv"),
+            Incoming(flux),
             Incoming(establishments),
         ],
         settings=settings,
-    )  # fmt: skip
+    )
     assert all(r.ok for r in results)
     folder = tmp / "paquet"
     with duckdb.connect(str(db), read_only=True) as con:
@@ -244,8 +246,10 @@ def test_cosui_pack_opens_and_carries_the_figures(demo_export: tuple[Path, Path]
     ]
     tables = [
         [[cell.text for cell in row.cells] for row in shape.table.rows]
-        for slide in deck.slides for shape in slide.shapes if shape.has_table
-    ]  # fmt: skip
+        for slide in deck.slides
+        for shape in slide.shapes
+        if shape.has_table
+    ]
     assert len(deck.slides) == 8
     assert "COSUI du 20 janvier 2026" in texts[0]
     assert "42\u202f800\u202f000" in texts[1] and "513,6 M" in texts[1]  # octobre 2025 : dernier mois complet
@@ -253,8 +257,14 @@ def test_cosui_pack_opens_and_carries_the_figures(demo_export: tuple[Path, Path]
     assert any(p.shape_type == 13 for p in deck.slides[2].shapes)  # image de la trajectoire
     evolution = tables[0]
     assert evolution[0] == ["Couloir", "Documents mai 2024", "Documents octobre 2025", "Évolution"]
-    sizes = [p.font.size.pt for slide in deck.slides for shape in slide.shapes if shape.has_text_frame
-             for p in shape.text_frame.paragraphs if p.text and p.font.size]  # fmt: skip
+    sizes = [
+        p.font.size.pt
+        for slide in deck.slides
+        for shape in slide.shapes
+        if shape.has_text_frame
+        for p in shape.text_frame.paragraphs
+        if p.text and p.font.size
+    ]
     assert len(sizes) > 20 and min(sizes) >= 16  # lisible au projecteur
     errata = texts[-1]
     assert "231 M affichés, 226 M corrigés" in errata or "Révision de décembre 2023" in errata

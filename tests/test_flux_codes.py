@@ -54,7 +54,7 @@ def test_codes_are_numbered_once_and_geography_shares_one_numbering(tmp_path: Pa
             schema_overrides={
                 c: pl.Int32
                 for c in ("couloir_num", "niveau_num", "geo_num", "region_num", "departement_num", "type_num")
-            },  # fmt: skip
+            },
         )
         assert_frame_equal(first, expected)
         # Un second lot garde les numéros connus et numérote à la suite ce qui est nouveau (le département 29).

@@ -244,9 +244,13 @@ def test_multiplier_since_first_month() -> None:
 
 def test_target_attainment_uses_next_deadline_else_last() -> None:
     targets = pl.LazyFrame(
-        {"indicateur": "flux_annualise", "perimetre": ["FR", "FR", "MDV"], "echeance": [D(2023, 12, 31), D(2025, 12, 31), D(2023, 12, 31)],
-         "valeur": [250e6, 400e6, 120e6]}
-    )  # fmt: skip
+        {
+            "indicateur": "flux_annualise",
+            "perimetre": ["FR", "FR", "MDV"],
+            "echeance": [D(2023, 12, 31), D(2025, 12, 31), D(2023, 12, 31)],
+            "valeur": [250e6, 400e6, 120e6],
+        }
+    )
     frame = series(
         [
             (D(2023, 12, 1), "TOUS", 18_800_000),
@@ -256,9 +260,12 @@ def test_target_attainment_uses_next_deadline_else_last() -> None:
         ]
     )
     out = (
-        frame.pipe(F.annualise).pipe(F.target_attainment, targets).sort("couloir", "mois")
-        .select("couloir", "cible", "taux_atteinte_cible", "ecart_cible_mensuel", "mois_avant_echeance").collect()
-    )  # fmt: skip
+        frame.pipe(F.annualise)
+        .pipe(F.target_attainment, targets)
+        .sort("couloir", "mois")
+        .select("couloir", "cible", "taux_atteinte_cible", "ecart_cible_mensuel", "mois_avant_echeance")
+        .collect()
+    )
     expected = pl.DataFrame(
         {
             "couloir": ["MDV", "TOUS", "TOUS", "TOUS"],
@@ -332,12 +339,25 @@ def test_seasonal_factors_need_24_months_and_average_to_one() -> None:
 def test_sons_rates_and_changes_between_snapshots() -> None:
     sons = pl.LazyFrame(
         {
-            "date_situation": [D(2023, 10, 1), D(2024, 1, 15)], "vague": "V1", "dispositif": "MS1", "niveau": "pays", "code_geo": "FR",
-            "solutions_referencees": [None, None], "cible": [18900, 18900], "bons_de_commande": [9000, 11518],
-            "installations": [None, None], "demandes_de_solde": [500, 1282], "montants_verses_eur": [None, None], "donnees_demo": False,
+            "date_situation": [D(2023, 10, 1), D(2024, 1, 15)],
+            "vague": "V1",
+            "dispositif": "MS1",
+            "niveau": "pays",
+            "code_geo": "FR",
+            "solutions_referencees": [None, None],
+            "cible": [18900, 18900],
+            "bons_de_commande": [9000, 11518],
+            "installations": [None, None],
+            "demandes_de_solde": [500, 1282],
+            "montants_verses_eur": [None, None],
+            "donnees_demo": False,
         },
-        schema_overrides={"solutions_referencees": pl.Int64, "installations": pl.Int64, "montants_verses_eur": pl.Float64},
-    )  # fmt: skip
+        schema_overrides={
+            "solutions_referencees": pl.Int64,
+            "installations": pl.Int64,
+            "montants_verses_eur": pl.Float64,
+        },
+    )
     out = (
         sons.pipe(P.sons_rates)
         .pipe(P.sons_changes)
@@ -345,22 +365,35 @@ def test_sons_rates_and_changes_between_snapshots() -> None:
         .collect()
     )
     expected = pl.DataFrame(
-        {"taux_couverture": [9000 / 18900, 11518 / 18900], "taux_solde": [500 / 9000, 1282 / 11518], "taux_installation": [None, None],
-         "variation_bons_de_commande": [None, 2518]},
+        {
+            "taux_couverture": [9000 / 18900, 11518 / 18900],
+            "taux_solde": [500 / 9000, 1282 / 11518],
+            "taux_installation": [None, None],
+            "variation_bons_de_commande": [None, 2518],
+        },
         schema_overrides={"taux_installation": pl.Float64},
-    )  # fmt: skip
+    )
     assert_frame_equal(out, expected)
 
 
 def test_sons_national_is_the_sum_of_regions_when_not_delivered() -> None:
     sons = pl.LazyFrame(
         {
-            "date_situation": D(2026, 1, 15), "vague": "V2", "dispositif": "DPI", "niveau": "region", "code_geo": ["11", "53"],
-            "solutions_referencees": [30, 30], "cible": [100, 50], "bons_de_commande": [10, 5], "installations": [None, None],
-            "demandes_de_solde": [1, 2], "montants_verses_eur": [1.5, 2.5], "donnees_demo": True,
+            "date_situation": D(2026, 1, 15),
+            "vague": "V2",
+            "dispositif": "DPI",
+            "niveau": "region",
+            "code_geo": ["11", "53"],
+            "solutions_referencees": [30, 30],
+            "cible": [100, 50],
+            "bons_de_commande": [10, 5],
+            "installations": [None, None],
+            "demandes_de_solde": [1, 2],
+            "montants_verses_eur": [1.5, 2.5],
+            "donnees_demo": True,
         },
         schema_overrides={"installations": pl.Int64},
-    )  # fmt: skip
+    )
     national = (
         P.sons_national_from_regions(sons).filter(pl.col("niveau") == "pays").collect().row(0, named=True)
     )
@@ -393,9 +426,17 @@ def test_sons_deadlines_from_milestones_and_days_left() -> None:
 
 def test_sunes_validation_rate_with_all_windows() -> None:
     sunes = pl.LazyFrame(
-        {"date_situation": D(2024, 1, 17), "fenetre": ["F1", "F2"], "domaine": "D1", "niveau": "pays", "code_geo": "FR",
-         "es_engages": [100, 50], "es_valides": [80, 10], "donnees_demo": False}
-    )  # fmt: skip
+        {
+            "date_situation": D(2024, 1, 17),
+            "fenetre": ["F1", "F2"],
+            "domaine": "D1",
+            "niveau": "pays",
+            "code_geo": "FR",
+            "es_engages": [100, 50],
+            "es_valides": [80, 10],
+            "donnees_demo": False,
+        }
+    )
     out = P.sunes_indicators(sunes).select("fenetre", "es_engages", "es_valides", "taux_validation").collect()
     expected = pl.DataFrame(
         {

@@ -227,20 +227,44 @@ REFUSALS = [
     ("mois;couloir;documents\n2027-01;BIO;5\n", 2, "mois", "mois futur"),
     ("mois;couloir;documents\n2024-01;DENTISTES;5\n", 2, "couloir", "couloir inconnu"),
     ("mois;couloir;documents\n2024-01;BIO;5\n2024-02;;6\n", 3, "couloir", "valeur manquante"),
-    ("mois;couloir;finess;documents\n2024-01;BIO;;5\n2024-01;RAD;35A000001;6\n", 3, "finess", "numéro FINESS invalide"),
+    (
+        "mois;couloir;finess;documents\n2024-01;BIO;;5\n2024-01;RAD;35A000001;6\n",
+        3,
+        "finess",
+        "numéro FINESS invalide",
+    ),
     ("mois;couloir;region;documents\n2024-01;BIO;99;5\n", 2, "region", "code région INSEE inconnu"),
-    ("mois;couloir;departement;documents\n2024-01;BIO;96;5\n", 2, "departement", "code département INSEE inconnu"),
-    ("mois;couloir;documents\n2024-01;BIO;5\n2024-01;Biologie;6\n", 3, "documents", "clé livrée plusieurs fois"),
+    (
+        "mois;couloir;departement;documents\n2024-01;BIO;96;5\n",
+        2,
+        "departement",
+        "code département INSEE inconnu",
+    ),
+    (
+        "mois;couloir;documents\n2024-01;BIO;5\n2024-01;Biologie;6\n",
+        3,
+        "documents",
+        "clé livrée plusieurs fois",
+    ),
     (
         "date_situation;vague;dispositif;bons_de_commande;demandes_de_solde\n2024-01-15;V1;MS1;10;11\n",
-        2, "demandes_de_solde", "demandes de solde supérieures aux bons de commande",
+        2,
+        "demandes_de_solde",
+        "demandes de solde supérieures aux bons de commande",
     ),
-    ("date_situation;vague;dispositif;bons_de_commande\n2024-01-15;V1;XYZ;10\n", 2, "dispositif", "dispositif inconnu"),
+    (
+        "date_situation;vague;dispositif;bons_de_commande\n2024-01-15;V1;XYZ;10\n",
+        2,
+        "dispositif",
+        "dispositif inconnu",
+    ),
     (
         "date_situation;fenetre;domaine;es_engages;es_valides\n2024-01-17;F1;D1;10;12\n",
-        2, "es_valides", "validés supérieurs aux engagés",
+        2,
+        "es_valides",
+        "validés supérieurs aux engagés",
     ),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("content", "row", "column", "reason"), REFUSALS)

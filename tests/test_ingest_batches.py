@@ -17,7 +17,11 @@ from pipelines.warehouse.ingest import Incoming, ingest, validate_file
 from tests.conftest import write_text
 
 HEADER = "mois;couloir;departement;documents\n"
-ROWS = [f"2024-{m:02d};{c};{d};{10 * m + i}\n" for m in range(1, 4) for i, (c, d) in enumerate([("HOP", "35"), ("BIO", "29"), ("RAD", "56")])]  # fmt: skip
+ROWS = [
+    f"2024-{m:02d};{c};{d};{10 * m + i}\n"
+    for m in range(1, 4)
+    for i, (c, d) in enumerate([("HOP", "35"), ("BIO", "29"), ("RAD", "56")])
+]
 
 
 @pytest.fixture

@@ -81,9 +81,13 @@ def run_ingest(db: Path, path: Path, wait_s: str = "60") -> subprocess.Popen[str
         "MES_VERROU_ATTENTE_S": wait_s,
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "pipelines", "ingest", str(path)], cwd=REPO, env=env, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [sys.executable, "-m", "pipelines", "ingest", str(path)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def wait_for_work_copy(db: Path, process: subprocess.Popen[str], timeout: float = 60) -> None:

@@ -268,8 +268,14 @@ def refresh_establishments(con: duckdb.DuckDBPyConnection) -> pl.LazyFrame:
     establishment_ids, establishment = dense_positions(rows.establishment)
     couloir_numbers, couloir = dense_positions(rows.couloir)
     region, departement = latest_attachment(establishment, rows, establishment_ids.size)
-    _store(con, steps["store_establishments"], "etablissements_calcules",
-           pl.DataFrame({"etablissement_id": establishment_ids, "region_num": region, "departement_num": departement}))  # fmt: skip
+    _store(
+        con,
+        steps["store_establishments"],
+        "etablissements_calcules",
+        pl.DataFrame(
+            {"etablissement_id": establishment_ids, "region_num": region, "departement_num": departement}
+        ),
+    )
     _store(con, steps["store_couloirs"], "couloirs_calcules", pl.DataFrame({"couloir_num": couloir_numbers}))
     first_month = int(rows.month.min())
     whole = Cube(

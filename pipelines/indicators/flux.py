@@ -43,7 +43,7 @@ def _combine(declared: pl.LazyFrame, children: pl.LazyFrame, niveau: str) -> pl.
                 pl.col("documents").alias("documents_ventiles"),
                 pl.col("donnees_demo").alias("demo_enfants"),
             ]
-        ),  # fmt: skip
+        ),
         on=keys,
         how="full",
         coalesce=True,
@@ -113,10 +113,17 @@ def roll_up_geography(flux: pl.LazyFrame) -> pl.LazyFrame:
         "pays",
     )
     etab_out = etab.select(
-        "mois", "couloir", "code_geo", "niveau", "code_region", "documents",
-        pl.lit(None, dtype=pl.Int64).alias("documents_ventiles"), pl.lit(None, dtype=pl.Int64).alias("non_ventile"),
-        pl.lit("declare").alias("origine"), "donnees_demo",
-    )  # fmt: skip
+        "mois",
+        "couloir",
+        "code_geo",
+        "niveau",
+        "code_region",
+        "documents",
+        pl.lit(None, dtype=pl.Int64).alias("documents_ventiles"),
+        pl.lit(None, dtype=pl.Int64).alias("non_ventile"),
+        pl.lit("declare").alias("origine"),
+        "donnees_demo",
+    )
     columns = [
         "mois",
         "niveau",
@@ -187,8 +194,13 @@ def population_by_year(population: pl.LazyFrame, years: pl.LazyFrame) -> pl.Lazy
     antérieure disponible ; jamais une année postérieure. Colonnes : niveau, code_geo, annee, population, annee_population."""
     codes = population.select("niveau", "code_geo").unique()
     grid = codes.join(years.select(pl.col("annee").cast(pl.Int32)).unique(), how="cross")
-    known = population.select("niveau", "code_geo", pl.col("annee").cast(pl.Int32), "population",
-                              pl.col("annee").cast(pl.Int32).alias("annee_population"))  # fmt: skip
+    known = population.select(
+        "niveau",
+        "code_geo",
+        pl.col("annee").cast(pl.Int32),
+        "population",
+        pl.col("annee").cast(pl.Int32).alias("annee_population"),
+    )
     all_years = pl.concat(
         [
             grid.join(
@@ -369,12 +381,36 @@ def target_attainment(flux: pl.LazyFrame, targets: pl.LazyFrame) -> pl.LazyFrame
 
 
 COLUMNS = [
-    "mois", "niveau", "code_geo", "code_region", "couloir", "documents", "documents_ventiles", "non_ventile", "origine",
-    "flux_annualise", "cumul_12_mois", "population", "annee_population", "documents_par_habitant_an", "part_couloir",
-    "documents_m1", "evolution_1_mois", "documents_m12", "evolution_12_mois", "mois_reference_cosui",
-    "evolution_depuis_cosui", "mois_base", "multiplicateur_depuis_base", "cible", "echeance_cible",
-    "taux_atteinte_cible", "ecart_cible_mensuel", "mois_avant_echeance", "donnees_demo",
-]  # fmt: skip
+    "mois",
+    "niveau",
+    "code_geo",
+    "code_region",
+    "couloir",
+    "documents",
+    "documents_ventiles",
+    "non_ventile",
+    "origine",
+    "flux_annualise",
+    "cumul_12_mois",
+    "population",
+    "annee_population",
+    "documents_par_habitant_an",
+    "part_couloir",
+    "documents_m1",
+    "evolution_1_mois",
+    "documents_m12",
+    "evolution_12_mois",
+    "mois_reference_cosui",
+    "evolution_depuis_cosui",
+    "mois_base",
+    "multiplicateur_depuis_base",
+    "cible",
+    "echeance_cible",
+    "taux_atteinte_cible",
+    "ecart_cible_mensuel",
+    "mois_avant_echeance",
+    "donnees_demo",
+]
 
 
 def _checkpoint(frame: pl.LazyFrame) -> pl.LazyFrame:

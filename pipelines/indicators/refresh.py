@@ -37,9 +37,12 @@ def compute_indicators(
     flux_input = pl.concat([_read(con, q["flux"]), establishment_sums], how="vertical")
     labels = _read(con, q["geo_labels"])
     flux = flux_indicators(
-        flux_input, _read(con, q["population"]), _read(con, q["cibles"]), _read(con, q["cosui"]),
+        flux_input,
+        _read(con, q["population"]),
+        _read(con, q["cibles"]),
+        _read(con, q["cosui"]),
         establishments=False,
-    )  # fmt: skip
+    )
     flux = flux.join(labels, on=["niveau", "code_geo"], how="left")
     flux_df = flux.collect()
     national = flux_df.lazy().filter(pl.col("niveau") == "pays")

@@ -143,7 +143,7 @@ def fit_trend(series: pl.LazyFrame, factors: pl.LazyFrame) -> pl.LazyFrame:
             "pente_basse",
             "pente_haute",
             "tendance_dernier_mois",
-        )  # fmt: skip
+        )
     )
 
 
@@ -177,7 +177,7 @@ def trajectories(series: pl.LazyFrame, targets: pl.LazyFrame) -> pl.LazyFrame:
             pl.col("mois").last().alias("mois_dernier"),
             pl.col("flux_annualise").last().alias("flux_annualise_dernier"),
             pl.col("donnees_demo").any(),
-        )  # fmt: skip
+        )
     )
     first_reach = (
         series.join(targets.select(*SERIES, "cible"), on=SERIES)
@@ -219,10 +219,25 @@ def trajectories(series: pl.LazyFrame, targets: pl.LazyFrame) -> pl.LazyFrame:
         (pl.col("_mois_echeance") <= pl.col("mois_dernier")).alias("echeance_passee"),
         (12 * pl.col("pente_mensuelle")).alias("pente_annualisee_par_mois"),
     ).select(
-        *SERIES, "cible", "echeance_cible", "mois_dernier", "flux_annualise_dernier", "taux_atteinte_cible", "statut",
-        "mois_premiere_atteinte", "mois_atteinte_projete", "mois_atteinte_tot", "mois_atteinte_tard", "valeur_echeance",
-        "echeance_passee", "pente_annualisee_par_mois", "erreur_type_pente", "n", "saisonnalite", "donnees_demo",
-    )  # fmt: skip
+        *SERIES,
+        "cible",
+        "echeance_cible",
+        "mois_dernier",
+        "flux_annualise_dernier",
+        "taux_atteinte_cible",
+        "statut",
+        "mois_premiere_atteinte",
+        "mois_atteinte_projete",
+        "mois_atteinte_tot",
+        "mois_atteinte_tard",
+        "valeur_echeance",
+        "echeance_passee",
+        "pente_annualisee_par_mois",
+        "erreur_type_pente",
+        "n",
+        "saisonnalite",
+        "donnees_demo",
+    )
 
 
 def projection_path(series: pl.LazyFrame, horizon: int = HORIZON_MONTHS) -> pl.LazyFrame:

@@ -239,9 +239,15 @@ def _scan_csv(
 
     def scan(overrides: dict[str, pl.DataType] | None = None) -> pl.LazyFrame:
         return pl.scan_csv(
-            source, separator=separator, infer_schema=False, has_header=False, skip_lines=header_row,
-            quote_char='"', raise_if_empty=False, schema_overrides=overrides,
-        )  # fmt: skip
+            source,
+            separator=separator,
+            infer_schema=False,
+            has_header=False,
+            skip_lines=header_row,
+            quote_char='"',
+            raise_if_empty=False,
+            schema_overrides=overrides,
+        )
 
     try:
         columns = scan().collect_schema().names()

@@ -31,9 +31,20 @@ from pipelines.intake.reading import ROW_COLUMN, RawTable
 from pipelines.warehouse.reference import NIVEAUX, Reference
 
 Kind = Literal[
-    "month", "date", "integer", "decimal", "text", "year",
-    "couloir", "dispositif", "domaine", "region", "departement", "finess", "niveau",
-]  # fmt: skip
+    "month",
+    "date",
+    "integer",
+    "decimal",
+    "text",
+    "year",
+    "couloir",
+    "dispositif",
+    "domaine",
+    "region",
+    "departement",
+    "finess",
+    "niveau",
+]
 
 
 @dataclass(frozen=True)
@@ -321,9 +332,14 @@ def _parse_coded(
             )
         value, reason = cache[None]
         lookup = pl.concat(
-            [lookup, pl.DataFrame({name: [None], f"{name}__valeur": [value], f"{name}__motif": [reason], "__code": [None]},
-                                  schema=lookup.schema)]
-        )  # fmt: skip
+            [
+                lookup,
+                pl.DataFrame(
+                    {name: [None], f"{name}__valeur": [value], f"{name}__motif": [reason], "__code": [None]},
+                    schema=lookup.schema,
+                ),
+            ]
+        )
     known = lookup.filter(pl.col("__code").is_not_null())
     size = int(known.get_column("__code").max() or 0) + 1 if known.height else 0  # type: ignore[arg-type]
     by_code = pl.Series(name, [None] * size, dtype=dtype).scatter(

@@ -164,8 +164,14 @@ def build_cosui(
         (pl.col("couloir") == ALL_COULOIRS) & (pl.col("mois") <= month)
     )
     upto = national.filter(pl.col("mois") <= month)
-    trend = charts.annualised_trend(upto, published, milestones, projection, k["cible_annuelle"],
-                                    f"{formats.millions(k['flux_annualise'])} de documents par an, {formats.percent(k['taux_atteinte_cible'], 0)} de la cible")  # fmt: skip
+    trend = charts.annualised_trend(
+        upto,
+        published,
+        milestones,
+        projection,
+        k["cible_annuelle"],
+        f"{formats.millions(k['flux_annualise'])} de documents par an, {formats.percent(k['taux_atteinte_cible'], 0)} de la cible",
+    )
     latest = series.filter((pl.col("mois") == month) & (pl.col("couloir") != ALL_COULOIRS))
     targets = charts.couloir_targets(latest, "Couloirs face à leur cible")
     for fig in (trend, targets):
@@ -216,10 +222,14 @@ def build_cosui(
             then.select("couloir", pl.col("documents").alias("avant")), on="couloir", how="left"
         ).sort("couloir")
         rows = [
-            [COULOIR_LABELS.get(r["couloir"], r["couloir"]), formats.integer(r["avant"]), formats.integer(r["documents"]),
-             formats.percent(r["documents"] / r["avant"] - 1, signed=True) if r["avant"] else "—"]
+            [
+                COULOIR_LABELS.get(r["couloir"], r["couloir"]),
+                formats.integer(r["avant"]),
+                formats.integer(r["documents"]),
+                formats.percent(r["documents"] / r["avant"] - 1, signed=True) if r["avant"] else "—",
+            ]
             for r in joined.iter_rows(named=True)
-        ]  # fmt: skip
+        ]
         _table(
             slide,
             [
@@ -238,11 +248,17 @@ def build_cosui(
     if sons.height:
         last = sons.filter(~pl.col("dispositif").is_in(DISPOSITIF_GROUPS)).tail(12)
         rows = [
-            [f"{r['vague']} {r['dispositif']}", formats.date(r["date_situation"]), formats.integer(r["bons_de_commande"]),
-             formats.integer(r["installations"]), formats.integer(r["demandes_de_solde"]), formats.percent(r["taux_couverture"]),
-             formats.percent(r["taux_solde"])]
+            [
+                f"{r['vague']} {r['dispositif']}",
+                formats.date(r["date_situation"]),
+                formats.integer(r["bons_de_commande"]),
+                formats.integer(r["installations"]),
+                formats.integer(r["demandes_de_solde"]),
+                formats.percent(r["taux_couverture"]),
+                formats.percent(r["taux_solde"]),
+            ]
             for r in last.iter_rows(named=True)
-        ]  # fmt: skip
+        ]
         _table(
             slide,
             ["Dispositif", "Situation au", "BDC", "Installations", "Soldes", "Couverture", "Taux de solde"],
@@ -256,8 +272,15 @@ def build_cosui(
         snap = sunes.filter(
             (pl.col("date_situation") == last_date) & (pl.col("fenetre") == ALL_WINDOWS)
         ).sort("domaine")
-        rows = [[DOMAINE_LABELS.get(r["domaine"], r["domaine"]), formats.integer(r["es_engages"]), formats.integer(r["es_valides"]), formats.percent(r["taux_validation"])]
-                for r in snap.iter_rows(named=True)]  # fmt: skip
+        rows = [
+            [
+                DOMAINE_LABELS.get(r["domaine"], r["domaine"]),
+                formats.integer(r["es_engages"]),
+                formats.integer(r["es_valides"]),
+                formats.percent(r["taux_validation"]),
+            ]
+            for r in snap.iter_rows(named=True)
+        ]
         _table(slide, ["Domaine", "ES engagés", "ES validés", "Taux de validation"], rows)
         _text(slide, f"Situation au {formats.date(last_date)}.", 0.5, 5.5, 12, 0.6, 18)  # type: ignore[arg-type]
 
@@ -267,10 +290,16 @@ def build_cosui(
         (pl.col("date_correction") >= since) & (pl.col("date_correction") <= date)
     )
     revisions = queries.revisions(con).filter(pl.col("accepte_le").cast(pl.Date) >= since)
-    lines = [f"Erratum du {formats.date(r['date_correction'])} : {formats.millions(r['valeur_affichee'], 0)} affichés, "
-             f"{formats.millions(r['valeur_corrigee'], 0)} corrigés — {r['explication']}" for r in errata.iter_rows(named=True)]  # fmt: skip
-    lines += [f"Révision {formats.of_month(r['mois'])} : {formats.integer(r['documents_avant'])} → {formats.integer(r['documents_apres'])} documents "
-              f"(import n° {r['import_id']}, {r['fichier']})" for r in revisions.head(8).iter_rows(named=True)]  # fmt: skip
+    lines = [
+        f"Erratum du {formats.date(r['date_correction'])} : {formats.millions(r['valeur_affichee'], 0)} affichés, "
+        f"{formats.millions(r['valeur_corrigee'], 0)} corrigés — {r['explication']}"
+        for r in errata.iter_rows(named=True)
+    ]
+    lines += [
+        f"Révision {formats.of_month(r['mois'])} : {formats.integer(r['documents_avant'])} → {formats.integer(r['documents_apres'])} documents "
+        f"(import n° {r['import_id']}, {r['fichier']})"
+        for r in revisions.head(8).iter_rows(named=True)
+    ]
     _text(
         slide,
         "\n".join(lines) or "Aucun erratum ni révision depuis le COSUI précédent.",

@@ -36,9 +36,15 @@ COUNT_COLUMNS = (
     "documents_m12",
 )
 DERIVED_COLUMNS = (
-    "documents_par_habitant_an", "part_couloir", "evolution_1_mois", "evolution_12_mois", "evolution_depuis_cosui",
-    "multiplicateur_depuis_base", "taux_atteinte_cible", "ecart_cible_mensuel",
-)  # fmt: skip
+    "documents_par_habitant_an",
+    "part_couloir",
+    "evolution_1_mois",
+    "evolution_12_mois",
+    "evolution_depuis_cosui",
+    "multiplicateur_depuis_base",
+    "taux_atteinte_cible",
+    "ecart_cible_mensuel",
+)
 FORMULA_START = r"^[=+\-@\t\r]"
 
 
@@ -59,16 +65,27 @@ def exclude_internal(frame: pl.DataFrame, table: str, rules: pl.DataFrame) -> pl
     """Séries internes : leurs lignes ne sont pas publiées et le total `TOUS` publié est celui des couloirs publiés
     (total diminué des séries internes, indicateurs dérivés recalculés) : aucune soustraction ne les retrouve."""
     internal = [
-        r["valeur"] for r in rules.filter((pl.col("table") == table) & (pl.col("colonne") == "couloir")).iter_rows(named=True)
-    ]  # fmt: skip
+        r["valeur"]
+        for r in rules.filter((pl.col("table") == table) & (pl.col("colonne") == "couloir")).iter_rows(
+            named=True
+        )
+    ]
     others = drop_internal(frame, table, rules.filter(pl.col("colonne") != "couloir"))
     if not internal or "couloir" not in frame.columns:
         return others
     keys = [c for c in ("mois", "niveau", "code_geo") if c in frame.columns]
     linear = [
-        c for c in ("documents", "documents_ventiles", "non_ventile", "cumul_12_mois", "documents_m1", "documents_m12")
+        c
+        for c in (
+            "documents",
+            "documents_ventiles",
+            "non_ventile",
+            "cumul_12_mois",
+            "documents_m1",
+            "documents_m12",
+        )
         if c in frame.columns
-    ]  # fmt: skip
+    ]
     removed = (
         others.filter(pl.col("couloir").is_in(internal))
         .group_by(keys)
@@ -155,23 +172,31 @@ def _secrecy_groups(frame: pl.DataFrame) -> list[tuple[pl.DataFrame, pl.DataFram
 
     if "couloir" in columns:
         add(
-            indexed.filter(pl.col("couloir") != ALL_COULOIRS), ["mois", "niveau", "code_geo"],
-            indexed.filter(pl.col("couloir") == ALL_COULOIRS), ["mois", "niveau", "code_geo"],
-        )  # fmt: skip
+            indexed.filter(pl.col("couloir") != ALL_COULOIRS),
+            ["mois", "niveau", "code_geo"],
+            indexed.filter(pl.col("couloir") == ALL_COULOIRS),
+            ["mois", "niveau", "code_geo"],
+        )
         if "code_region" in columns:
             add(
-                indexed.filter(pl.col("niveau") == "departement"), ["mois", "couloir", "code_region"],
-                indexed.filter(pl.col("niveau") == "region"), ["mois", "couloir", "code_geo"],
-            )  # fmt: skip
+                indexed.filter(pl.col("niveau") == "departement"),
+                ["mois", "couloir", "code_region"],
+                indexed.filter(pl.col("niveau") == "region"),
+                ["mois", "couloir", "code_geo"],
+            )
         add(
-            indexed.filter(pl.col("niveau") == "region"), ["mois", "couloir"],
-            indexed.filter(pl.col("niveau") == "pays"), ["mois", "couloir"],
-        )  # fmt: skip
+            indexed.filter(pl.col("niveau") == "region"),
+            ["mois", "couloir"],
+            indexed.filter(pl.col("niveau") == "pays"),
+            ["mois", "couloir"],
+        )
         if "code_departement" in columns:
             add(
-                indexed.filter(pl.col("niveau") == "etablissement"), ["mois", "couloir", "code_departement"],
-                indexed.filter(pl.col("niveau") == "departement"), ["mois", "couloir", "code_geo"],
-            )  # fmt: skip
+                indexed.filter(pl.col("niveau") == "etablissement"),
+                ["mois", "couloir", "code_departement"],
+                indexed.filter(pl.col("niveau") == "departement"),
+                ["mois", "couloir", "code_geo"],
+            )
     return groups
 
 

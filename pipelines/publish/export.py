@@ -87,10 +87,21 @@ def write_data_files(tables: dict[str, pl.DataFrame], folder: Path) -> list[Path
 
 
 _TABLE_SCHEMA_TYPES: dict[Any, str] = {
-    pl.String: "string", pl.Boolean: "boolean", pl.Date: "date", pl.Datetime: "datetime",
-    pl.Float64: "number", pl.Float32: "number", pl.Int64: "integer", pl.Int32: "integer", pl.UInt32: "integer",
-    pl.Int8: "integer", pl.Int16: "integer", pl.UInt8: "integer", pl.UInt16: "integer", pl.UInt64: "integer",
-}  # fmt: skip
+    pl.String: "string",
+    pl.Boolean: "boolean",
+    pl.Date: "date",
+    pl.Datetime: "datetime",
+    pl.Float64: "number",
+    pl.Float32: "number",
+    pl.Int64: "integer",
+    pl.Int32: "integer",
+    pl.UInt32: "integer",
+    pl.Int8: "integer",
+    pl.Int16: "integer",
+    pl.UInt8: "integer",
+    pl.UInt16: "integer",
+    pl.UInt64: "integer",
+}
 
 
 def table_schema(name: str, frame: pl.DataFrame) -> dict[str, Any]:
@@ -209,7 +220,7 @@ def write_readme(
                 for r in revisions.iter_rows(named=True)
             ]
             or ["- Aucune révision."]
-        ),  # fmt: skip
+        ),
         "",
         "## Licence",
         "",
@@ -256,18 +267,36 @@ def public_charts(
         (pl.col("niveau") == "region") & (pl.col("couloir") == ALL_COULOIRS) & (pl.col("mois") == mois)
     )
     region_map = charts.choropleth(
-        dict(zip(regions["code_geo"], regions["documents_par_habitant_an"], strict=True)), "region",
-        f"Documents par habitant et par an, {formats.month(mois)}", "doc./hab./an", 1,
-    )  # fmt: skip
+        dict(zip(regions["code_geo"], regions["documents_par_habitant_an"], strict=True)),
+        "region",
+        f"Documents par habitant et par an, {formats.month(mois)}",
+        "doc./hab./an",
+        1,
+    )
     out = {
-        "rythme_annuel": (trend, trend_title + ". Ligne : rythme annuel mensuel ; tirets : cible ; losanges : chiffres publiés.",
-                          national.select("mois", "documents", "flux_annualise", "taux_atteinte_cible")),
-        "couloirs_cibles": (targets, "Rythme annuel de chaque couloir ciblé face à sa cible.",
-                            latest.filter(pl.col("cible").is_not_null()).select("couloir", "flux_annualise", "cible", "taux_atteinte_cible")),
-        "couloirs_mensuels": (stacked, "Documents envoyés chaque mois, empilés par couloir.", couloirs.select("mois", "couloir", "documents")),
-        "carte_regions": (region_map, "Carte des documents par habitant et par an, par région.",
-                          regions.select("code_geo", "libelle_geo", "documents_par_habitant_an")),
-    }  # fmt: skip
+        "rythme_annuel": (
+            trend,
+            trend_title + ". Ligne : rythme annuel mensuel ; tirets : cible ; losanges : chiffres publiés.",
+            national.select("mois", "documents", "flux_annualise", "taux_atteinte_cible"),
+        ),
+        "couloirs_cibles": (
+            targets,
+            "Rythme annuel de chaque couloir ciblé face à sa cible.",
+            latest.filter(pl.col("cible").is_not_null()).select(
+                "couloir", "flux_annualise", "cible", "taux_atteinte_cible"
+            ),
+        ),
+        "couloirs_mensuels": (
+            stacked,
+            "Documents envoyés chaque mois, empilés par couloir.",
+            couloirs.select("mois", "couloir", "documents"),
+        ),
+        "carte_regions": (
+            region_map,
+            "Carte des documents par habitant et par an, par région.",
+            regions.select("code_geo", "libelle_geo", "documents_par_habitant_an"),
+        ),
+    }
     if demo:
         for fig, _, _ in out.values():
             watermark(fig)
@@ -276,9 +305,15 @@ def public_charts(
 
 def watermark(fig: go.Figure) -> None:
     fig.add_annotation(
-        text="DÉMONSTRATION — NON OFFICIEL", xref="paper", yref="paper", x=0.5, y=0.5, showarrow=False,
-        font={"size": 36, "color": "rgba(213,94,0,0.25)"}, textangle=-20,
-    )  # fmt: skip
+        text="DÉMONSTRATION — NON OFFICIEL",
+        xref="paper",
+        yref="paper",
+        x=0.5,
+        y=0.5,
+        showarrow=False,
+        font={"size": 36, "color": "rgba(213,94,0,0.25)"},
+        textangle=-20,
+    )
 
 
 def write_images(
@@ -393,9 +428,13 @@ Données sous {LICENCE}. Définitions : datapackage.json.</p></footer>
 
 
 def export_public(
-    con: duckdb.DuckDBPyConnection, folder: Path, mois: dt.date | None = None, allow_demo: bool = False,
-    images: bool = True, progress: Progress = silent,
-) -> ExportResult:  # fmt: skip
+    con: duckdb.DuckDBPyConnection,
+    folder: Path,
+    mois: dt.date | None = None,
+    allow_demo: bool = False,
+    images: bool = True,
+    progress: Progress = silent,
+) -> ExportResult:
     """Écrit tout le paquet de transparence dans `folder` pour le mois (défaut : le dernier)."""
     month = mois or latest_month(con)
     if month is None:

@@ -25,9 +25,15 @@ COULOIR_COLORS = {
     ALL_COULOIRS: "#000000",
 }
 COULOIR_SYMBOLS = {
-    "BIO": "circle", "MDV": "square", "HOP": "diamond", "RAD": "triangle-up",
-    "PHA": "cross", "MS": "x", "AUT": "star", ALL_COULOIRS: "circle-open",
-}  # fmt: skip
+    "BIO": "circle",
+    "MDV": "square",
+    "HOP": "diamond",
+    "RAD": "triangle-up",
+    "PHA": "cross",
+    "MS": "x",
+    "AUT": "star",
+    ALL_COULOIRS: "circle-open",
+}
 COULOIR_DASHES = {
     "BIO": "solid",
     "MDV": "dash",

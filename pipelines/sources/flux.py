@@ -37,7 +37,7 @@ COLUMNS = (
             "documents_mes",
             "flux",
         ),
-    ),  # fmt: skip
+    ),
     Column("region", "region", required=False, aliases=("code_region", "reg", "region_insee", "code_reg")),
     Column(
         "departement", "departement", required=False, aliases=("code_departement", "dep", "dept", "code_dep")
@@ -52,8 +52,16 @@ COLUMNS = (
 )
 KEYS = ("mois", "couloir", "niveau", "code_geo", "type_document")
 LOAD_COLUMNS = (
-    "ligne", "mois", "couloir", "niveau", "code_geo", "code_region", "code_departement", "type_document", "documents",
-)  # fmt: skip
+    "ligne",
+    "mois",
+    "couloir",
+    "niveau",
+    "code_geo",
+    "code_region",
+    "code_departement",
+    "type_document",
+    "documents",
+)
 _WIDE_ID_COLUMNS = {"couloir", "region", "departement", "finess", "type_document"}
 
 
@@ -154,8 +162,11 @@ def _with_places(values: pl.DataFrame, ctx: Context) -> pl.DataFrame:
     if key is None:
         return values.join(
             _places(values.select(GEOGRAPHY).unique(), ctx),
-            on=GEOGRAPHY, how="left", nulls_equal=True, maintain_order="left",
-        )  # fmt: skip
+            on=GEOGRAPHY,
+            how="left",
+            nulls_equal=True,
+            maintain_order="left",
+        )
     first_rows = key.arg_unique()
     places = _places(values.select(GEOGRAPHY).gather(first_rows), ctx).drop(GEOGRAPHY)
     keyed = values.with_columns(key)

@@ -11,21 +11,57 @@ from pipelines.intake.validation import Column, Context, rule_problems
 from pipelines.sources.declaration import Source
 
 MEASURES = (
-    "solutions_referencees", "cible", "bons_de_commande", "installations", "demandes_de_solde", "montants_verses_eur",
-)  # fmt: skip
+    "solutions_referencees",
+    "cible",
+    "bons_de_commande",
+    "installations",
+    "demandes_de_solde",
+    "montants_verses_eur",
+)
 COLUMNS = (
-    Column("date_situation", "date", aliases=("date", "date_de_situation", "situation_au", "au", "date_de_la_situation")),
+    Column(
+        "date_situation",
+        "date",
+        aliases=("date", "date_de_situation", "situation_au", "au", "date_de_la_situation"),
+    ),
     Column("vague", "text", aliases=("vague_sons", "numero_de_vague")),
     Column("dispositif", "dispositif", aliases=("code_dispositif", "programme", "dispositif_sons")),
-    Column("solutions_referencees", "integer", False, ("solutions", "nb_solutions_referencees", "solutions_referencees_nb")),
+    Column(
+        "solutions_referencees",
+        "integer",
+        False,
+        ("solutions", "nb_solutions_referencees", "solutions_referencees_nb"),
+    ),
     Column("cible", "integer", False, ("cible_esms", "structures_eligibles", "eligibles", "nb_eligibles")),
-    Column("bons_de_commande", "integer", False, ("bdc", "nb_bdc", "nombre_de_bdc", "bons_commande", "nombre_de_bons_de_commande")),
+    Column(
+        "bons_de_commande",
+        "integer",
+        False,
+        ("bdc", "nb_bdc", "nombre_de_bdc", "bons_commande", "nombre_de_bons_de_commande"),
+    ),
     Column("installations", "integer", False, ("installations_financees", "nb_installations")),
-    Column("demandes_de_solde", "integer", False, ("soldes", "nb_demandes_de_solde", "demandes_solde", "nombre_de_demandes_de_solde")),
-    Column("montants_verses_eur", "decimal", False, ("montants_verses", "montant_verse", "montant_verse_eur", "montants_eur", "montant_eur", "montants_verses_euros")),
+    Column(
+        "demandes_de_solde",
+        "integer",
+        False,
+        ("soldes", "nb_demandes_de_solde", "demandes_solde", "nombre_de_demandes_de_solde"),
+    ),
+    Column(
+        "montants_verses_eur",
+        "decimal",
+        False,
+        (
+            "montants_verses",
+            "montant_verse",
+            "montant_verse_eur",
+            "montants_eur",
+            "montant_eur",
+            "montants_verses_euros",
+        ),
+    ),
     Column("region", "region", False, ("code_region", "reg")),
     Column("departement", "departement", False, ("code_departement", "dep", "dept")),
-)  # fmt: skip
+)
 KEYS = ("date_situation", "vague", "dispositif", "niveau", "code_geo")
 LOAD_COLUMNS = ("ligne", "date_situation", "vague", "dispositif", "niveau", "code_geo", *MEASURES)
 

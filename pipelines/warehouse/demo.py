@@ -259,9 +259,17 @@ def demo_sons() -> pl.DataFrame:
                     )
                 )
     columns = [
-        "date_situation", "vague", "dispositif", "region", "solutions_referencees", "cible",
-        "bons_de_commande", "installations", "demandes_de_solde", "montants_verses_eur",
-    ]  # fmt: skip
+        "date_situation",
+        "vague",
+        "dispositif",
+        "region",
+        "solutions_referencees",
+        "cible",
+        "bons_de_commande",
+        "installations",
+        "demandes_de_solde",
+        "montants_verses_eur",
+    ]
     return pl.DataFrame(rows, schema=columns, orient="row")
 
 

@@ -74,10 +74,12 @@ def encode(con: duckdb.DuckDBPyConnection, lot: pl.DataFrame) -> pl.DataFrame:
     numbers = _numbers(
         con,
         pl.concat(
-            [frame.select(pl.lit(CODED_COLUMNS[column][0]).alias("table_codes"), "valeur")
-             for column, frame in present.items()]
+            [
+                frame.select(pl.lit(CODED_COLUMNS[column][0]).alias("table_codes"), "valeur")
+                for column, frame in present.items()
+            ]
         ),
-    )  # fmt: skip
+    )
     translations = []
     for column, (table, target) in CODED_COLUMNS.items():
         numbered = present[column].join(

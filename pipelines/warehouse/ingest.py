@@ -383,9 +383,13 @@ def ingest(
 
 def _refused(incoming: Incoming, kind: str | None, refused: RefusedFile) -> IngestResult:
     return IngestResult(
-        incoming.name, kind, "refuse", message=refused.render(), problems=refused.problems,
+        incoming.name,
+        kind,
+        "refuse",
+        message=refused.render(),
+        problems=refused.problems,
         total_problems=refused.total,
-    )  # fmt: skip
+    )
 
 
 def _check_only(
@@ -398,9 +402,13 @@ def _check_only(
         progress(refused.render())
         return _refused(incoming, kind, refused)
     return IngestResult(
-        incoming.name, source.kind, "verifie", lignes=frame.height, notes=ctx.notes,
+        incoming.name,
+        source.kind,
+        "verifie",
+        lignes=frame.height,
+        notes=ctx.notes,
         message=f"fichier valide : {formats.integer(frame.height)} ligne(s) ({source.label}) ; rien n'a encore été écrit",
-    )  # fmt: skip
+    )
 
 
 _STEP_LABELS = {
