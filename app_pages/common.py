@@ -1,4 +1,5 @@
-"""Ce que les pages partagent : lectures en cache (clé = version de l'entrepôt), sélection de la barre latérale,
+"""Ce que les pages partagent : lectures en cache (clé = identifiant de la publication lue par la connexion même
+qui sert la page), sélection de la barre latérale,
 rendu accessible d'un graphique (titre-constat, légende, tableau équivalent)."""
 
 from __future__ import annotations
@@ -20,7 +21,13 @@ from pipelines.indicators import kpi as kpi_module
 from pipelines.publish import charts
 from pipelines.settings import get_settings
 from pipelines.warehouse import queries
-from pipelines.warehouse.connection import connect_read, version
+from pipelines.warehouse.connection import (
+    connect_read,
+    connect_snapshot,
+    publication_id,
+    snapshot_cursor,
+    version,
+)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -38,28 +45,54 @@ def db_path() -> str:
     return str(get_settings().db_path())
 
 
-def warehouse_version() -> tuple[int, int]:
-    return version(get_settings().db_path())
+def warehouse_version() -> str:
+    """L'identifiant de la publication servie en ce moment (lu par une connexion ouverte sur elle)."""
+    con, stamp = _opened()
+    con.close()
+    return stamp
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
-def _public_database(db: str, stamp: tuple[int, int]) -> Any:
+def _snapshot(db: str, file_version: tuple[int, int]) -> duckdb.DuckDBPyConnection:
+    """Une connexion sur le fichier publié présent à l'ouverture, gardée tant que le fichier ne change pas.
+
+    `duckdb.connect` rendrait l'ancienne version tant qu'une autre connexion du processus y reste ouverte : la clé
+    des caches viendrait alors d'un fichier et les données d'un autre (voir `connection.connect_snapshot`)."""
+    return connect_snapshot(Path(db))
+
+
+def _opened() -> tuple[duckdb.DuckDBPyConnection, str]:
+    """(curseur, identifiant de publication) : la clé du cache et la lecture viennent de la même version ouverte."""
+    cursor = snapshot_cursor(_snapshot(db_path(), version(Path(db_path()))))
+    return cursor, publication_id(cursor)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _public_database(db: str, stamp: str, _con: duckdb.DuckDBPyConnection | None = None) -> Any:
     """La base du site public (tables publiées seulement), construite une fois par version de l'entrepôt."""
     from pipelines.publish.public_warehouse import public_database
 
+    if _con is not None:
+        return public_database(_con)
     with connect_read(Path(db)) as con:
         return public_database(con)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def _cached_read(
-    _query: Callable[..., Any], name: str, db: str, stamp: tuple[int, int], mode: str, args: tuple[Any, ...]
+    _query: Callable[..., Any],
+    name: str,
+    db: str,
+    stamp: str,
+    mode: str,
+    args: tuple[Any, ...],
+    _con: duckdb.DuckDBPyConnection,
 ) -> Any:
-    # La fonction elle-même n'entre pas dans la clé du cache (`_query`) : son nom complet la désigne.
+    # La fonction elle-même n'entre pas dans la clé du cache (`_query`) : son nom complet la désigne. La connexion
+    # (`_con`) non plus : c'est elle qui a donné `stamp`.
     if mode == "public":
-        return _query(_public_database(db, stamp).cursor(), *args)
-    with connect_read(Path(db)) as con:
-        return _query(con, *args)
+        return _query(_public_database(db, stamp, _con).cursor(), *args)
+    return _query(_con, *args)
 
 
 def role() -> Role:
@@ -83,18 +116,25 @@ def read(
     if kwargs:
         raise TypeError("read : arguments positionnels seulement (ils forment la clé du cache)")
     name = f"{query.__module__}.{query.__qualname__}"
-    result = _cached_read(query, name, db_path(), warehouse_version(), get_settings().mode, args)
+    con, stamp = _opened()
+    with con:
+        result = _cached_read(query, name, db_path(), stamp, get_settings().mode, args, con)
     return cast(R, bound_frame(role(), result))
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def _cached_kpi(
-    db: str, stamp: tuple[int, int], mode: str, mois: dt.date | None, niveau: str, code: str
+    db: str,
+    stamp: str,
+    mode: str,
+    mois: dt.date | None,
+    niveau: str,
+    code: str,
+    _con: duckdb.DuckDBPyConnection,
 ) -> dict[str, Any]:
     if mode == "public":
-        return kpi_module.key_figures(_public_database(db, stamp).cursor(), mois, niveau, code)
-    with connect_read(Path(db)) as con:
-        return kpi_module.key_figures(con, mois, niveau, code)
+        return kpi_module.key_figures(_public_database(db, stamp, _con).cursor(), mois, niveau, code)
+    return kpi_module.key_figures(_con, mois, niveau, code)
 
 
 def key_figures(selection: Selection) -> dict[str, Any]:
@@ -105,9 +145,11 @@ def key_figures(selection: Selection) -> dict[str, Any]:
             raise AccessError(f"géographie « {selection.code} » inconnue")
     elif selection.niveau == "region" and not role().perimetre.allows("region", selection.code):
         raise AccessError(f"géographie « {selection.code} » inconnue")
-    return _cached_kpi(
-        db_path(), warehouse_version(), get_settings().mode, selection.mois, selection.niveau, selection.code
-    )
+    con, stamp = _opened()
+    with con:
+        return _cached_kpi(
+            db_path(), stamp, get_settings().mode, selection.mois, selection.niveau, selection.code, con
+        )
 
 
 def selection() -> Selection:
@@ -166,10 +208,10 @@ PUBLIC_DOWNLOADS = {
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _public_csv(name: str, db: str, stamp: tuple[int, int]) -> tuple[bytes, int]:
+def _public_csv(name: str, db: str, stamp: str, _con: duckdb.DuckDBPyConnection) -> tuple[bytes, int]:
     from pipelines.publish.diffusion import neutralise_formulas, spreadsheet_view
 
-    frame = _public_database(db, stamp).cursor().sql(f'SELECT * FROM "{name}"').pl()
+    frame = _public_database(db, stamp, _con).cursor().sql(f'SELECT * FROM "{name}"').pl()
     return neutralise_formulas(spreadsheet_view(frame)).write_csv().encode("utf-8"), frame.height
 
 
@@ -177,4 +219,6 @@ def public_csv(name: str) -> tuple[bytes, int]:
     """Une table publiée, en CSV exactement comme dans le paquet de transparence (`csv/<table>.csv`)."""
     if name not in PUBLIC_DOWNLOADS:
         raise AccessError(f"table « {name} » inconnue")
-    return _public_csv(name, db_path(), warehouse_version())
+    con, stamp = _opened()
+    with con:
+        return _public_csv(name, db_path(), stamp, con)
