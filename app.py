@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.common import Selection, read
+from app_pages.common import Selection, month_choices, read
 from app_pages.registry import pages_for
 from app_pages.session import current_role, geography_from_query, signed_out_page, unknown_geography
 from pipelines import formats
@@ -89,18 +89,22 @@ with st.sidebar:
             )
             niveau, libelle = "departement", names[code]
     months = read(queries.months, niveau, code)
+    default, provisional = month_choices(niveau, code, months)
     mois = (
         st.selectbox(
             "Mois",
             months,
-            format_func=formats.month,
+            index=default,
+            format_func=lambda m: formats.month(m) + (" (provisoire)" if m in provisional else ""),
             key=f"mois_{niveau}_{code}",
-            help="Par défaut : le dernier mois connu",
+            help="Par défaut : le dernier mois complet du périmètre. Un mois « provisoire » n'a pas encore reçu "
+            "toutes les contributions attendues (voir Données, « Complétude »).",
         )
         if months
         else None
     )
-    st.session_state["selection"] = Selection(mois, niveau, code, libelle)
+    coverage = provisional.get(mois) if mois is not None else None
+    st.session_state["selection"] = Selection(mois, niveau, code, libelle, coverage)
     st.divider()
     st.caption(
         "Sources : chiffres publiés des COSUI (voir la page Données), INSEE, IGN. Tous les chiffres sont recalculés à chaque import."

@@ -18,6 +18,7 @@ import streamlit as st
 from pipelines import formats
 from pipelines.access import LOCAL, PUBLIC, AccessError, Role, bound_frame
 from pipelines.indicators import kpi as kpi_module
+from pipelines.indicators.completeness import current_month
 from pipelines.publish import charts
 from pipelines.settings import get_settings
 from pipelines.warehouse import queries
@@ -39,6 +40,32 @@ class Selection:
     niveau: str  # pays / region / departement
     code: str
     libelle: str
+    # Mois incomplet : sa couverture (`completude`, docs/INDICATEURS.md) ; None pour un mois complet.
+    couverture: dict[str, Any] | None = None
+
+    @property
+    def provisoire(self) -> bool:
+        return self.couverture is not None
+
+    def mark(self) -> str:
+        """« » pour un mois complet ; « (provisoire : 1 région sur 18, 4 couloirs sur 7…) » sinon."""
+        return f" (provisoire : {formats.coverage(self.couverture)})" if self.couverture is not None else ""
+
+
+def month_choices(niveau: str, code: str, months: list[dt.date]) -> tuple[int, dict[dt.date, dict[str, Any]]]:
+    """Position du mois par défaut (le dernier mois complet du périmètre, sinon le plus récent) dans `months` (du plus
+    récent au plus ancien), et la couverture de chaque mois provisoire."""
+    statuses = read(queries.month_completeness, niveau, code)
+    current = current_month()
+    provisional = {
+        row["mois"]: row
+        for row in statuses.iter_rows(named=True)
+        if not (row["complet"] and row["mois"] < current)
+    }
+    if statuses.height == 0:  # entrepôt antérieur à la complétude : tous les mois sont tenus pour complets
+        return 0, {}
+    index = next((i for i, m in enumerate(months) if m not in provisional), 0)
+    return index, provisional
 
 
 def db_path() -> str:

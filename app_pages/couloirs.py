@@ -22,7 +22,13 @@ by_couloir = series.filter(pl.col("couloir") != ALL_COULOIRS)
 month_rows = by_couloir.filter(pl.col("mois") == sel.mois).sort("documents", descending=True)
 demo_note(bool(series["donnees_demo"].any()))
 
-leader = month_rows.row(0, named=True) if month_rows.height else None
+if sel.provisoire:
+    st.warning(
+        f"{formats.month(sel.mois)} est provisoire : {formats.coverage(sel.couverture or {})}.",
+        icon=":material/hourglass_top:",
+    )
+# Sur un mois provisoire, aucun couloir n'est dit « en tête » : il manque des contributions.
+leader = month_rows.row(0, named=True) if month_rows.height and not sel.provisoire else None
 title = (
     f"{couloir_label(leader['couloir'])} en tête en {formats.month(sel.mois)} : "
     f"{formats.percent(leader['part_couloir'], 0)} des documents"

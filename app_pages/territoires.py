@@ -17,7 +17,13 @@ st.title("Territoires")
 if sel.mois is None:
     st.info("Aucun flux à cartographier.")
     st.stop()
-month = formats.month(sel.mois)
+month = formats.month(sel.mois) + (" (provisoire)" if sel.provisoire else "")
+if sel.provisoire:
+    st.warning(
+        f"{formats.month(sel.mois)} est provisoire : {formats.coverage(sel.couverture or {})}. Cartes et classement "
+        "ne comparent que ce qui est déjà livré ; aucun territoire n'est dit « en tête » sur un mois incomplet.",
+        icon=":material/hourglass_top:",
+    )
 regions = read(queries.flux_month, "region", sel.mois)
 departements = read(queries.flux_month, "departement", sel.mois)
 demo_note(bool(regions["donnees_demo"].any()) if regions.height else False)
@@ -32,7 +38,7 @@ with left:
     )
     title = (
         f"{best['libelle_geo']} en tête : {formats.decimal(best['documents_par_habitant_an'], 1)} documents/habitant/an"
-        if best and best["documents_par_habitant_an"] is not None
+        if best and best["documents_par_habitant_an"] is not None and not sel.provisoire
         else f"Documents par habitant, {month}"
     )
     chart(

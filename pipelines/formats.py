@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from typing import Any
 
 import polars as pl
 
@@ -141,3 +142,32 @@ def date_column(column: str) -> pl.Expr:
     day_text = pl.when(day == 1).then(pl.lit("1er")).otherwise(day.cast(pl.String))
     label = pl.col(column).dt.month().replace_strict(dict(enumerate(MOIS, start=1)), return_dtype=pl.String)
     return pl.concat_str([day_text, label, pl.col(column).dt.year().cast(pl.String)], separator=" ")
+
+
+# --- Complétude d'un mois ---------------------------------------------------------------------------------------
+
+_CHILD_NOUNS = {
+    "region": ("région", "régions"),
+    "departement": ("département", "départements"),
+    "etablissement": ("établissement", "établissements"),
+}
+
+
+def coverage(couverture: dict[str, Any]) -> str:
+    """« 1 région sur 18, 4 couloirs sur 7 » (ou « mois en cours ») : ce qu'un mois provisoire contient déjà."""
+    parts: list[str] = []
+    if couverture.get("mois_en_cours") or couverture.get("en_cours"):
+        parts.append("mois en cours")
+    nouns = _CHILD_NOUNS.get(str(couverture.get("niveau_enfants")))
+    expected_children = couverture.get("enfants_attendus")
+    if nouns and isinstance(expected_children, int) and expected_children:
+        delivered = int(couverture.get("enfants_livres") or 0)
+        parts.append(f"{delivered} {nouns[0] if delivered <= 1 else nouns[1]} sur {expected_children}")
+    expected_couloirs = couverture.get("couloirs_attendus")
+    if isinstance(expected_couloirs, int) and expected_couloirs:
+        delivered = int(couverture.get("couloirs_livres") or 0)
+        parts.append(f"{delivered} couloir{'s' if delivered > 1 else ''} sur {expected_couloirs}")
+    expected, delivered_contributions = couverture.get("attendues"), couverture.get("livrees")
+    if isinstance(expected, int) and isinstance(delivered_contributions, int) and expected:
+        parts.append(f"{delivered_contributions} contribution(s) complète(s) sur {expected}")
+    return ", ".join(parts) or "couverture inconnue"

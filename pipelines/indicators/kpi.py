@@ -13,6 +13,7 @@ import duckdb
 
 from pipelines import formats
 from pipelines.indicators.codes import ALL_COULOIRS
+from pipelines.indicators.completeness import latest_complete_month, month_status
 from pipelines.indicators.target_status import target_status
 from pipelines.intake.parsing import ParseError, parse_month_text
 from pipelines.warehouse.connection import first_row
@@ -69,10 +70,17 @@ def _number(value: Any) -> Any:
 def key_figures(
     con: duckdb.DuckDBPyConnection, mois: dt.date | None = None, niveau: str = "pays", code: str = "FR"
 ) -> dict[str, Any]:
-    """Les chiffres clés (voir docs/INDICATEURS.md) pour `mois` (défaut : dernier mois avec données) et le périmètre."""
-    month = mois or latest_month(con, niveau, code)
+    """Les chiffres clés (voir docs/INDICATEURS.md) pour `mois` (défaut : dernier mois complet du périmètre) et le
+    périmètre ; `complet` et `couverture` disent si le mois est complet (sinon provisoire) et ce qui est livré."""
+    month = mois or latest_complete_month(con, niveau, code)
     if month is None:
-        raise NoData(f"aucun flux dans l'entrepôt pour le périmètre {niveau} {code}")
+        latest = latest_month(con, niveau, code)
+        if latest is None:
+            raise NoData(f"aucun flux dans l'entrepôt pour le périmètre {niveau} {code}")
+        raise NoData(
+            f"aucun mois complet pour le périmètre {niveau} {code} (dernier mois livré, provisoire : "
+            f"{formats.month(latest)} ; précisez --mois pour le voir)"
+        )
     rows = con.execute(
         "SELECT * FROM indicateurs_flux WHERE mois = ? AND niveau = ? AND code_geo = ?", [month, niveau, code]
     ).fetchall()
@@ -85,6 +93,7 @@ def key_figures(
     by_couloir = {r[columns.index("couloir")]: dict(zip(columns, r, strict=True)) for r in rows}
     total = by_couloir[ALL_COULOIRS]
     trajectory = _trajectory(con, niveau, code, month)
+    status = month_status(con, niveau, code, month)
     perimetre = "France" if niveau == "pays" else f"{total['libelle_geo']} ({code})"
     return {
         "mois": _iso_month(month),
@@ -124,6 +133,22 @@ def key_figures(
         if trajectory.get("mois_atteinte_projete")
         else None,
         "donnees_demo": bool(any(v["donnees_demo"] for v in by_couloir.values())),
+        "complet": bool(status["complet"]),
+        "couverture": _coverage(status),
+    }
+
+
+def _coverage(status: dict[str, Any]) -> dict[str, Any]:
+    """Contributions attendues et livrées (docs/INDICATEURS.md, « Complétude »), sous-niveaux et couloirs livrés."""
+    return {
+        "attendues": status.get("attendues"),
+        "livrees": status.get("livrees"),
+        "niveau_enfants": status.get("niveau_enfants"),
+        "enfants_attendus": status.get("enfants_attendus"),
+        "enfants_livres": status.get("enfants_livres"),
+        "couloirs_attendus": status.get("couloirs_attendus"),
+        "couloirs_livres": status.get("couloirs_livres"),
+        "mois_en_cours": bool(status.get("en_cours")),
     }
 
 
@@ -146,7 +171,13 @@ def render_table(figures: dict[str, Any]) -> str:
     month = parse_month_text(figures["mois"])
     status = target_status(figures)
     lines: list[str | tuple[str, str]] = [
-        f"Chiffres clés — {figures['perimetre']} — {formats.month(month)}",
+        f"Chiffres clés — {figures['perimetre']} — {formats.month(month)}"
+        + ("" if figures.get("complet", True) else " (provisoire)"),
+        *(
+            [f"PROVISOIRE : mois incomplet — {formats.coverage(figures['couverture'])}."]
+            if not figures.get("complet", True)
+            else []
+        ),
         *(
             ["DONNÉES DE DÉMONSTRATION : ces chiffres ne sont pas officiels."]
             if figures["donnees_demo"]

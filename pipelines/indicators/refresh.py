@@ -8,9 +8,12 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
+from pipelines.indicators.codes import ALL_COULOIRS
+from pipelines.indicators.completeness import completeness, current_month
 from pipelines.indicators.establishments import refresh_establishments
 from pipelines.indicators.flux import flux_indicators, target_scope
 from pipelines.indicators.programmes import sons_deadlines, sons_indicators, sunes_indicators
+from pipelines.indicators.reconciliation import reconciliation
 from pipelines.indicators.trajectory import projection_path, trajectories
 from pipelines.warehouse.connection import named_statements
 
@@ -45,7 +48,15 @@ def compute_indicators(
     )
     flux = flux.join(labels, on=["niveau", "code_geo"], how="left")
     flux_df = flux.collect()
-    national = flux_df.lazy().filter(pl.col("niveau") == "pays")
+    complete = month_completeness(con, flux_df)
+    # Trajectoires et projections partent du dernier mois complet de la France : un mois partiel n'en est jamais
+    # l'origine (docs/INDICATEURS.md, « Complétude »).
+    last_complete = complete.filter(
+        (pl.col("niveau") == "pays") & (pl.col("couloir") == ALL_COULOIRS) & pl.col("complet")
+    )["mois"].max()
+    national = flux_df.lazy().filter(
+        (pl.col("niveau") == "pays") & (pl.col("mois") <= last_complete if last_complete else pl.lit(False))
+    )
     targets = target_scope(_read(con, q["cibles"]))
     sons = sons_indicators(_read(con, q["sons"]), _read(con, q["dispositifs"])).join(
         labels, on=["niveau", "code_geo"], how="left"
@@ -53,12 +64,33 @@ def compute_indicators(
     sunes = sunes_indicators(_read(con, q["sunes"])).join(labels, on=["niveau", "code_geo"], how="left")
     return {
         "indicateurs_flux": flux_df,
+        "completude": complete,
+        "rapprochement": reconciliation(flux_df.lazy()).collect(),
         "trajectoires": trajectories(national, targets).collect(),
         "projections": projection_path(national).collect(),
         "indicateurs_sons": sons.collect(),
         "echeances_sons": sons_deadlines(_read(con, q["jalons"])).collect(),
         "indicateurs_sunes": sunes.collect(),
     }
+
+
+def month_completeness(con: duckdb.DuckDBPyConnection, flux: pl.DataFrame) -> pl.DataFrame:
+    """La table `completude` (pipelines/indicators/completeness.py) : flux consolidés et livraisons des établissements,
+    lues en numéros."""
+    q = named_statements("queries/indicator_inputs.sql")
+    parents = con.sql(q["establishment_parents"]).pl()
+    con.register("etablissements_parents", parents.select("etablissement_id", "parent"))
+    try:
+        deliveries = _read(con, q["establishment_deliveries"])
+        return completeness(
+            flux.lazy().select("mois", "niveau", "code_geo", "code_region", "couloir", "origine"),
+            deliveries,
+            parents.lazy().select("parent", "niveau", "code_geo").unique(),
+            _read(con, q["establishment_couloirs"]),
+            current_month(),
+        ).collect()
+    finally:
+        con.unregister("etablissements_parents")
 
 
 def refresh_indicators(con: duckdb.DuckDBPyConnection) -> None:

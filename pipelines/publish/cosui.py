@@ -19,6 +19,7 @@ from pptx.dml.color import RGBColor
 from pptx.util import Emu, Inches, Pt
 
 from pipelines import formats
+from pipelines.indicators import completeness
 from pipelines.indicators.codes import ALL_COULOIRS, ALL_WINDOWS, DISPOSITIF_GROUPS
 from pipelines.indicators.kpi import key_figures
 from pipelines.indicators.target_status import target_status
@@ -42,13 +43,27 @@ def _previous_cosui(milestones: pl.DataFrame, date: dt.date) -> dt.date | None:
     return earlier.max() if earlier.len() else None  # type: ignore[return-value]
 
 
+def latest_national_complete(con: duckdb.DuckDBPyConnection) -> dt.date | None:
+    """Dernier mois complet de la France, d'où partent trajectoire et projection."""
+    return completeness.latest_complete_month(con, "pays", "FR")
+
+
 def latest_complete_month(con: duckdb.DuckDBPyConnection, date: dt.date) -> dt.date | None:
-    """Dernier mois avec des flux nationaux, achevé à la date du COSUI (mois strictement antérieur)."""
-    row = first_row(
-        con,
-        "SELECT max(mois) FROM indicateurs_flux WHERE niveau = 'pays' AND couloir = 'TOUS' AND mois < ?",
-        [date.replace(day=1)],
-    )
+    """Dernier mois complet de la France (toutes contributions livrées, `completude`), achevé à la date du COSUI
+    (mois strictement antérieur)."""
+    try:
+        row = first_row(
+            con,
+            "SELECT max(mois) FROM completude WHERE niveau = 'pays' AND code_geo = 'FR' AND couloir = 'TOUS' "
+            "AND complet AND mois < ?",
+            [date.replace(day=1)],
+        )
+    except duckdb.CatalogException:  # entrepôt antérieur à la complétude
+        row = first_row(
+            con,
+            "SELECT max(mois) FROM indicateurs_flux WHERE niveau = 'pays' AND couloir = 'TOUS' AND mois < ?",
+            [date.replace(day=1)],
+        )
     return row[0] if row else None
 
 
@@ -157,7 +172,7 @@ def build_cosui(
     progress("graphiques du COSUI…")
     projection = (
         queries.projections(con, ALL_COULOIRS)
-        if month == national["mois"].max()
+        if month == latest_national_complete(con)
         else queries.projections(con, ALL_COULOIRS).head(0)
     )
     published = queries.published_flux(con).filter(

@@ -18,7 +18,8 @@ import polars as pl
 
 from pipelines import formats
 from pipelines.indicators.codes import ALL_COULOIRS
-from pipelines.indicators.kpi import key_figures, latest_month
+from pipelines.indicators.completeness import latest_complete_month
+from pipelines.indicators.kpi import key_figures
 from pipelines.progress import Progress, silent
 from pipelines.publish import charts
 from pipelines.publish.dictionary import COLUMN_DESCRIPTIONS, TABLE_DESCRIPTIONS
@@ -165,6 +166,14 @@ def write_readme(
         f"# Alimentation de Mon espace santé — données ouvertes, {formats.month(mois)}",
         "",
         *([f"> **{DEMO_BANNER}**", ""] if demo else []),
+        *(
+            [
+                f"> **Mois provisoire** : {formats.coverage(figures['couverture'])}. Ces chiffres changeront.",
+                "",
+            ]
+            if not figures.get("complet", True)
+            else []
+        ),
         f"Documents envoyés par les professionnels en {formats.month(mois)} : {formats.integer(figures['documents_mois'])} ; "
         f"rythme annuel {formats.millions(figures['flux_annualise'])}, soit {formats.percent(figures['taux_atteinte_cible'])} "
         "de la cible de 250 M de documents par an.",
@@ -249,7 +258,7 @@ def public_charts(
     )
     projection = (
         queries.projections(con, ALL_COULOIRS)
-        if mois == latest_month(con)
+        if mois == latest_complete_month(con, "pays", "FR")
         else queries.projections(con, ALL_COULOIRS).head(0)
     )
     trend_title = (
@@ -435,10 +444,11 @@ def export_public(
     images: bool = True,
     progress: Progress = silent,
 ) -> ExportResult:
-    """Écrit tout le paquet de transparence dans `folder` pour le mois (défaut : le dernier)."""
-    month = mois or latest_month(con)
+    """Écrit tout le paquet de transparence dans `folder` pour le mois (défaut : le dernier mois complet de la
+    France ; un mois demandé encore incomplet est publié marqué « provisoire »)."""
+    month = mois or latest_complete_month(con, "pays", "FR")
     if month is None:
-        raise ExportRefused("l'entrepôt ne contient aucun flux : rien à publier")
+        raise ExportRefused("l'entrepôt ne contient aucun mois complet de flux : rien à publier")
     demo = _warehouse_has_demo(con)
     if demo and not allow_demo:
         raise ExportRefused(

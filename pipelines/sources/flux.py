@@ -179,6 +179,11 @@ def rules(
     values: pl.DataFrame, origins: dict[str, str], ctx: Context
 ) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
     """Niveau, code géographique et rattachement de chaque ligne ; département cohérent avec la région indiquée."""
+    current = ctx.today.replace(day=1)
+    if "mois" in values.columns and (values.get_column("mois") == current).any():
+        note = f"mois en cours ({current:%Y-%m}) : accepté, provisoire tant qu'il n'est pas achevé"
+        if note not in ctx.notes:
+            ctx.notes.append(note)
     values = _with_places(values, ctx).with_columns(pl.col("type_document").fill_null(""))
     region_mismatch = rule_problems(
         values,

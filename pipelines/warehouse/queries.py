@@ -32,6 +32,20 @@ def months(con: duckdb.DuckDBPyConnection, niveau: str, code: str) -> list[dt.da
     return _frame(con, "months", [niveau, code])["mois"].to_list()
 
 
+def month_completeness(con: duckdb.DuckDBPyConnection, niveau: str, code: str) -> pl.DataFrame:
+    """Complétude de chaque mois du périmètre (tous couloirs), du plus récent au plus ancien ; vide pour un entrepôt
+    antérieur à la table `completude`."""
+    try:
+        return _frame(con, "month_completeness", [niveau, code])
+    except duckdb.CatalogException:
+        return pl.DataFrame(schema={"mois": pl.Date, "complet": pl.Boolean})
+
+
+def reconciliation(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Totaux livrés face à la somme de leurs sous-niveaux, par mois, couloir et niveau (table `rapprochement`)."""
+    return _frame(con, "reconciliation")
+
+
 def geographies(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Régions et départements présents dans les indicateurs, avec leur nom."""
     return _frame(con, "geographies")

@@ -95,3 +95,16 @@ SELECT * FROM errata ORDER BY date_correction DESC;
 
 -- name: has_demo
 SELECT coalesce(bool_or(donnees_demo), FALSE) FROM imports;
+
+-- name: month_completeness
+-- Complétude de chaque mois d'un périmètre, tous couloirs (pipelines/indicators/completeness.py) : le mois par défaut
+-- est le dernier mois complet ; les autres sont marqués « provisoire » avec leur couverture.
+SELECT mois, complet, en_cours, attendues, livrees, niveau_enfants, enfants_attendus, enfants_livres,
+       couloirs_attendus, couloirs_livres
+FROM completude
+WHERE niveau = ? AND code_geo = ? AND couloir = 'TOUS'
+ORDER BY mois DESC;
+
+-- name: reconciliation
+-- Rapprochement des totaux livrés et des sommes de leurs sous-niveaux (table `rapprochement`).
+SELECT * FROM rapprochement ORDER BY mois DESC, niveau, code_geo, couloir;

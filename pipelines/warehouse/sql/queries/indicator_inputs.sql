@@ -33,3 +33,28 @@ SELECT date_situation, fenetre, domaine, niveau, code_geo, es_engages, es_valide
 SELECT 'pays' AS niveau, 'FR' AS code_geo, 'France' AS libelle_geo
 UNION ALL SELECT 'region', code_region, nom_region FROM ref_regions
 UNION ALL SELECT 'departement', code_departement, nom_departement FROM ref_departements;
+
+-- name: establishment_parents
+-- Le rattachement de chaque établissement (son dernier mois livré) : département, à défaut région, à défaut France,
+-- numéroté pour que la complétude (pipelines/indicators/completeness.py) compte sur des entiers.
+WITH rattachements AS (
+    SELECT etablissement_id,
+           CASE WHEN code_departement <> '' THEN 'departement' WHEN code_region <> '' THEN 'region' ELSE 'pays' END
+               AS niveau,
+           CASE WHEN code_departement <> '' THEN code_departement WHEN code_region <> '' THEN code_region ELSE 'FR' END
+               AS code_geo
+    FROM dim_etablissements
+)
+SELECT etablissement_id, CAST(dense_rank() OVER (ORDER BY niveau, code_geo) AS INTEGER) AS parent, niveau, code_geo
+FROM rattachements;
+
+-- name: establishment_deliveries
+-- Les livraisons des établissements (un mois × couloir livré), en numéros ; `etablissements_parents` est le résultat
+-- de `establishment_parents`.
+SELECT s.etablissement_id AS unite, p.parent, s.couloir_id AS couloir, s.mois
+FROM series_etablissements AS s
+JOIN etablissements_parents AS p USING (etablissement_id)
+WHERE s.couloir_id <> 0;
+
+-- name: establishment_couloirs
+SELECT couloir_id, couloir FROM dim_couloirs_etablissements WHERE couloir_id <> 0;

@@ -1,0 +1,320 @@
+"""Complétude des mois : un mois est complet pour un périmètre (France, région, département) et un couloir quand
+toutes les contributions attendues sont livrées (définitions : docs/INDICATEURS.md, « Complétude »).
+
+Une contribution est ce qui compose la valeur d'un périmètre : ses sous-niveaux (régions de la France, départements
+d'une région, établissements d'un département) et, quand il a été livré à son propre niveau, son total livré (« = »).
+Les contributions attendues se déduisent de l'historique du flux : une contribution livrée au mois m est attendue
+les `WINDOW` mois suivants. Un total livré est complet à lui seul. Le mois en cours n'est jamais complet.
+
+Transformations pures LazyFrame → LazyFrame ; `refresh.py` en matérialise le résultat dans la table `completude`
+(mois, niveau, code_geo, couloir, attendues, livrees, complet, …), lue par `latest_complete_month`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import polars as pl
+
+from pipelines.indicators.codes import ALL_COULOIRS
+from pipelines.indicators.trajectory import month_from_index, month_index
+from pipelines.settings import get_settings
+
+# Mois pendant lesquels une contribution reste attendue après sa dernière livraison : une géographie qui cesse
+# d'envoyer rend incomplets les trois mois suivants, puis n'est plus attendue (à moins d'être déclarée dans
+# data/reference/contributions_attendues.csv).
+WINDOW = 3
+SELF = "="  # la contribution « total livré au niveau du périmètre lui-même »
+PARENT = ["niveau", "code_geo"]
+COLUMNS = [
+    "mois",
+    "niveau",
+    "code_geo",
+    "couloir",
+    "attendues",
+    "livrees",
+    "complet",
+    "en_cours",
+    "enfants_attendus",
+    "enfants_livres",
+    "couloirs_attendus",
+    "couloirs_livres",
+    "niveau_enfants",
+]
+_CHILD_LEVEL = {"pays": "region", "region": "departement", "departement": "etablissement"}
+
+
+def absent_contributions(
+    delivered: pl.LazyFrame, last_month: dt.date, window: int = WINDOW, parent: list[str] = PARENT
+) -> pl.LazyFrame:
+    """Contributions attendues et non livrées : une contribution (périmètre, unité, couloir) livrée au mois m est
+    attendue les `window` mois suivants, jusqu'au dernier mois du flux ; chacun de ces mois sans elle la compte absente.
+
+    Entrée : périmètre (`parent`), unite, couloir, mois (une ligne par livraison) ; sortie : les mêmes, mois absents."""
+    keys = [*parent, "unite", "couloir"]
+    last_t = last_month.year * 12 + last_month.month - 1
+    ordered = (
+        delivered.select(*keys, month_index("mois").alias("_t"))
+        .unique()
+        .sort([*keys, "_t"])
+        .with_columns(pl.col("_t").shift(-1).over(keys).alias("_suivant"))
+    )
+    gaps = ordered.with_columns(
+        pl.min_horizontal(pl.col("_suivant").fill_null(last_t + 1) - 1, pl.col("_t") + window).alias("_fin")
+    ).filter(pl.col("_fin") > pl.col("_t"))
+    return (
+        gaps.select(*keys, pl.int_ranges(pl.col("_t") + 1, pl.col("_fin") + 1).alias("_absent"))
+        .explode("_absent")
+        .select(*keys, month_from_index(pl.col("_absent")).alias("mois"))
+    )
+
+
+def family_counts(
+    delivered: pl.LazyFrame, last_month: dt.date, window: int = WINDOW, parent: list[str] = PARENT
+) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """Comptes d'une famille de contributions (établissements, départements, régions ou totaux livrés) : par
+    périmètre × couloir × mois, `attendues` (livrées + absentes), `livrees` (livrées et complètes) et `presentes` ;
+    par périmètre × mois, `enfants_attendus` et `enfants_livres` (unités distinctes, tous couloirs, hors total livré).
+    Entrée : périmètre (`parent`), unite, couloir, mois, complet."""
+    absent = absent_contributions(delivered, last_month, window, parent)
+    keys = [*parent, "couloir", "mois"]
+    present = delivered.group_by(keys).agg(
+        pl.len().alias("presentes"), pl.col("complet").sum().alias("livrees")
+    )
+    missing = absent.group_by(keys).agg(pl.len().alias("_absentes"))
+    counts = (
+        present.join(missing, on=keys, how="full", coalesce=True)
+        .with_columns(pl.col("presentes", "_absentes", "livrees").fill_null(0).cast(pl.Int64))
+        .select(*keys, (pl.col("presentes") + pl.col("_absentes")).alias("attendues"), "livrees", "presentes")
+    )
+    month_keys = [*parent, "mois"]
+    children = pl.col("unite").filter(pl.col("unite") != SELF) if _is_text(delivered) else pl.col("unite")
+    expected = pl.concat([delivered.select(*month_keys, "unite"), absent.select(*month_keys, "unite")])
+    kids = (
+        expected.group_by(month_keys)
+        .agg(children.n_unique().alias("enfants_attendus"))
+        .join(
+            delivered.group_by(month_keys).agg(children.n_unique().alias("enfants_livres")),
+            on=month_keys,
+            how="left",
+        )
+        .with_columns(pl.col("enfants_attendus", "enfants_livres").fill_null(0).cast(pl.Int64))
+    )
+    return counts, kids
+
+
+def _is_text(frame: pl.LazyFrame) -> bool:
+    return frame.collect_schema()["unite"] == pl.String
+
+
+def combine_families(
+    families: list[tuple[pl.LazyFrame, pl.LazyFrame]], declared: pl.LazyFrame
+) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """Les comptes de toutes les familles d'un niveau, additionnés (leurs unités sont disjointes) ; un périmètre dont
+    le total est livré ce mois-là (`declared` : niveau, code_geo, couloir, mois) est complet à lui seul. Rend (par
+    couloir : attendues, livrees, presentes, complet ; par mois : enfants_attendus, enfants_livres)."""
+    keys = [*PARENT, "couloir", "mois"]
+    counts = (
+        pl.concat([c for c, _ in families])
+        .group_by(keys)
+        .agg(pl.col("attendues").sum(), pl.col("livrees").sum(), pl.col("presentes").sum())
+    )
+    own = declared.select(*keys).unique().with_columns(pl.lit(True).alias("_livre"))
+    by_couloir = (
+        counts.join(own, on=keys, how="left")
+        .with_columns(
+            pl.when(pl.col("_livre").fill_null(False))
+            .then(pl.col("attendues"))
+            .otherwise(pl.col("livrees"))
+            .alias("livrees")
+        )
+        .with_columns((pl.col("livrees") == pl.col("attendues")).alias("complet"))
+        .drop("_livre")
+    )
+    month_keys = [*PARENT, "mois"]
+    kids = (
+        pl.concat([k for _, k in families])
+        .group_by(month_keys)
+        .agg(pl.col("enfants_attendus").sum(), pl.col("enfants_livres").sum())
+    )
+    return by_couloir, kids
+
+
+def geographic_completeness(
+    consolidated: pl.LazyFrame,
+    establishments: pl.LazyFrame,
+    establishment_parents: pl.LazyFrame,
+    establishment_couloirs: pl.LazyFrame,
+    last_month: dt.date,
+    window: int = WINDOW,
+) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """Complétude de chaque département, région et de la France, par couloir, de bas en haut : un département se
+    compose de ses établissements, une région de ses départements (et des établissements rattachés à elle seule), la
+    France de ses régions (et des établissements sans région) ; chacun aussi de son total, s'il a été livré.
+
+    `consolidated` : les flux consolidés par couloir (niveau, code_geo, code_region, couloir, mois, origine) ;
+    `establishments` : les livraisons des établissements en numéros (unite, parent, couloir, mois) ;
+    `establishment_parents` : parent (numéro) → niveau, code_geo du rattachement ; `establishment_couloirs` :
+    couloir_id → couloir."""
+    flux = consolidated.filter(pl.col("couloir") != ALL_COULOIRS)
+    declared = flux.filter(pl.col("origine") == "declare")
+    etab_counts, etab_kids = family_counts(
+        establishments.with_columns(pl.lit(True).alias("complet")), last_month, window, ["parent"]
+    )
+    etab_counts = (
+        etab_counts.join(establishment_parents, on="parent")
+        .join(establishment_couloirs.rename({"couloir": "_code", "couloir_id": "couloir"}), on="couloir")
+        .drop("parent", "couloir")
+        .rename({"_code": "couloir"})
+        .select(*PARENT, "couloir", "mois", "attendues", "livrees", "presentes")
+    )
+    etab_kids = etab_kids.join(establishment_parents, on="parent").select(
+        *PARENT, "mois", "enfants_attendus", "enfants_livres"
+    )
+
+    def level(niveau: str, children: list[pl.LazyFrame]) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+        own = declared.filter(pl.col("niveau") == niveau)
+        own_units = own.select(
+            *PARENT, pl.lit(SELF).alias("unite"), "couloir", "mois", pl.lit(True).alias("complet")
+        )
+        families = [
+            (etab_counts.filter(pl.col("niveau") == niveau), etab_kids.filter(pl.col("niveau") == niveau)),
+            *(family_counts(units, last_month, window) for units in [own_units, *children]),
+        ]
+        by_couloir, kids = combine_families(families, own)
+        return by_couloir.collect().lazy(), kids.collect().lazy()
+
+    def as_children(rows: pl.LazyFrame, status: pl.LazyFrame, niveau: str, code: pl.Expr) -> pl.LazyFrame:
+        keys = ["code_geo", "couloir", "mois"]
+        known = rows.select(*keys, "code_region").join(status.select(*keys, "complet"), on=keys, how="left")
+        return known.select(
+            pl.lit(niveau).alias("niveau"),
+            code.alias("code_geo"),
+            pl.col("code_geo").alias("unite"),
+            "couloir",
+            "mois",
+            pl.col("complet").fill_null(True),
+        )
+
+    deps, dep_kids = level("departement", [])
+    dep_rows = flux.filter((pl.col("niveau") == "departement") & (pl.col("code_region") != ""))
+    regions, region_kids = level("region", [as_children(dep_rows, deps, "region", pl.col("code_region"))])
+    region_rows = flux.filter(pl.col("niveau") == "region")
+    pays, pays_kids = level("pays", [as_children(region_rows, regions, "pays", pl.lit("FR"))])
+    return pl.concat([deps, regions, pays]), pl.concat([dep_kids, region_kids, pays_kids])
+
+
+def with_all_couloirs(
+    by_couloir: pl.LazyFrame, children: pl.LazyFrame, current_month: dt.date
+) -> pl.LazyFrame:
+    """Ajoute le couloir `TOUS` (complet quand chaque couloir attendu l'est ; contributions additionnées), les comptes
+    de sous-niveaux et de couloirs, et rend provisoire tout mois qui n'est pas achevé (`en_cours`)."""
+    keys = [*PARENT, "mois"]
+    total = by_couloir.group_by(keys).agg(
+        pl.col("attendues").sum(),
+        pl.col("livrees").sum(),
+        pl.col("complet").all(),
+        pl.len().cast(pl.Int64).alias("couloirs_attendus"),
+        (pl.col("presentes") > 0).sum().cast(pl.Int64).alias("couloirs_livres"),
+    )
+    couloirs = total.select(*keys, "couloirs_attendus", "couloirs_livres")
+    rows = pl.concat(
+        [
+            by_couloir.select(*keys, "couloir", "attendues", "livrees", "complet"),
+            total.with_columns(pl.lit(ALL_COULOIRS).alias("couloir")).select(
+                *keys, "couloir", "attendues", "livrees", "complet"
+            ),
+        ]
+    )
+    under_way = pl.col("mois") >= pl.lit(current_month.replace(day=1))
+    return (
+        rows.join(children, on=keys, how="left")
+        .join(couloirs, on=keys, how="left")
+        .with_columns(
+            under_way.alias("en_cours"),
+            (pl.col("complet") & ~under_way).alias("complet"),
+            pl.col("niveau").replace_strict(_CHILD_LEVEL, default=None).alias("niveau_enfants"),
+        )
+        .with_columns(
+            pl.col("enfants_attendus", "enfants_livres", "couloirs_attendus", "couloirs_livres").fill_null(0)
+        )
+        .select(COLUMNS)
+        .sort(["niveau", "code_geo", "couloir", "mois"])
+    )
+
+
+def completeness(
+    consolidated: pl.LazyFrame,
+    establishments: pl.LazyFrame,
+    establishment_parents: pl.LazyFrame,
+    establishment_couloirs: pl.LazyFrame,
+    current_month: dt.date,
+    window: int = WINDOW,
+) -> pl.LazyFrame:
+    """La table `completude` entière : chaque périmètre × couloir (et `TOUS`) × mois où une contribution est livrée
+    ou attendue ; le dernier mois du flux borne l'attente."""
+    last = consolidated.select(pl.col("mois").max()).collect().item()
+    if last is None:
+        return pl.LazyFrame(schema=_SCHEMA)
+    by_couloir, children = geographic_completeness(
+        consolidated, establishments, establishment_parents, establishment_couloirs, last, window
+    )
+    return with_all_couloirs(by_couloir, children, current_month).cast(_SCHEMA)  # type: ignore[arg-type]
+
+
+_SCHEMA = {
+    "mois": pl.Date,
+    "niveau": pl.String,
+    "code_geo": pl.String,
+    "couloir": pl.String,
+    "attendues": pl.Int64,
+    "livrees": pl.Int64,
+    "complet": pl.Boolean,
+    "en_cours": pl.Boolean,
+    "enfants_attendus": pl.Int64,
+    "enfants_livres": pl.Int64,
+    "couloirs_attendus": pl.Int64,
+    "couloirs_livres": pl.Int64,
+    "niveau_enfants": pl.String,
+}
+
+
+def current_month() -> dt.date:
+    """Le mois en cours (date du jour des réglages, `MES_AUJOURDHUI` pour les tests)."""
+    return get_settings().today().replace(day=1)
+
+
+def latest_complete_month(con: duckdb.DuckDBPyConnection, niveau: str, code_geo: str) -> dt.date | None:
+    """Dernier mois complet du périmètre, tous couloirs, avant le mois en cours ; None s'il n'y en a aucun. Un
+    entrepôt sans table `completude` (antérieur à sa création, jamais réécrit) rend son dernier mois connu."""
+    try:
+        rows = con.execute(
+            "SELECT max(mois) FROM completude WHERE niveau = ? AND code_geo = ? AND couloir = ? AND complet AND mois < ?",
+            [niveau, code_geo, ALL_COULOIRS, current_month()],
+        ).fetchall()
+    except duckdb.CatalogException:
+        rows = con.execute(
+            "SELECT max(mois) FROM indicateurs_flux WHERE niveau = ? AND code_geo = ? AND couloir = ?",
+            [niveau, code_geo, ALL_COULOIRS],
+        ).fetchall()
+    return rows[0][0] if rows else None
+
+
+def month_status(
+    con: duckdb.DuckDBPyConnection, niveau: str, code_geo: str, mois: dt.date
+) -> dict[str, object]:
+    """Complétude d'un mois pour un périmètre, tous couloirs : complet, contributions, sous-niveaux et couloirs."""
+    try:
+        rows = con.execute(
+            "SELECT * FROM completude WHERE niveau = ? AND code_geo = ? AND couloir = ? AND mois = ?",
+            [niveau, code_geo, ALL_COULOIRS, mois],
+        ).fetchall()
+        columns = [d[0] for d in con.description or []]
+    except duckdb.CatalogException:
+        rows, columns = [], []
+    if not rows:
+        return {"complet": mois < current_month(), "attendues": None, "livrees": None}
+    status = dict(zip(columns, rows[0], strict=True))
+    status["complet"] = bool(status["complet"]) and mois < current_month()
+    return status
