@@ -9,13 +9,15 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
-from app_pages.common import read
+from app_pages.common import read, role
 from pipelines import formats
 from pipelines.intake.reading import ACCEPTED_EXTENSIONS
+from pipelines.publish.diffusion import neutralise_formulas
 from pipelines.settings import REPO_ROOT, get_settings
 from pipelines.warehouse import queries
-from pipelines.warehouse.ingest import Incoming, IngestResult, ingest
+from pipelines.warehouse.ingest import Incoming, IngestResult
 from pipelines.warehouse.queries import DOWNLOADABLE
+from pipelines.warehouse.upload import Checked, check_file, import_checked
 
 st.title("Données")
 settings = get_settings()
@@ -44,49 +46,75 @@ def show_report(result: IngestResult) -> None:
             st.caption(f"Note : {note}")
 
 
-st.header("Importer un fichier")
-st.write(
-    "Flux mensuels, statistiques SONS, SUN-ES, population ou cibles, en CSV (`,` `;` tabulation ; UTF-8 ou "
-    "Windows-1252), Excel (.xlsx) ou Parquet. Le fichier est d'abord vérifié ; rien n'est écrit avant votre confirmation."
-)
-upload = st.file_uploader(
-    "Fichier à importer",
-    type=sorted(e.lstrip(".") for e in ACCEPTED_EXTENSIONS),
-    accept_multiple_files=False,
-    help=f"Taille maximale : {settings.upload_max_mo} Mo.",
-    key="depot",
-)
-if upload is not None:
-    size_mb = upload.size / 1e6
-    suffix = Path(upload.name).suffix.lower()
-    if size_mb > settings.upload_max_mo:
-        st.error(
-            f"Fichier trop volumineux ({formats.decimal(size_mb, 1)} Mo ; maximum {settings.upload_max_mo} Mo)."
-        )
-    elif suffix not in ACCEPTED_EXTENSIONS:
-        st.error(f"Extension « {suffix} » non acceptée.")
+def importer() -> str:
+    """L'auteur inscrit au registre : l'identité connectée (mode interne) ou le poste local."""
+    current = role()
+    return current.identite or ("poste local" if current.nom == "local" else current.label())
+
+
+if role().can_import:
+    st.header("Importer un fichier")
+    st.write(
+        "Flux mensuels, statistiques SONS, SUN-ES, population ou cibles, en CSV (`,` `;` tabulation ; UTF-8 ou "
+        "Windows-1252), Excel (.xlsx) ou Parquet. Le fichier est d'abord vérifié ; rien n'est écrit avant votre "
+        "confirmation."
+    )
+    st.caption(
+        f"Taille maximale : {settings.upload_max_mo} Mo (réglage MES_UPLOAD_MAX_MO). Un fichier plus gros est refusé "
+        "par le navigateur avant tout envoi ; importez-le alors avec `python -m pipelines ingest`."
+    )
+    upload = st.file_uploader(
+        "Fichier à importer",
+        type=sorted(e.lstrip(".") for e in ACCEPTED_EXTENSIONS),
+        accept_multiple_files=False,
+        help=f"Taille maximale : {settings.upload_max_mo} Mo.",
+        key="depot",
+    )
+    if upload is None:
+        st.session_state.pop("verification", None)
     else:
-        # Le nom reçu ne sert qu'à l'affichage : le fichier est écrit sous un nom temporaire choisi ici.
-        with tempfile.TemporaryDirectory(prefix="mes-depot-") as tmp:
-            path = Path(tmp) / f"depot{suffix}"
-            path.write_bytes(upload.getvalue())
-            incoming = Incoming(path, display_name=Path(upload.name).name)
-            with st.spinner("Vérification du fichier…"):
-                [check] = ingest([incoming], dry_run=True, settings=settings)
-            show_report(check)
-            if check.ok and st.button("Importer dans l'entrepôt", type="primary", key="confirmer_import"):
+        size_mb = upload.size / 2**20
+        suffix = Path(upload.name).suffix.lower()
+        if size_mb > settings.upload_max_mo:
+            st.error(
+                f"Fichier trop volumineux ({formats.decimal(size_mb, 1)} Mo ; maximum {settings.upload_max_mo} Mo)."
+            )
+        elif suffix not in ACCEPTED_EXTENSIONS:
+            st.error(f"Extension « {suffix} » non acceptée.")
+        else:
+            # Une vérification par fichier déposé : la confirmation importe la table déjà validée, sans relire.
+            stored = st.session_state.get("verification")
+            if stored is None or stored[0] != upload.file_id:
+                # Le nom reçu ne sert qu'à l'affichage : le fichier est écrit sous un nom temporaire choisi ici.
+                with tempfile.TemporaryDirectory(prefix="mes-depot-") as tmp:
+                    path = Path(tmp) / f"depot{suffix}"
+                    path.write_bytes(upload.getvalue())
+                    incoming = Incoming(path, display_name=Path(upload.name).name, auteur=importer())
+                    with st.spinner("Vérification du fichier…"):
+                        stored = (upload.file_id, check_file(incoming, settings=settings))
+                st.session_state["verification"] = stored
+            checked: Checked = stored[1]
+            show_report(checked.result)
+            if (
+                checked.result.ok
+                and checked.frames
+                and st.button("Importer dans l'entrepôt", type="primary", key="confirmer_import")
+            ):
                 with st.status("Import en cours…", expanded=True) as status:
-                    [result] = ingest([incoming], settings=settings, progress=status.write)
-                    status.update(
-                        label="Import terminé" if result.ok else "Import refusé",
-                        state="complete" if result.ok else "error",
-                    )
-                show_report(result)
-                if result.import_id is not None:
+                    checked.result = import_checked(checked, settings=settings, progress=status.write)
+                    status.update(label="Import terminé", state="complete")
+                show_report(checked.result)
+                if checked.result.import_id is not None:
                     st.success("L'entrepôt est à jour : les autres pages montrent déjà ces chiffres.")
 
 st.header("Registre des imports")
 imports = read(queries.imports)
+if imports.height:
+    last = imports.row(0, named=True)
+    st.caption(
+        f"Dernier import : n° {last['id']} ({last['fichier']}, {last['nature']}) le {last['accepte_le']:%d/%m/%Y à %H:%M}, "
+        f"par {last['auteur'] or 'un auteur non enregistré'}."
+    )
 st.dataframe(
     imports.select(
         pl.col("id").alias("N°"),
@@ -97,6 +125,7 @@ st.dataframe(
         pl.col("statut").alias("Statut"),
         pl.col("donnees_demo").alias("Démonstration"),
         pl.col("source").alias("Source"),
+        pl.col("auteur").alias("Importé par"),
         pl.col("message").alias("Compte rendu"),
     ),
     hide_index=True,
@@ -146,7 +175,7 @@ choice = st.selectbox(
 frame = read(queries.raw_table, choice)
 st.download_button(
     f"Télécharger « {DOWNLOADABLE[choice]} » (CSV, {formats.integer(frame.height)} lignes)",
-    frame.write_csv().encode("utf-8"),
+    neutralise_formulas(frame).write_csv().encode("utf-8"),
     file_name=f"{choice}.csv",
     mime="text/csv",
     key="telecharger",

@@ -41,7 +41,15 @@ PAGES: tuple[PageSpec, ...] = (
         "donnees-ouvertes",
         modes=frozenset({"public"}),
     ),
-    PageSpec("app_pages/exports.py", "Exports", ":material/download:", "exports", modes=INTERNE),
+    # Le dossier COSUI et le paquet national : pour l'équipe nationale, pas pour une région.
+    PageSpec(
+        "app_pages/exports.py",
+        "Exports",
+        ":material/download:",
+        "exports",
+        modes=INTERNE,
+        roles=frozenset({"local", "national", "administrateur"}),
+    ),  # fmt: skip
 )
 
 

@@ -14,6 +14,8 @@ from typing import Any
 
 import polars as pl
 
+from pipelines.settings import REFERENCE_DIR
+
 MODES = ("local", "public", "interne")
 ROLE_NAMES = ("national", "region", "administrateur")
 LOCAL_BANNER = "mode local : accès complet sans authentification, réservé à ce poste"
@@ -136,9 +138,14 @@ def bound_frame(role: Role, frame: Any) -> Any:
         return frame
     columns = set(frame.columns)
     if "niveau" in columns and "code_geo" in columns:
-        in_region = (
-            pl.col("code_region") == region if "code_region" in columns else pl.lit(False, dtype=pl.Boolean)
-        )
+        if "code_region" in columns:
+            in_region = pl.col("code_region") == region
+        elif "code_departement" in columns:
+            in_region = pl.col("code_departement").is_in(departements_of(region))
+        else:  # une table sans région ni département par ligne : ses départements, d'après le référentiel
+            in_region = (pl.col("niveau") == "departement") & pl.col("code_geo").is_in(
+                departements_of(region)
+            )
         keep = (
             pl.when(pl.col("niveau") == "pays")
             .then(True)
@@ -150,6 +157,12 @@ def bound_frame(role: Role, frame: Any) -> Any:
     if "code_region" in columns:
         return frame.filter(pl.col("code_region") == region)
     return frame
+
+
+def departements_of(region: str) -> list[str]:
+    """Les départements d'une région, d'après `data/reference/departements.csv` (INSEE)."""
+    reference = pl.read_csv(REFERENCE_DIR / "departements.csv", infer_schema=False)
+    return reference.filter(pl.col("code_region") == region)["code_departement"].to_list()
 
 
 def allowed_geographies(role: Role, geographies: pl.DataFrame) -> pl.DataFrame:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -38,7 +39,8 @@ def _db(args: argparse.Namespace) -> Path:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    files = [Incoming(Path(f)) for f in args.files]
+    auteur = f"{getpass.getuser()} (ligne de commande)"
+    files = [Incoming(Path(f), auteur=auteur) for f in args.files]
     results = ingest(
         files,
         kind=args.kind,

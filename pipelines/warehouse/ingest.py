@@ -69,6 +69,9 @@ class Incoming:
     display_name: str | None = None
     source: str | None = None  # provenance déclarée (référence publiée, démonstration…)
     demo: bool = False
+    auteur: str | None = (
+        None  # qui importe : identité connectée, poste local ou compte de la ligne de commande
+    )
 
     @property
     def name(self) -> str:
@@ -284,7 +287,8 @@ def load_validated(
             f"{formats.integer(result.revisees)} révisée(s), {formats.integer(result.inchangees)} inchangée(s)"
         )
         con.execute(
-            "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO imports (id, fichier, sha256, nature, lignes, accepte_le, statut, message, donnees_demo, "
+            "source, auteur) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 import_id,
                 incoming.name,
@@ -296,6 +300,7 @@ def load_validated(
                 "; ".join([result.message, *ctx.notes]),
                 incoming.demo,
                 incoming.source,
+                incoming.auteur,
             ],
         )
         # Les étapes de chargement suivent `compare` dans le fichier SQL, dans l'ordre où elles y sont écrites.

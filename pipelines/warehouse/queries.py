@@ -120,7 +120,11 @@ def sunes(con: duckdb.DuckDBPyConnection, niveau: str, code: str) -> pl.DataFram
 
 
 def imports(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    return _frame(con, "imports")
+    """Le registre des imports, avec `auteur` (vide pour un entrepôt d'avant cette colonne)."""
+    frame = _frame(con, "imports")
+    if "auteur" not in frame.columns:
+        frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("auteur"))
+    return frame
 
 
 def revisions(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -33,7 +34,7 @@ CHROMIUM_ARGS = [
 pytestmark = pytest.mark.browser
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -56,20 +57,17 @@ def browser_context_args(browser_context_args: dict) -> dict:
     return {**browser_context_args, "viewport": {"width": 1400, "height": 1000}, "locale": "fr-FR"}
 
 
-@pytest.fixture(scope="session")
-def app_server(
-    demo_warehouse_master: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[str, Path]]:
-    """Le serveur de l'application sur une copie de l'entrepôt de démonstration ; arrêté en fin de session."""
-    db = tmp_path_factory.mktemp("app") / "entrepot.duckdb"
-    shutil.copyfile(demo_warehouse_master, db)
-    port = _free_port()
-    env = {**os.environ, "MES_DB": str(db), "MES_AUJOURDHUI": TODAY.isoformat()}
-    log = (tmp_path_factory.mktemp("logs") / "streamlit.log").open("w")
+@contextlib.contextmanager
+def serve(db: Path, logs: Path, port: int | None = None, **env: str) -> Iterator[str]:
+    """`python -m pipelines serve` (le lanceur de `make run`) sur 127.0.0.1, réglages `MES_*` en plus ; arrêté en
+    sortie."""
+    port = port or free_port()
+    full_env = {**os.environ, "MES_DB": str(db), "MES_AUJOURDHUI": TODAY.isoformat(), **env}
+    log = (logs / f"streamlit-{port}.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "pipelines", "serve", "--address", "127.0.0.1", "--port", str(port)],
         cwd=REPO,
-        env=env,
+        env=full_env,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -84,9 +82,11 @@ def app_server(
             except OSError:
                 pass
             if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError("le serveur Streamlit n'a pas démarré")
+                raise RuntimeError(
+                    f"le serveur Streamlit n'a pas démarré : {(logs / f'streamlit-{port}.log').read_text()}"
+                )
             time.sleep(0.3)
-        yield url, db
+        yield url
     finally:
         process.terminate()
         try:
@@ -94,6 +94,17 @@ def app_server(
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def app_server(
+    demo_warehouse_master: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, Path]]:
+    """Le serveur de l'application sur une copie de l'entrepôt de démonstration ; arrêté en fin de session."""
+    db = tmp_path_factory.mktemp("app") / "entrepot.duckdb"
+    shutil.copyfile(demo_warehouse_master, db)
+    with serve(db, tmp_path_factory.mktemp("logs")) as url:
+        yield url, db
 
 
 @pytest.fixture(scope="session")

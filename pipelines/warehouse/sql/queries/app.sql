@@ -78,7 +78,8 @@ SELECT * FROM echeances_sons ORDER BY date_echeance;
 SELECT * FROM indicateurs_sunes WHERE niveau = ? AND code_geo = ? ORDER BY date_situation, fenetre, domaine;
 
 -- name: imports
-SELECT id, fichier, nature, lignes, accepte_le, statut, message, donnees_demo, source FROM imports ORDER BY id DESC;
+-- `* EXCLUDE` : un entrepôt d'avant la colonne `auteur` (ajoutée à sa prochaine écriture) se lit encore.
+SELECT * EXCLUDE (sha256) FROM imports ORDER BY id DESC;
 
 -- name: revisions
 SELECT r.import_id, i.fichier, i.accepte_le, r.mois, i.donnees_demo,

@@ -10,8 +10,11 @@ CREATE TABLE IF NOT EXISTS imports (
     statut          VARCHAR   NOT NULL,  -- nouveau / revision
     message         VARCHAR,
     donnees_demo    BOOLEAN   NOT NULL DEFAULT FALSE,
-    source          VARCHAR
+    source          VARCHAR,
+    auteur          VARCHAR              -- identité qui a importé (mode interne), « poste local », compte système
 );
+-- Un entrepôt d'avant `auteur` (0.4) reçoit la colonne, vide pour ses imports passés.
+ALTER TABLE imports ADD COLUMN IF NOT EXISTS auteur VARCHAR;
 
 -- Les flux ne portent pas leurs codes en texte mais leur numéro, attribué à la première livraison de chaque code
 -- (pipelines/flux_codes.py) : écrire 10 M de lignes d'entiers coûte 1 s, les mêmes avec leurs textes 2,8 s, et

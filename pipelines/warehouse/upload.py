@@ -1,0 +1,77 @@
+"""Dépôt d'un fichier dans l'application en deux temps : vérifier, puis (sur confirmation) importer le résultat de
+cette vérification, sans relire ni revalider le fichier."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from pipelines import formats
+from pipelines.intake.problems import RefusedFile
+from pipelines.intake.validation import Context
+from pipelines.progress import Progress, silent
+from pipelines.settings import Settings, get_settings
+from pipelines.sources.declaration import Source
+from pipelines.warehouse.connection import write_session
+from pipelines.warehouse.ingest import (
+    Incoming,
+    IngestResult,
+    load_validated,
+    sha256_of,
+    validate_file,
+)
+from pipelines.warehouse.reference import install_reference_tables
+
+
+@dataclass
+class Checked:
+    """Un fichier vérifié : le compte rendu, et s'il est valide la table validée prête à charger."""
+
+    incoming: Incoming
+    result: IngestResult
+    source: Source | None = None
+    frames: list[pl.DataFrame] = field(default_factory=list)
+    ctx: Context | None = None
+    digest: str = ""
+
+
+def check_file(incoming: Incoming, settings: Settings | None = None, progress: Progress = silent) -> Checked:
+    """Vérifie un fichier comme `ingest --dry-run`, et garde la table validée pour `import_checked`."""
+    settings = settings or get_settings()
+    try:
+        source, frame, ctx = validate_file(incoming, None, settings, None, progress)
+    except RefusedFile as refused:
+        result = IngestResult(
+            incoming.name, None, "refuse", message=refused.render(), problems=refused.problems,
+            total_problems=refused.total,
+        )  # fmt: skip
+        return Checked(incoming, result)
+    result = IngestResult(
+        incoming.name, source.kind, "verifie", lignes=frame.height, notes=ctx.notes,
+        message=f"fichier valide : {formats.integer(frame.height)} ligne(s) ({source.label}) ; rien n'a encore été écrit",
+    )  # fmt: skip
+    return Checked(incoming, result, source, [frame], ctx, sha256_of(incoming.path))
+
+
+def import_checked(
+    checked: Checked, settings: Settings | None = None, db: Path | None = None, progress: Progress = silent
+) -> IngestResult:
+    """Importe la table d'une vérification réussie (une seule fois : elle est libérée au chargement)."""
+    if checked.source is None or checked.ctx is None or not checked.frames:
+        raise ValueError("import d'un fichier non vérifié")
+    settings = settings or get_settings()
+    from pipelines.indicators.refresh import refresh_indicators
+
+    with write_session(
+        db or settings.db_path(), settings.verrou_attente_s, memory_limit_mb=settings.memoire_max_mo
+    ) as writer:
+        install_reference_tables(writer.con)
+        result = load_validated(
+            writer.con, checked.incoming, checked.source, checked.frames, checked.ctx, checked.digest,
+            refresh_indicators,
+        )  # fmt: skip
+        writer.changed |= result.import_id is not None
+    progress(result.message)
+    return result
