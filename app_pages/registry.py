@@ -49,7 +49,7 @@ PAGES: tuple[PageSpec, ...] = (
         "exports",
         modes=INTERNE,
         roles=frozenset({"local", "national", "administrateur"}),
-    ),  # fmt: skip
+    ),
 )
 
 

@@ -44,14 +44,22 @@ def check_file(incoming: Incoming, settings: Settings | None = None, progress: P
         source, frame, ctx = validate_file(incoming, None, settings, None, progress)
     except RefusedFile as refused:
         result = IngestResult(
-            incoming.name, None, "refuse", message=refused.render(), problems=refused.problems,
+            incoming.name,
+            None,
+            "refuse",
+            message=refused.render(),
+            problems=refused.problems,
             total_problems=refused.total,
-        )  # fmt: skip
+        )
         return Checked(incoming, result)
     result = IngestResult(
-        incoming.name, source.kind, "verifie", lignes=frame.height, notes=ctx.notes,
+        incoming.name,
+        source.kind,
+        "verifie",
+        lignes=frame.height,
+        notes=ctx.notes,
         message=f"fichier valide : {formats.integer(frame.height)} ligne(s) ({source.label}) ; rien n'a encore été écrit",
-    )  # fmt: skip
+    )
     return Checked(incoming, result, source, [frame], ctx, sha256_of(incoming.path))
 
 
@@ -69,9 +77,14 @@ def import_checked(
     ) as writer:
         install_reference_tables(writer.con)
         result = load_validated(
-            writer.con, checked.incoming, checked.source, checked.frames, checked.ctx, checked.digest,
+            writer.con,
+            checked.incoming,
+            checked.source,
+            checked.frames,
+            checked.ctx,
+            checked.digest,
             refresh_indicators,
-        )  # fmt: skip
+        )
         writer.changed |= result.import_id is not None
     progress(result.message)
     return result
