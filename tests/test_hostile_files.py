@@ -281,3 +281,17 @@ def test_help_documents_the_exit_codes(tmp_path: Path) -> None:
     result = cli("ingest", "--help", db=tmp_path / "w.duckdb")
     assert result.returncode == 0
     assert "codes de sortie" in result.stdout and "3  entrepôt ou environnement indisponible" in result.stdout
+
+
+def test_two_distant_cells_are_refused_before_the_sheet_is_unfolded(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """5 Ko sur disque, deux cellules (A1 et ZZ200000) : la lecture en tableau réserverait 140 millions de cases."""
+    path = tmp_path / "eparse.xlsx"
+    book = xlsxwriter.Workbook(path)
+    sheet = book.add_worksheet("S")
+    sheet.write_row(0, 0, ["mois", "documents"])
+    sheet.write(199_999, 701, 1)
+    book.close()
+    result = one(settings, path)
+    assert not result.ok and "140\u202f400\u202f000 cases" in result.message, result.message

@@ -20,6 +20,9 @@ _MERGE = re.compile(rb'<mergeCell\s+ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"')
 _DIMENSION = re.compile(rb'<dimension\s+ref="([A-Z]+)\d+')
 _SHEET = re.compile(rb"<sheet\b[^>]*>")
 _ATTRIBUTE = re.compile(rb'([\w:]+)="([^"]*)"')
+_ROW_NUMBER = re.compile(rb'<row\s+r="(\d+)"')
+_CELL_COLUMN = re.compile(rb'<c\s+r="([A-Z]{1,3})')
+_CELL_ROW = re.compile(rb'<c\s+r="[A-Z]{1,3}(\d+)"')
 _RELATIONSHIP = re.compile(rb"<Relationship\b[^>]*>")
 
 
@@ -32,6 +35,11 @@ class SheetInfo:
         default_factory=list
     )  # (ligne1, col1, ligne2, col2), base 1
     first_column: int | None = None  # colonne (base 1) de la première colonne lue, d'après `<dimension>`
+    # Plage dépliée : la lecture réserve une case par cellule du rectangle qui va de A1 à la dernière ligne et la
+    # dernière colonne remplies ; deux cellules éloignées (A1 et XFD1048576) suffisent à réclamer des Go.
+    max_row: int = 0
+    columns: set[bytes] = field(default_factory=set)
+    unnumbered_rows: bool = False
 
 
 def column_number(letters: bytes) -> int:
@@ -90,6 +98,14 @@ def inspect_xlsx(path: Path, name: str, limits: Limits) -> dict[str, SheetInfo]:
             "(réglage MES_XLSX_CELLULES_MAX)",
         )
 
+    def too_spread(spread: int) -> None:
+        raise refuse(
+            name,
+            f"classeur dont la plage remplie, une fois dépliée, compte {integer_fr(spread)} cases (des cellules très "
+            f"éloignées l'une de l'autre) : au plus {integer_fr(limits.xlsx_cellules_max)} (réglage "
+            "MES_XLSX_CELLULES_MAX)",
+        )
+
     try:
         with zipfile.ZipFile(path) as archive:
             entries = archive.infolist()
@@ -123,6 +139,18 @@ def inspect_xlsx(path: Path, name: str, limits: Limits) -> dict[str, SheetInfo]:
                         cells += found
                         if cells > limits.xlsx_cellules_max:
                             too_many(cells)
+                        rows = _ROW_NUMBER.findall(window)
+                        if rows:
+                            info.max_row = max(info.max_row, *map(int, rows))
+                        info.unnumbered_rows |= window.count(b"<row") > len(rows) + carry.count(b"<row")
+                        if info.unnumbered_rows:
+                            cell_rows = _CELL_ROW.findall(window)
+                            if cell_rows:
+                                info.max_row = max(info.max_row, *map(int, cell_rows))
+                        info.columns.update(_CELL_COLUMN.findall(window))
+                        spread = info.max_row * max(map(column_number, info.columns), default=0)
+                        if spread > limits.xlsx_cellules_max:
+                            too_spread(spread)
                         if info.first_column is None and (dimension := _DIMENSION.search(window)):
                             info.first_column = column_number(dimension.group(1))
                         for merge in _MERGE.finditer(window):
