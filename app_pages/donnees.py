@@ -3,6 +3,7 @@ dictionnaire des données, téléchargements."""
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import streamlit as st
 
 from app_pages.common import read, role
 from pipelines import formats
-from pipelines.intake.reading import ACCEPTED_EXTENSIONS
+from pipelines.intake.reading import ACCEPTED_EXTENSIONS, UPLOAD_PREFIX
 from pipelines.publish.diffusion import neutralise_formulas
 from pipelines.settings import REPO_ROOT, get_settings
 from pipelines.warehouse import queries
@@ -86,7 +87,7 @@ if role().can_import:
             stored = st.session_state.get("verification")
             if stored is None or stored[0] != upload.file_id:
                 # Le nom reçu ne sert qu'à l'affichage : le fichier est écrit sous un nom temporaire choisi ici.
-                with tempfile.TemporaryDirectory(prefix="mes-depot-") as tmp:
+                with tempfile.TemporaryDirectory(prefix=f"{UPLOAD_PREFIX}{os.getpid()}-") as tmp:
                     path = Path(tmp) / f"depot{suffix}"
                     path.write_bytes(upload.getvalue())
                     incoming = Incoming(path, display_name=Path(upload.name).name, auteur=importer())

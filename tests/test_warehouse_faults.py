@@ -142,9 +142,12 @@ def test_orphans_of_every_kind_are_swept_at_the_next_run(
     (spill / "bloc").write_bytes(b"x")
     transcode = Path(tempfile.gettempdir()) / f"mes-transcodage-{pid}-abc.csv"
     transcode.write_bytes(b"")
+    upload = Path(tempfile.gettempdir()) / f"mes-depot-{pid}-abc"
+    upload.mkdir()
+    (upload / "depot.csv").write_bytes(b"x")
     assert run(settings, csv_file(tmp_path, "fevrier.csv", "2024-02")).ok
     assert leftovers(folder) == [], leftovers(folder)
-    assert not transcode.exists()
+    assert not transcode.exists() and not upload.exists()
 
 
 def test_db_in_a_missing_folder_is_created_only_for_an_accepted_file(tmp_path: Path) -> None:

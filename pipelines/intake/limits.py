@@ -4,6 +4,7 @@ avec la ligne, la colonne, la valeur et le réglage `MES_*` qui le fixe."""
 from __future__ import annotations
 
 import mmap
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -141,9 +142,20 @@ def check_line_lengths(path: Path, name: str, headers: list[str], separator: str
     )
 
 
-def check_cells(name: str, frame: pl.DataFrame, headers: list[str], limits: Limits, cap: int = 50) -> None:
+def check_cells(
+    name: str,
+    frame: pl.DataFrame,
+    headers: list[str],
+    limits: Limits,
+    textual: Callable[[str], bool] | None = None,
+    cap: int = 50,
+) -> None:
     """Refuse les cellules trop longues ou qui contiennent des caractères de contrôle (NUL compris), chacune avec sa
-    ligne et sa colonne. Les colonnes en catégories ne sont examinées qu'une fois par valeur distincte."""
+    ligne et sa colonne. Les colonnes en catégories ne sont examinées qu'une fois par valeur distincte.
+
+    `textual(en-tête)` dit quelles colonnes chercher des caractères de contrôle : celles qui sont gardées comme
+    texte. Un nombre n'en a pas besoin (sa lecture refuse tout caractère qui n'est pas un chiffre), ni une colonne
+    ignorée ; sur un fichier national, cela évite une recherche par cellule de nombre."""
     problems: list[Problem] = []
     for column, header in zip([c for c in frame.columns if c != _ROW_COLUMN], headers, strict=False):
         values = frame.get_column(column)
@@ -154,7 +166,7 @@ def check_cells(name: str, frame: pl.DataFrame, headers: list[str], limits: Limi
         too_long = bool((values.str.len_bytes() > limits.champ_max_car).any()) and bool(
             (values.str.len_chars() > limits.champ_max_car).any()
         )
-        control = bool(values.str.contains(CONTROL_PATTERN).any())
+        control = (textual is None or textual(header)) and bool(values.str.contains(CONTROL_PATTERN).any())
         if not (too_long or control):
             continue
         text = pl.col(column).cast(pl.String)

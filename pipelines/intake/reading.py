@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import csv
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -38,8 +39,10 @@ ROW_COLUMN = "_ligne"
 _CHUNK = 1 << 22
 # L'en-tête est cherché dans les premières lignes : titres, lignes vides et lignes `;;;` d'un export de tableur.
 HEADER_SEARCH_ROWS = 30
-# Préfixe des fichiers temporaires de transcodage ; ceux d'un processus disparu sont effacés à la lecture suivante.
+# Préfixes des temporaires (transcodage, dépôt par l'application), suivis du numéro du processus : ceux d'un
+# processus disparu sont effacés à la lecture suivante.
 TRANSCODE_PREFIX = "mes-transcodage-"
+UPLOAD_PREFIX = "mes-depot-"
 # Vrai si une ligne de cellules est l'en-tête d'une source connue (fourni par l'import, qui connaît les sources).
 HeaderTest = Callable[[list[str]], bool]
 
@@ -67,6 +70,7 @@ def read_table(
     sheet: str | None = None,
     limits: Limits | None = None,
     is_header: HeaderTest | None = None,
+    textual: Callable[[str], bool] | None = None,
 ) -> RawTable:
     """Lit `path` selon son extension ; `display_name` est le nom montré dans les messages (dépôt web).
 
@@ -81,7 +85,7 @@ def read_table(
         table = _read_parquet(path, name, limits)
     else:
         table = _read_csv(path, name, limits, is_header)
-    return _finish(table, limits, header_row=table.header_row)
+    return _finish(table, limits, header_row=table.header_row, textual=textual)
 
 
 def _check_file(path: Path, name: str, limits: Limits, accepted: set[str]) -> str:
@@ -102,7 +106,13 @@ def _check_file(path: Path, name: str, limits: Limits, accepted: set[str]) -> st
     return suffix
 
 
-def _finish(table: RawTable, limits: Limits, allow_empty: bool = False, header_row: int = 1) -> RawTable:
+def _finish(
+    table: RawTable,
+    limits: Limits,
+    allow_empty: bool = False,
+    header_row: int = 1,
+    textual: Callable[[str], bool] | None = None,
+) -> RawTable:
     headers = [h.replace("\ufeff", "").strip() for h in table.headers]
     frame = table.frame
     # Colonnes sans en-tête : vides (séparateurs en fin de ligne d'un export de tableur), elles sont retirées ;
@@ -117,7 +127,7 @@ def _finish(table: RawTable, limits: Limits, allow_empty: bool = False, header_r
         headers = [headers[i] for i in keep]
     headers = [h or f"(colonne {keep[i] + 1} sans en-tête)" for i, h in enumerate(headers)]
     _refuse_duplicate_headers(table.name, headers, header_row)
-    check_cells(table.name, frame, headers, limits)
+    check_cells(table.name, frame, headers, limits, textual)
     frame = frame.rename(dict(zip(frame.columns[:-1], headers, strict=True)))
     data_columns = [c for c in frame.columns if c != ROW_COLUMN]
     if not data_columns:
@@ -167,6 +177,7 @@ def read_batches(
     assume_utf8: bool = False,
     limits: Limits | None = None,
     is_header: HeaderTest | None = None,
+    textual: Callable[[str], bool] | None = None,
 ) -> Iterator[RawTable]:
     """Lit un CSV ou un Parquet par tranches de `batch_rows` lignes, numérotées comme le fichier entier : la mémoire
     tient à la taille d'une tranche, pas du fichier. Mêmes refus que `read_table` ; un classeur Excel n'est pas
@@ -182,7 +193,7 @@ def read_batches(
     name = display_name or path.name
     suffix = Path(name).suffix.lower() or path.suffix.lower()
     if suffix not in CSV_EXTENSIONS | PARQUET_EXTENSIONS:
-        yield read_table(path, display_name, limits=limits, is_header=is_header)
+        yield read_table(path, display_name, limits=limits, is_header=is_header, textual=textual)
         return
     _check_file(path, name, limits, CSV_EXTENSIONS | PARQUET_EXTENSIONS)
     headers: list[str] | None = None
@@ -203,7 +214,7 @@ def read_batches(
                 if headers is None
                 else _csv_strings(batch, name, headers, notes)
             )
-            table = _finish(table, limits, allow_empty=True, header_row=header_row)
+            table = _finish(table, limits, allow_empty=True, header_row=header_row, textual=textual)
             rows += table.frame.height
             yield table
     finally:
@@ -394,11 +405,15 @@ def _transcode(path: Path, name: str) -> Path:
 
 
 def sweep_transcodes() -> None:
-    """Efface les temporaires de transcodage laissés par un processus disparu (tué pendant une lecture)."""
-    for orphan in Path(tempfile.gettempdir()).glob(f"{TRANSCODE_PREFIX}*-*.csv"):
-        pid = orphan.name.removeprefix(TRANSCODE_PREFIX).split("-", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
-            orphan.unlink(missing_ok=True)
+    """Efface les temporaires (transcodages, dépôts) laissés par un processus disparu (tué pendant une lecture)."""
+    for prefix in (TRANSCODE_PREFIX, UPLOAD_PREFIX):
+        for orphan in Path(tempfile.gettempdir()).glob(f"{prefix}*-*"):
+            pid = orphan.name.removeprefix(prefix).split("-", 1)[0]
+            if pid.isdigit() and not _alive(int(pid)):
+                if orphan.is_dir():
+                    shutil.rmtree(orphan, ignore_errors=True)
+                else:
+                    orphan.unlink(missing_ok=True)
 
 
 def _alive(pid: int) -> bool:

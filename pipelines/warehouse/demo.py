@@ -21,7 +21,7 @@ import polars as pl
 
 from pipelines.progress import Progress, silent
 from pipelines.settings import REFERENCE_DIR, Settings, get_settings
-from pipelines.warehouse.connection import WarehouseError, writer_lock
+from pipelines.warehouse.connection import WarehouseError, remove_orphans, writer_lock
 from pipelines.warehouse.ingest import Incoming, IngestResult, ingest
 from pipelines.warehouse.reference import load_reference
 
@@ -365,6 +365,10 @@ def build_demo(
                     + "\n".join(r.message for r in refused)
                 )
             with writer_lock(db, settings.verrou_attente_s):
+                remove_orphans(db)
+                # Le journal d'une session interrompue sur l'ancien fichier ne lui survit pas : laissé à côté du
+                # nouveau, il le rendrait illisible (« WAL checkpoint iteration does not match »).
+                db.with_name(db.name + ".wal").unlink(missing_ok=True)
                 os.replace(build, db)
         finally:
             build.unlink(missing_ok=True)

@@ -10,6 +10,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import os
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -31,6 +32,7 @@ from pipelines.sources import SOURCES, detect_kind, source_of
 from pipelines.sources.declaration import Source, conclude_all
 from pipelines.warehouse.connection import (
     WarehouseError,
+    Writer,
     first_row,
     named_statements,
     unavailable,
@@ -78,10 +80,13 @@ class Incoming:
         return self.display_name or self.path.name
 
 
-def sha256_of(path: Path) -> str:
+def sha256_of(path: Path, stop: threading.Event | None = None) -> str:
+    """Empreinte du fichier ; `stop` l'abandonne en route (fichier refusé : inutile de lire le Go qui reste)."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         while chunk := handle.read(1 << 22):
+            if stop is not None and stop.is_set():
+                return ""
             digest.update(chunk)
     return digest.hexdigest()
 
@@ -135,6 +140,7 @@ def _validate_file(
         sheet,
         Limits.of(settings),
         header_test([s.columns for s in _candidates(kind)]),
+        _code_header(kind),
     )
     progress(f"{incoming.name} : {formats.integer(table.frame.height)} lignes lues, validation…")
     source = source_of(kind, incoming.name) if kind else detect_kind(table.headers, incoming.name)
@@ -194,6 +200,7 @@ def _validate_batches(
         assume_utf8,
         Limits.of(settings),
         header_test([s.columns for s in _candidates(kind)]),
+        _code_header(kind),
     )
     for table in batches:
         if source is None or not validated:
@@ -339,37 +346,36 @@ def ingest(
     if dry_run:
         # Un essai à blanc ne lit ni n'écrit l'entrepôt : ni verrou ni copie (il marche sur un disque en lecture seule).
         return [_check_only(incoming, kind, settings, sheet, progress) for incoming in files]
-    if not db_path.parent.exists():
-        # Aucun dossier n'est créé pour des fichiers refusés : ils sont d'abord validés, et le dossier n'est créé
-        # que si l'un d'eux est accepté.
-        checked = [_check_only(incoming, kind, settings, sheet, progress) for incoming in files]
-        if not any(r.ok for r in checked):
-            return checked
-        try:
-            db_path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise unavailable(db_path, exc) from exc
     from pipelines.indicators.refresh import refresh_indicators
 
     results: list[IngestResult] = []
-    with (
-        ThreadPoolExecutor(max_workers=1) as hasher,
-        write_session(
-            db_path, settings.verrou_attente_s, publish=True, memory_limit_mb=settings.memoire_max_mo
-        ) as writer,
-    ):
-        con = writer.con
-        install_reference_tables(con)
+    with ThreadPoolExecutor(max_workers=1) as hasher, contextlib.ExitStack() as session:
+        # La session d'écriture (verrou, copie de l'entrepôt) ne s'ouvre qu'au premier fichier valide : un fichier
+        # refusé ne copie rien, ne prend pas le verrou et reçoit sa réponse même sur un disque plein ou en lecture seule.
+        writer: Writer | None = None
         for incoming in files:
             started = time.perf_counter()
             # L'empreinte (idempotence) se calcule pendant la lecture : hashlib relâche le GIL sur les gros blocs.
-            digest_job = hasher.submit(sha256_of, incoming.path) if incoming.path.is_file() else None
+            stop = threading.Event()
+            digest_job = hasher.submit(sha256_of, incoming.path, stop) if incoming.path.is_file() else None
             try:
                 source, frame, ctx = validate_file(incoming, kind, settings, sheet, progress)
             except RefusedFile as refused:
+                stop.set()
                 results.append(_refused(incoming, kind, refused))
                 progress(refused.render())
                 continue
+            if writer is None:
+                _create_folder(db_path)  # un dossier neuf n'est créé que pour un fichier accepté
+                writer = session.enter_context(
+                    write_session(
+                        db_path,
+                        settings.verrou_attente_s,
+                        publish=True,
+                        memory_limit_mb=settings.memoire_max_mo,
+                    )
+                )
+                install_reference_tables(writer.con)
             progress(
                 f"{incoming.name} : écriture de {formats.integer(frame.height)} lignes et recalcul des indicateurs…"
             )
@@ -378,12 +384,19 @@ def ingest(
             validated = time.perf_counter() - started
             lot = [frame]
             del frame  # load_validated libère la table après chargement
-            result = load_validated(con, incoming, source, lot, ctx, digest, refresh_indicators)
+            result = load_validated(writer.con, incoming, source, lot, ctx, digest, refresh_indicators)
             result.durees["lecture_validation"] = validated
             progress(f"{incoming.name} : {result.message} ({_durations_text(result)})")
             results.append(result)
             writer.changed |= result.import_id is not None
     return results
+
+
+def _create_folder(db_path: Path) -> None:
+    try:
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise unavailable(db_path, exc) from exc
 
 
 def _refused(incoming: Incoming, kind: str | None, refused: RefusedFile) -> IngestResult:
