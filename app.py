@@ -107,7 +107,8 @@ with st.sidebar:
     st.session_state["selection"] = Selection(mois, niveau, code, libelle, coverage)
     st.divider()
     st.caption(
-        "Sources : chiffres publiés des COSUI (voir la page Données), INSEE, IGN. Tous les chiffres sont recalculés à chaque import."
+        "Sources : chiffres publiés des COSUI (voir la page Données), INSEE, IGN. Tous les chiffres sont "
+        "recalculés à chaque import."
     )
     if settings.mode == "interne":
         st.caption(f"Connecté : {role.identite} — rôle {role.label()}")

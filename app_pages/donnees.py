@@ -113,7 +113,8 @@ imports = read(queries.imports)
 if imports.height:
     last = imports.row(0, named=True)
     st.caption(
-        f"Dernier import : n° {last['id']} ({last['fichier']}, {last['nature']}) le {last['accepte_le']:%d/%m/%Y à %H:%M}, "
+        f"Dernier import : n° {last['id']} ({last['fichier']}, {last['nature']}) le "
+        f"{last['accepte_le']:%d/%m/%Y à %H:%M}, "
         f"par {last['auteur'] or 'un auteur non enregistré'}."
     )
 st.dataframe(

@@ -30,7 +30,8 @@ st.write(
 )
 month = sel.mois if sel.niveau == "pays" else None
 st.caption(
-    f"Mois publié : {formats.month(month) if month else 'le dernier mois connu'} (choisi dans la barre latérale, périmètre France)."
+    f"Mois publié : {formats.month(month) if month else 'le dernier mois connu'} (choisi dans la barre "
+    "latérale, périmètre France)."
 )
 allow_demo = False
 if has_demo:

@@ -80,7 +80,8 @@ if covered.height:
         charts.rate_bars(
             covered["dispositif"].to_list(),
             covered["taux_couverture"].to_list(),
-            f"Couverture la plus faible : {low['dispositif']} ({formats.percent(low['taux_couverture'], 0)} des structures éligibles)",
+            f"Couverture la plus faible : {low['dispositif']} ({formats.percent(low['taux_couverture'], 0)} "
+            "des structures éligibles)",
             "Couverture (BDC ÷ cible)",
         ),
         "Couverture = bons de commande ÷ structures éligibles (cible).",

@@ -40,7 +40,8 @@ else:
         else None
     )
     title = (
-        f"{DOMAINE_LABELS.get(best['domaine'], best['domaine'])} le plus validé : {formats.percent(best['taux_validation'], 0)} des ES engagés"
+        f"{DOMAINE_LABELS.get(best['domaine'], best['domaine'])} le plus validé : "
+        f"{formats.percent(best['taux_validation'], 0)} des ES engagés"
         if best
         else "Établissements engagés et validés"
     )
@@ -78,7 +79,8 @@ else:
                 "Bons de commande": latest["bons_de_commande"].to_list(),
                 "Demandes de solde": latest["demandes_de_solde"].to_list(),
             },
-            f"{lowest['vague']} {lowest['dispositif']} : {formats.percent(lowest['taux_couverture'], 0)} de la cible commandée",
+            f"{lowest['vague']} {lowest['dispositif']} : {formats.percent(lowest['taux_couverture'], 0)} de "
+            "la cible commandée",
             "ESMS",
         ),
         "MS1 : personnes âgées, handicapées, domicile ; MS2 : protection de l'enfance (PDE), difficultés spécifiques "

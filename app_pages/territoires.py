@@ -69,8 +69,8 @@ with right:
         (
             "Documents par habitant et par an par département."
             if has_population
-            else "La population des départements n'est pas dans l'entrepôt (importez un fichier « population » au niveau "
-            "département) : la carte montre le nombre de documents du mois, pas un taux."
+            else "La population des départements n'est pas dans l'entrepôt (importez un fichier « population » "
+            "au niveau département) : la carte montre le nombre de documents du mois, pas un taux."
         )
         + f" {MAP_ATTRIBUTION}",
         departements.select(
@@ -118,12 +118,16 @@ if names:
     national_series = read(queries.flux_series, "pays", "FR").filter(pl.col("couloir") == ALL_COULOIRS)
     gap = read(queries.national_gap, "region", region, sel.mois)
     if gap is not None:
-        title = f"{names[region]} : {formats.percent(gap, 0, signed=True)} par rapport à la moyenne nationale en {month}"
+        title = (
+            f"{names[region]} : {formats.percent(gap, 0, signed=True)} par rapport à la moyenne nationale "
+            f"en {month}"
+        )
     else:
         title = f"{names[region]} face à la France"
     chart(
         charts.index_vs_national(region_series, national_series, names[region], title),
-        "Documents par habitant et par an (rythme annuel ÷ population INSEE) : la région en trait plein, la France en tirets.",
+        "Documents par habitant et par an (rythme annuel ÷ population INSEE) : la région en trait plein, la "
+        "France en tirets.",
         region_series.select(
             formats.month_column("mois").alias("Mois"),
             pl.col("documents_par_habitant_an").round(3).alias(names[region]),

@@ -27,7 +27,8 @@ except NoData as exc:
 st.subheader(f"Chiffres clés {formats.of_month(sel.mois)}" + (" (provisoire)" if sel.provisoire else ""))
 if sel.provisoire:
     st.warning(
-        f"Mois provisoire : {formats.coverage(sel.couverture or {})}. Ces chiffres ne sont pas ceux d'un mois complet ; "
+        f"Mois provisoire : {formats.coverage(sel.couverture or {})}. Ces chiffres ne sont pas ceux d'un mois "
+        "complet ; "
         "la trajectoire et la projection partent du dernier mois complet.",
         icon=":material/hourglass_top:",
     )
@@ -91,7 +92,10 @@ projection = (
 )
 milestones = read(queries.milestones)
 target = k["cible_annuelle"]
-finding = f"{sel.libelle} : {formats.millions(k['flux_annualise'])} de documents par an au rythme {formats.of_month(sel.mois)}{' (provisoire)' if sel.provisoire else ''}"
+finding = (
+    f"{sel.libelle} : {formats.millions(k['flux_annualise'])} de documents par an "
+    f"au rythme {formats.of_month(sel.mois)}{' (provisoire)' if sel.provisoire else ''}"
+)
 if target:
     finding += (
         f", soit {formats.percent(k['taux_atteinte_cible'], 0)} de la cible de {formats.millions(target, 0)}"

@@ -35,7 +35,10 @@ def _mo(value: float | None) -> str:
 
 def table(results: list[dict[str, Any]]) -> list[str]:
     lines = [
-        "| lignes | import CSV (lecture, validation, chargement) | import Parquet | commande `ingest` entière (CSV, recalcul et publication compris) | recalcul des indicateurs | chiffres clés (médiane) | pages, chaud (max) | pages, froid (max) | pandas (lecture + indicateurs) | rapport pandas ÷ nous | mémoire max (nos étapes) |",
+        "| lignes | import CSV (lecture, validation, chargement) | import Parquet | commande `ingest` entière "
+        "(CSV, recalcul et publication compris) | recalcul des indicateurs | chiffres clés (médiane) | pages, "
+        "chaud (max) | pages, froid (max) | pandas (lecture + indicateurs) | rapport pandas ÷ nous | mémoire "
+        "max (nos étapes) |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
@@ -105,9 +108,11 @@ def main() -> int:
         f"Python {machine['python']}, {', '.join(f'{k} {v}' for k, v in machine['versions'].items())}. "
         f"Date et version du produit de chaque mesure : {measured_when(results)}.",
         "",
-        "Reproduire : `make bench` (génère les fichiers, mesure, réécrit ce document). Chaque étape tourne dans son propre",
+        "Reproduire : `make bench` (génère les fichiers, mesure, réécrit ce document). Chaque étape tourne "
+        "dans son propre",
         "processus ; la mémoire est la mémoire résidente de pointe de ce processus (`/usr/bin/time -f %M`). Import et",
-        "recalcul : médiane de plusieurs passages (`--repetitions`, 3 par défaut ; tous dans `benchmarks/results/`), la",
+        "recalcul : médiane de plusieurs passages (`--repetitions`, 3 par défaut ; tous dans "
+        "`benchmarks/results/`), la",
         "machine variant de 10 à 15 % d'un passage à l'autre, et parfois de moitié d'une heure à l'autre (machine",
         "virtuelle partagée) ; mémoire : la plus haute des passages. Tous les passages de chaque taille sont dans",
         "`benchmarks/results/<lignes>.json`.",
@@ -164,7 +169,8 @@ def targets_table(r: dict[str, Any]) -> list[str]:
         ),
         (
             "pages ≤ 1,5 s à froid",
-            f"{_s(cold)} (la plus lente) ; tout premier affichage après démarrage, imports Python compris : {_s(first)}",
+            f"{_s(cold)} (la plus lente) ; tout premier affichage après démarrage, imports Python compris : "
+            f"{_s(first)}",
             cold <= 1.5,
         ),
         ("mémoire de pointe ≤ 2 Go", _mo(peak), peak <= 2048),
@@ -180,8 +186,10 @@ def targets_table(r: dict[str, Any]) -> list[str]:
         "|---|---|---|",
         *[f"| {a} | {b} | {'oui' if ok else '**non**'} |" for a, b, ok in rows],
         "",
-        "Pour lire le dernier rapport : la référence pandas lit le CSV et calcule, sans valider ni écrire ; notre commande "
-        "valide chaque cellule, garde l'historique, recalcule et publie l'entrepôt d'un coup. Calcul seul contre calcul "
+        "Pour lire le dernier rapport : la référence pandas lit le CSV et calcule, sans valider ni écrire ; "
+        "notre commande "
+        "valide chaque cellule, garde l'historique, recalcule et publie l'entrepôt d'un coup. Calcul seul "
+        "contre calcul "
         f"seul — pandas hors lecture du CSV ({_s(pandas_compute)}) contre notre recalcul "
         f"({_s(r['recalcul']['mesures']['secondes'])}) : "
         f"{formats.decimal(pandas_compute / r['recalcul']['mesures']['secondes'], 1)} ×.",
@@ -225,7 +233,8 @@ def floor_table(r: dict[str, Any], folder: Path = RESULTS / "plancher") -> list[
         f"| temps permis par la cible de 5 × pandas ({_s(r['pandas']['secondes'])} ÷ 5) | {_s(allowed)} |",
         *(
             [
-                f"| pour mémoire : les mêmes lignes, codes en texte (`raw_flux` avant 0.3) | {_s(m['ecriture_raw_textes'])} |"
+                "| pour mémoire : les mêmes lignes, codes en texte (`raw_flux` avant 0.3) | "
+                f"{_s(m['ecriture_raw_textes'])} |"
             ]
             if "ecriture_raw_textes" in m
             else []

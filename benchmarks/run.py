@@ -58,7 +58,8 @@ def run_size(rows: int, work: Path, pages: bool = True, repetitions: int = 3) ->
     out: dict[str, Any] = {"lignes": actual}
     # La référence pandas est répétée elle aussi (le rapport en dépend autant que de nous), sauf au-delà de 10 M de
     # lignes où un passage dure plusieurs minutes ; ses passages alternent avec ceux de l'import CSV, pour que les deux
-    # côtés du rapport voient les mêmes moments de la machine (sa vitesse varie parfois de moitié d'une heure à l'autre).
+    # côtés du rapport voient les mêmes moments de la machine (sa vitesse varie parfois de moitié d'une heure à
+    # l'autre).
     pandas_runs = repetitions if rows <= 10_000_000 else 1
     population = REFERENCE_DIR / "population.csv"
     pandas_command = [py, "-m", "benchmarks.steps", "pandas", str(csv_path), str(population)]

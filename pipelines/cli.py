@@ -1,4 +1,5 @@
-"""Commandes : ingest, demo, kpi, export, cosui, serve. Messages en français ; code de sortie non nul quand quelque chose est refusé."""
+"""Commandes : ingest, demo, kpi, export, cosui, serve. Messages en français ; code de sortie non nul quand quelque
+chose est refusé."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Le fil des étapes d'une commande longue (import, export, dossier COSUI), montré à l'utilisateur au fur et à mesure."""
+"""Le fil des étapes d'une commande longue (import, export, dossier COSUI), montré à l'utilisateur au fil de l'eau."""
 
 from __future__ import annotations
 

@@ -136,11 +136,13 @@ def _handler(provider: Provider) -> type[BaseHTTPRequestHandler]:
                 for k, v in query.items()
             )
             buttons = "".join(
-                f"<button type='submit' name='identite' value='{html.escape(e)}'>{html.escape(n)} ({html.escape(e)})</button><br>"
+                f"<button type='submit' name='identite' value='{html.escape(e)}'>{html.escape(n)} "
+                f"({html.escape(e)})</button><br>"
                 for e, n in IDENTITIES.items()
             )
             page = (
-                "<!DOCTYPE html><html lang='fr'><head><meta charset='utf-8'><title>Fournisseur d'identité de test</title>"
+                "<!DOCTYPE html><html lang='fr'><head><meta charset='utf-8'><title>Fournisseur d'identité de "
+                "test</title>"
                 f"</head><body><h1>Fournisseur d'identité de test</h1><form method='post' action='/authorize'>{hidden}"
                 f"{buttons}</form></body></html>"
             ).encode()
@@ -159,7 +161,8 @@ def _handler(provider: Provider) -> type[BaseHTTPRequestHandler]:
                     return
                 code = secrets.token_urlsafe(16)
                 provider.codes[code] = {**form, "email": email, "expires": time.time() + 60}
-                target = f"{form['redirect_uri']}?{urllib.parse.urlencode({'code': code, 'state': form.get('state', '')})}"
+                query = urllib.parse.urlencode({"code": code, "state": form.get("state", "")})
+                target = f"{form['redirect_uri']}?{query}"
                 self.send_response(302)
                 self.send_header("Location", target)
                 self.end_headers()

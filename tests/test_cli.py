@@ -48,7 +48,8 @@ def test_kpi_json_gives_the_latest_month_of_the_demo(demo_db: Path) -> None:
 def test_ingesting_a_new_month_changes_the_key_figures(demo_db: Path, tmp_path: Path) -> None:
     november = write_text(
         tmp_path / "novembre.csv",
-        "Mois;Couloir;Nombre de documents\nnov. 2025;BIO;16 000 000\nnov. 2025;MDV;14 000 000\nnov. 2025;HOP;7 000 000\n"
+        "Mois;Couloir;Nombre de documents\nnov. 2025;BIO;16 000 000\nnov. 2025;MDV;14 000 000\nnov. "
+        "2025;HOP;7 000 000\n"
         "nov. 2025;RAD;4 000 000\nnov. 2025;PHA;2 000 000\nnov. 2025;MS;500 000\nnov. 2025;AUT;500 000\n",
         encoding="cp1252",
     )
@@ -105,8 +106,8 @@ def test_ingest_exit_codes_and_messages(demo_db: Path, tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "mauvais.csv, ligne 2, colonne « documents » : nombre négatif (valeur « -3 »)" in result.stdout
     assert (
-        "mauvais.csv, ligne 3, colonne « couloir » : couloir inconnu (codes admis : HOP, BIO, RAD, MDV, PHA, MS, AUT) (valeur « XYZ »)"
-        in result.stdout
+        "mauvais.csv, ligne 3, colonne « couloir » : couloir inconnu (codes admis : HOP, BIO, RAD, MDV, PHA, "
+        "MS, AUT) (valeur « XYZ »)" in result.stdout
     )
     good = write_text(tmp_path / "bon.csv", "mois;couloir;documents\n2024-01;BIO;3\n")
     assert cli("ingest", str(good), db=demo_db).returncode == 0

@@ -261,7 +261,7 @@ def test_the_current_month_is_accepted_and_provisional(demo_db: Path, tmp_path: 
     assert json.loads(cli("kpi", "--json", db=demo_db).stdout)["mois"] != current
 
 
-# --- Propriété : un mois incomplet n'est jamais le mois par défaut -----------------------------------------------------
+# --- Propriété : un mois incomplet n'est jamais le mois par défaut ----------------------------------------------
 
 _MONTHS = [D(2025, m, 1) for m in range(1, 9)]
 

@@ -1,5 +1,6 @@
-"""Indicateurs des établissements : cube dense établissement × couloir × mois (pipelines/indicators/establishments.py), puis
-le chemin complet dans un vrai entrepôt, comparé aux définitions de pipelines/indicators/flux.py sur les mêmes lignes.
+"""Indicateurs des établissements : cube dense établissement × couloir × mois (pipelines/indicators/establishments.py),
+puis le chemin complet dans un vrai entrepôt, comparé aux définitions de pipelines/indicators/flux.py sur les mêmes
+lignes.
 
 Définitions : documents_m1 / documents_m12 = documents du même établissement et couloir 1 (12) mois calendaires plus
 tôt, null si ce mois n'a pas été livré ; cumul_12_mois = somme des 12 derniers mois, null s'il en manque un.

@@ -40,7 +40,8 @@ def outputs(db: Path) -> dict[str, object]:
             "WHERE niveau = 'pays' AND mois = DATE '2023-08-01' AND cible IS NOT NULL ORDER BY couloir"
         ).fetchall()
         sons = con.execute(
-            "SELECT dispositif, bons_de_commande, cible, demandes_de_solde, taux_couverture, taux_solde FROM indicateurs_sons "
+            "SELECT dispositif, bons_de_commande, cible, demandes_de_solde, taux_couverture, taux_solde FROM "
+            "indicateurs_sons "
             "WHERE niveau = 'pays' AND vague = 'V1' ORDER BY dispositif"
         ).fetchall()
     return {

@@ -86,7 +86,7 @@ def test_page_reads_on_the_demo_warehouse(demo_warehouse_master: Path) -> None:
         v1 = totals.filter((pl.col("vague") == "V1") & (pl.col("date_situation") == latest_date)).row(
             0, named=True
         )
-        # Vague 1 publiée (COSUI du 17 janvier 2024) : 51 701 + 2 015 + 1 831 + 1 899 installations sanitaires, au moins.
+        # Vague 1 publiée (COSUI du 17 janvier 2024) : au moins 51 701 + 2 015 + 1 831 + 1 899 installations.
         assert (
             v1["installations"] == wave.filter(pl.col("date_situation") == latest_date)["installations"].sum()
         )

@@ -290,7 +290,8 @@ def latest_complete_month(con: duckdb.DuckDBPyConnection, niveau: str, code_geo:
     entrepôt sans table `completude` (antérieur à sa création, jamais réécrit) rend son dernier mois connu."""
     try:
         rows = con.execute(
-            "SELECT max(mois) FROM completude WHERE niveau = ? AND code_geo = ? AND couloir = ? AND complet AND mois < ?",
+            "SELECT max(mois) FROM completude WHERE niveau = ? AND code_geo = ? AND couloir = ? AND complet "
+            "AND mois < ?",
             [niveau, code_geo, ALL_COULOIRS, current_month()],
         ).fetchall()
     except duckdb.CatalogException:

@@ -53,7 +53,8 @@ class CurrentRows:
 
 @dataclass(frozen=True)
 class Cube:
-    """Forme du cube établissement × couloir × mois d'un bloc : case 0 des couloirs pour TOUS, mois depuis `first_month`."""
+    """Forme du cube établissement × couloir × mois d'un bloc : case 0 des couloirs pour TOUS, mois depuis
+    `first_month`."""
 
     establishments: int
     couloirs: int  # couloirs livrés, TOUS en plus
@@ -229,8 +230,8 @@ def blocks(count: int, cells_per_establishment: int) -> list[tuple[int, int]]:
 def _read_current(
     con: duckdb.DuckDBPyConnection, steps: dict[str, str], etablissement: int, all_types: int
 ) -> CurrentRows:
-    # `fetchnumpy`, pas Arrow : lire par Arrow puis convertir gagne 0,2 s à 10 M de lignes, mais l'allocateur
-    # d'Arrow garde ses tampons libérés, et la mémoire de pointe de la commande monte de 1,64 à 1,85 Go (mesuré).
+    # `fetchnumpy`, pas Arrow : l'allocateur d'Arrow garde ses tampons libérés, et la mémoire de pointe de la
+    # commande en est plus haute (docs/decisions/003-fetchnumpy-plutot-qu-arrow.md).
     columns = con.execute(
         steps["current_rows"], {"etablissement": etablissement, "tous_types": all_types}
     ).fetchnumpy()
@@ -311,8 +312,7 @@ def refresh_establishments(con: duckdb.DuckDBPyConnection) -> pl.LazyFrame:
             values, delivered, demo_cells, cube, establishment_ids[first:following], couloir_ids
         )
         del values, delivered, demo_cells
-        # Essayés, mesurés dans la commande en alternance : calculer le bloc suivant pendant l'écriture de celui-ci,
-        # ou deux blocs à la fois (un fil par cœur) ; rien gagné, l'écriture DuckDB occupe déjà les deux cœurs.
+        # Un bloc à la fois : l'écriture DuckDB occupe déjà les deux cœurs (docs/decisions/002-un-bloc-a-la-fois.md).
         _store(con, steps["store_series"], "series_calculees", series)
         del series
     return sums

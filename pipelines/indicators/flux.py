@@ -191,7 +191,8 @@ def rolling_12_months(flux: pl.LazyFrame) -> pl.LazyFrame:
 
 def population_by_year(population: pl.LazyFrame, years: pl.LazyFrame) -> pl.LazyFrame:
     """Population applicable à chaque année : celle de l'année si elle est connue, sinon celle de la dernière année
-    antérieure disponible ; jamais une année postérieure. Colonnes : niveau, code_geo, annee, population, annee_population."""
+    antérieure disponible ; jamais une année postérieure. Colonnes : niveau, code_geo, annee, population,
+    annee_population."""
     codes = population.select("niveau", "code_geo").unique()
     grid = codes.join(years.select(pl.col("annee").cast(pl.Int32)).unique(), how="cross")
     known = population.select(
@@ -427,7 +428,8 @@ def flux_indicators(
     establishments: bool = True,
 ) -> pl.LazyFrame:
     """La chaîne complète, des flux courants à `indicateurs_flux`. Avec `establishments=False`, les lignes
-    d'établissement ne servent qu'à consolider les niveaux supérieurs (l'entrepôt calcule les leurs en SQL)."""
+    d'établissement ne servent qu'à consolider les niveaux supérieurs (leurs propres séries viennent de
+    `indicators/establishments.py`, en cube dense numpy)."""
     rolled_up = roll_up_geography(collapse_document_types(flux))
     if not establishments:
         rolled_up = rolled_up.filter(pl.col("niveau") != "etablissement")

@@ -63,7 +63,8 @@ def sons_segments(sons: pl.LazyFrame, dispositifs: pl.LazyFrame) -> pl.LazyFrame
 
 def sons_rates(sons: pl.LazyFrame) -> pl.LazyFrame:
     """`taux_couverture` = bons de commande ÷ cible (structures éligibles) ; `taux_solde` = demandes de solde ÷ bons de
-    commande ; `taux_installation` = installations ÷ bons de commande. Null quand un terme manque ou que le diviseur est nul."""
+    commande ; `taux_installation` = installations ÷ bons de commande. Null quand un terme manque ou que le diviseur
+    est nul."""
 
     def ratio(numerator: str, denominator: str) -> pl.Expr:
         return pl.when(pl.col(denominator) > 0).then(pl.col(numerator) / pl.col(denominator))

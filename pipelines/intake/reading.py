@@ -541,7 +541,8 @@ def _read_csv(path: Path, name: str, limits: Limits, is_header: HeaderTest | Non
         else:
             raise _refuse(
                 name,
-                f"le fichier ne ressemble pas à un tableau : {frame.width} colonne(s) de données pour {len(headers)} en-tête(s)",
+                f"le fichier ne ressemble pas à un tableau : {frame.width} colonne(s) de données pour "
+                f"{len(headers)} en-tête(s)",
                 header_row + 1,
             )
     frame.columns = [f"c{i}" for i in range(frame.width)]

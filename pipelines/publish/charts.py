@@ -31,6 +31,73 @@ from pipelines.settings import GEO_DIR
 MILESTONE_PROGRAMMES = ("COSUI",)
 
 
+def _projection_traces(fig: go.Figure, projection: pl.DataFrame) -> None:
+    """La projection de la tendance des 12 derniers mois et son intervalle à 90 %."""
+    fig.add_trace(
+        go.Scatter(
+            x=projection["mois"].to_list() + projection["mois"].reverse().to_list(),
+            y=projection["flux_annualise_haut"].to_list()
+            + projection["flux_annualise_bas"].reverse().to_list(),
+            fill="toself",
+            fillcolor="rgba(0,114,178,0.12)",
+            line={"width": 0},
+            name="Intervalle de projection à 90 %",
+            hoverinfo="skip",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=projection["mois"].to_list(),
+            y=projection["flux_annualise_projete"].to_list(),
+            name="Projection (tendance des 12 derniers mois)",
+            mode="lines",
+            line={"color": PROJECTION_COLOR, "dash": "dot", "width": 2},
+            hovertemplate="%{x|%m/%Y} : %{y:,.0f} documents/an projetés<extra></extra>",
+        )
+    )
+
+
+def _published_trace(fig: go.Figure, published: pl.DataFrame) -> None:
+    """Les chiffres publiés, chacun avec sa remarque et sa source au survol."""
+    fig.add_trace(
+        go.Scatter(
+            x=published["mois"].to_list(),
+            y=published["flux_annualise"].to_list(),
+            name="Chiffre publié",
+            mode="markers",
+            marker={"symbol": "diamond-open", "size": 12, "color": PUBLISHED_COLOR, "line": {"width": 2}},
+            customdata=list(
+                zip(published["source"].to_list(), published["remarque"].fill_null("").to_list(), strict=True)
+            ),
+            hovertemplate="Publié : %{y:,.0f} documents/an (%{x|%m/%Y})<br>%{customdata[1]}<br>"
+            "Source : %{customdata[0]}<extra></extra>",
+        )
+    )
+
+
+def _milestone_marks(fig: go.Figure, milestones: pl.DataFrame, x_min: dt.date, x_max: dt.date) -> None:
+    """Les COSUI de la période : un trait vertical et un triangle (le jalon au survol)."""
+    visible = milestones.filter(
+        pl.col("programme").is_in(MILESTONE_PROGRAMMES)
+        & (pl.col("date") >= x_min)
+        & (pl.col("date") <= x_max)
+    )
+    for day in visible["date"].to_list():
+        fig.add_vline(x=day, line={"color": "#777", "dash": "dot", "width": 1})
+    if visible.height:
+        fig.add_trace(
+            go.Scatter(
+                x=visible["date"].to_list(),
+                y=[0] * visible.height,
+                mode="markers",
+                marker={"symbol": "triangle-up", "size": 11, "color": "#555"},
+                name="COSUI",
+                text=visible["jalon"].to_list(),
+                hovertemplate="%{x|%d/%m/%Y} : %{text}<extra></extra>",
+            )
+        )
+
+
 def annualised_trend(
     series: pl.DataFrame,
     published: pl.DataFrame,
@@ -54,46 +121,9 @@ def annualised_trend(
         )
     )
     if projection.height:
-        fig.add_trace(
-            go.Scatter(
-                x=projection["mois"].to_list() + projection["mois"].reverse().to_list(),
-                y=projection["flux_annualise_haut"].to_list()
-                + projection["flux_annualise_bas"].reverse().to_list(),
-                fill="toself",
-                fillcolor="rgba(0,114,178,0.12)",
-                line={"width": 0},
-                name="Intervalle de projection à 90 %",
-                hoverinfo="skip",
-            )
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=projection["mois"].to_list(),
-                y=projection["flux_annualise_projete"].to_list(),
-                name="Projection (tendance des 12 derniers mois)",
-                mode="lines",
-                line={"color": PROJECTION_COLOR, "dash": "dot", "width": 2},
-                hovertemplate="%{x|%m/%Y} : %{y:,.0f} documents/an projetés<extra></extra>",
-            )
-        )
+        _projection_traces(fig, projection)
     if published.height:
-        fig.add_trace(
-            go.Scatter(
-                x=published["mois"].to_list(),
-                y=published["flux_annualise"].to_list(),
-                name="Chiffre publié",
-                mode="markers",
-                marker={"symbol": "diamond-open", "size": 12, "color": PUBLISHED_COLOR, "line": {"width": 2}},
-                customdata=list(
-                    zip(
-                        published["source"].to_list(),
-                        published["remarque"].fill_null("").to_list(),
-                        strict=True,
-                    )
-                ),
-                hovertemplate="Publié : %{y:,.0f} documents/an (%{x|%m/%Y})<br>%{customdata[1]}<br>Source : %{customdata[0]}<extra></extra>",
-            )
-        )
+        _published_trace(fig, published)
     if target:
         fig.add_hline(
             y=target,
@@ -101,27 +131,9 @@ def annualised_trend(
             annotation_text=f"Cible : {formats.millions(target, 0)} documents/an",
             annotation_position="top left",
         )
-    x_min = series["mois"].min() if series.height else None
-    x_max = (
-        projection["mois"].max() if projection.height else (series["mois"].max() if series.height else None)
-    )
-    cosui = milestones.filter(pl.col("programme").is_in(MILESTONE_PROGRAMMES))
-    for row in cosui.iter_rows(named=True):
-        if x_min is not None and x_max is not None and x_min <= row["date"] <= x_max:
-            fig.add_vline(x=row["date"], line={"color": "#777", "dash": "dot", "width": 1})
-    if cosui.height and x_min is not None:
-        visible = cosui.filter((pl.col("date") >= x_min) & (pl.col("date") <= x_max))
-        fig.add_trace(
-            go.Scatter(
-                x=visible["date"].to_list(),
-                y=[0] * visible.height,
-                mode="markers",
-                marker={"symbol": "triangle-up", "size": 11, "color": "#555"},
-                name="COSUI",
-                text=visible["jalon"].to_list(),
-                hovertemplate="%{x|%d/%m/%Y} : %{text}<extra></extra>",
-            )
-        )
+    if series.height:
+        last = projection["mois"].max() if projection.height else series["mois"].max()
+        _milestone_marks(fig, milestones, series["mois"].min(), last)  # type: ignore[arg-type]
     if selected_month is not None:
         fig.add_vline(x=selected_month, line={"color": "#000", "width": 1})
     apply_defaults(fig, title, height=460)
@@ -370,6 +382,7 @@ def choropleth(
             group = str(k)
         first = group not in shown
         shown.add(group)
+        shown_value = f"{formats.decimal(value, digits)} {unit}" if value is not None else "pas de donnée "
         fig.add_trace(
             go.Scatter(
                 x=x,
@@ -383,7 +396,7 @@ def choropleth(
                 showlegend=first,
                 legendrank=int(group) if group != "nd" else 99,
                 hoveron="fills",
-                text=f"{name} ({code}) : {formats.decimal(value, digits) if value is not None else 'pas de donnée'} {unit if value is not None else ''}",
+                text=f"{name} ({code}) : {shown_value}",
                 hoverinfo="text",
             )
         )

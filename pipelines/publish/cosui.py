@@ -9,10 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import plotly.graph_objects as go
 import polars as pl
 from pptx import Presentation
 from pptx.dml.color import RGBColor
@@ -125,34 +127,36 @@ def _table(
             paragraph.font.size = Pt(size)
 
 
-def build_cosui(
-    con: duckdb.DuckDBPyConnection, out: Path, date: dt.date, progress: Progress = silent
-) -> Path:
-    """Écrit le dossier PPTX du COSUI du `date`."""
-    month = latest_complete_month(con, date)
-    if month is None:
-        raise CosuiError(f"aucun mois complet de flux avant le {formats.date(date)}")
-    demo = queries.has_demo(con)
-    k = key_figures(con, month)
-    milestones = queries.milestones(con)
-    previous = _previous_cosui(milestones, date)
-    series = queries.flux_series(con, "pays", "FR")
-    national = series.filter(pl.col("couloir") == ALL_COULOIRS)
-    prs = Presentation()
-    prs.slide_width, prs.slide_height = Emu(WIDE[0]), Emu(WIDE[1])
+@dataclass(frozen=True)
+class Pack:
+    """Ce que les diapositives partagent : la présentation en cours et les chiffres du COSUI."""
 
-    slide = _slide(prs, f"Ségur du numérique en santé — COSUI du {formats.date(date)}", demo)
-    _text(
-        slide,
-        f"Alimentation de Mon espace santé, SONS et SUN-ES\nChiffres au {formats.month(month)} (dernier mois complet)",
-        0.5,
-        2.5,
-        12.3,
-        2,
-        28,
+    prs: Any
+    con: duckdb.DuckDBPyConnection
+    date: dt.date  # date du COSUI
+    month: dt.date  # dernier mois complet
+    demo: bool
+    figures: dict[str, Any]  # chiffres clés du mois (`kpi.key_figures`)
+    series: pl.DataFrame  # série nationale, tous couloirs et `TOUS`
+    milestones: pl.DataFrame
+    previous: dt.date | None  # COSUI précédent
+
+    def slide(self, title: str) -> Any:
+        return _slide(self.prs, title, self.demo)
+
+
+def _title_slide(pack: Pack) -> None:
+    slide = pack.slide(f"Ségur du numérique en santé — COSUI du {formats.date(pack.date)}")
+    subtitle = (
+        "Alimentation de Mon espace santé, SONS et SUN-ES\n"
+        f"Chiffres au {formats.month(pack.month)} (dernier mois complet)"
     )
+    _text(slide, subtitle, 0.5, 2.5, 12.3, 2, 28)
 
-    slide = _slide(prs, f"Chiffres clés — {formats.month(month)}", demo)
+
+def _key_figures_slide(pack: Pack) -> None:
+    k = pack.figures
+    slide = pack.slide(f"Chiffres clés — {formats.month(pack.month)}")
     cards = [
         ("Documents envoyés", formats.integer(k["documents_mois"])),
         ("Rythme annuel", formats.millions(k["flux_annualise"])),
@@ -169,30 +173,58 @@ def build_cosui(
         _text(slide, value, left, top, 4.0, 1.0, NUMBER_PT, bold=True)
         _text(slide, label, left, top + 1.0, 4.0, 0.8, BODY_PT)
 
-    progress("graphiques du COSUI…")
-    projection = (
-        queries.projections(con, ALL_COULOIRS)
-        if month == latest_national_complete(con)
-        else queries.projections(con, ALL_COULOIRS).head(0)
+
+def _chart_figures(pack: Pack) -> tuple[go.Figure, go.Figure, pl.DataFrame]:
+    """Trajectoire nationale jusqu'au mois du COSUI et couloirs face à leur cible, lisibles au projecteur."""
+    k = pack.figures
+    national = pack.series.filter(pl.col("couloir") == ALL_COULOIRS)
+    projection = queries.projections(pack.con, ALL_COULOIRS)
+    if pack.month != latest_national_complete(pack.con):  # la projection part du dernier mois complet
+        projection = projection.head(0)
+    published = queries.published_flux(pack.con).filter(
+        (pl.col("couloir") == ALL_COULOIRS) & (pl.col("mois") <= pack.month)
     )
-    published = queries.published_flux(con).filter(
-        (pl.col("couloir") == ALL_COULOIRS) & (pl.col("mois") <= month)
+    finding = (
+        f"{formats.millions(k['flux_annualise'])} de documents par an, "
+        f"{formats.percent(k['taux_atteinte_cible'], 0)} de la cible"
     )
-    upto = national.filter(pl.col("mois") <= month)
     trend = charts.annualised_trend(
-        upto,
+        national.filter(pl.col("mois") <= pack.month),
         published,
-        milestones,
+        pack.milestones,
         projection,
         k["cible_annuelle"],
-        f"{formats.millions(k['flux_annualise'])} de documents par an, {formats.percent(k['taux_atteinte_cible'], 0)} de la cible",
+        finding,
     )
-    latest = series.filter((pl.col("mois") == month) & (pl.col("couloir") != ALL_COULOIRS))
+    latest = pack.series.filter((pl.col("mois") == pack.month) & (pl.col("couloir") != ALL_COULOIRS))
     targets = charts.couloir_targets(latest, "Couloirs face à leur cible")
     for fig in (trend, targets):
         fig.update_layout(font={"size": 20}, title={"font": {"size": 24}})
-        if demo:
+        if pack.demo:
             watermark(fig)
+    return trend, targets, latest
+
+
+def _trajectory_slide(pack: Pack, image: Path) -> None:
+    status = target_status(pack.figures)
+    slide = pack.slide("Trajectoire vers 250 M de documents par an")
+    slide.shapes.add_picture(str(image), Inches(0.5), Inches(1.2), width=Inches(9.5))
+    text = f"{status.label} : {status.value}.\n{status.detail}\n\nRythme annuel = documents du mois × 12."
+    _text(slide, text, 10.2, 1.5, 2.9, 4.5, 18)
+
+
+def _couloirs_slide(pack: Pack, image: Path, latest: pl.DataFrame) -> None:
+    slide = pack.slide("Couloirs face à leurs cibles")
+    slide.shapes.add_picture(str(image), Inches(0.5), Inches(1.2), width=Inches(9.5))
+    below = latest.filter(pl.col("cible").is_not_null() & (pl.col("taux_atteinte_cible") < 1))
+    names = ", ".join(COULOIR_LABELS[c] for c in below["couloir"].to_list()) or "aucun"
+    _text(slide, f"Sous leur cible : {names}", 10.2, 1.5, 2.9, 4.5, 18)
+
+
+def _chart_slides(pack: Pack, progress: Progress) -> None:
+    """Trajectoire et couloirs : les deux images écrites d'un seul démarrage de kaleido."""
+    progress("graphiques du COSUI…")
+    trend, targets, latest = _chart_figures(pack)
     with tempfile.TemporaryDirectory(prefix="mes-cosui-") as tmp:
         images = write_images(
             {"trajectoire": (trend, "", pl.DataFrame()), "couloirs": (targets, "", pl.DataFrame())},
@@ -200,131 +232,133 @@ def build_cosui(
             progress,
         )
         png = {p.stem: p for p in images if p.suffix == ".png"}
-        status = target_status(k)
-        slide = _slide(prs, "Trajectoire vers 250 M de documents par an", demo)
-        slide.shapes.add_picture(str(png["trajectoire"]), Inches(0.5), Inches(1.2), width=Inches(9.5))
-        _text(
-            slide,
-            f"{status.label} : {status.value}.\n{status.detail}\n\nRythme annuel = documents du mois × 12.",
-            10.2,
-            1.5,
-            2.9,
-            4.5,
-            18,
-        )
-        slide = _slide(prs, "Couloirs face à leurs cibles", demo)
-        slide.shapes.add_picture(str(png["couloirs"]), Inches(0.5), Inches(1.2), width=Inches(9.5))
-        below = latest.filter(pl.col("cible").is_not_null() & (pl.col("taux_atteinte_cible") < 1))
-        _text(
-            slide,
-            "Sous leur cible : "
-            + (", ".join(COULOIR_LABELS[c] for c in below["couloir"].to_list()) or "aucun"),
-            10.2,
-            1.5,
-            2.9,
-            4.5,
-            18,
-        )
+        _trajectory_slide(pack, png["trajectoire"])
+        _couloirs_slide(pack, png["couloirs"], latest)
 
-    slide = _slide(
-        prs, f"Évolution depuis le COSUI précédent ({formats.date(previous) if previous else '—'})", demo
-    )
-    if previous is not None:
-        ref_month = previous.replace(day=1)
-        then = series.filter(pl.col("mois") == ref_month)
-        now = series.filter(pl.col("mois") == month)
-        joined = now.join(
-            then.select("couloir", pl.col("documents").alias("avant")), on="couloir", how="left"
-        ).sort("couloir")
-        rows = [
-            [
-                COULOIR_LABELS.get(r["couloir"], r["couloir"]),
-                formats.integer(r["avant"]),
-                formats.integer(r["documents"]),
-                formats.percent(r["documents"] / r["avant"] - 1, signed=True) if r["avant"] else "—",
-            ]
-            for r in joined.iter_rows(named=True)
-        ]
-        _table(
-            slide,
-            [
-                "Couloir",
-                f"Documents {formats.month(ref_month)}",
-                f"Documents {formats.month(month)}",
-                "Évolution",
-            ],
-            rows,
-        )
-    else:
+
+def _since_previous_slide(pack: Pack) -> None:
+    previous = pack.previous
+    slide = pack.slide(f"Évolution depuis le COSUI précédent ({formats.date(previous) if previous else '—'})")
+    if previous is None:
         _text(slide, "Aucun COSUI antérieur dans les jalons.", 0.5, 1.5, 12, 1)
-
-    sons = queries.sons_latest(con, "pays", "FR")
-    slide = _slide(prs, "SONS : commandes, installations, soldes", demo)
-    if sons.height:
-        last = sons.filter(~pl.col("dispositif").is_in(DISPOSITIF_GROUPS)).tail(12)
-        rows = [
-            [
-                f"{r['vague']} {r['dispositif']}",
-                formats.date(r["date_situation"]),
-                formats.integer(r["bons_de_commande"]),
-                formats.integer(r["installations"]),
-                formats.integer(r["demandes_de_solde"]),
-                formats.percent(r["taux_couverture"]),
-                formats.percent(r["taux_solde"]),
-            ]
-            for r in last.iter_rows(named=True)
+        return
+    ref_month = previous.replace(day=1)
+    then = pack.series.filter(pl.col("mois") == ref_month)
+    now = pack.series.filter(pl.col("mois") == pack.month)
+    joined = now.join(
+        then.select("couloir", pl.col("documents").alias("avant")), on="couloir", how="left"
+    ).sort("couloir")
+    rows = [
+        [
+            COULOIR_LABELS.get(r["couloir"], r["couloir"]),
+            formats.integer(r["avant"]),
+            formats.integer(r["documents"]),
+            formats.percent(r["documents"] / r["avant"] - 1, signed=True) if r["avant"] else "—",
         ]
-        _table(
-            slide,
-            ["Dispositif", "Situation au", "BDC", "Installations", "Soldes", "Couverture", "Taux de solde"],
-            rows,
-            size=14,
-        )
-    sunes = queries.sunes(con, "pays", "FR")
-    slide = _slide(prs, "SUN-ES : établissements engagés et validés", demo)
-    if sunes.height:
-        last_date = sunes["date_situation"].max()
-        snap = sunes.filter(
-            (pl.col("date_situation") == last_date) & (pl.col("fenetre") == ALL_WINDOWS)
-        ).sort("domaine")
-        rows = [
-            [
-                DOMAINE_LABELS.get(r["domaine"], r["domaine"]),
-                formats.integer(r["es_engages"]),
-                formats.integer(r["es_valides"]),
-                formats.percent(r["taux_validation"]),
-            ]
-            for r in snap.iter_rows(named=True)
-        ]
-        _table(slide, ["Domaine", "ES engagés", "ES validés", "Taux de validation"], rows)
-        _text(slide, f"Situation au {formats.date(last_date)}.", 0.5, 5.5, 12, 0.6, 18)  # type: ignore[arg-type]
+        for r in joined.iter_rows(named=True)
+    ]
+    header = [
+        "Couloir",
+        f"Documents {formats.month(ref_month)}",
+        f"Documents {formats.month(pack.month)}",
+        "Évolution",
+    ]
+    _table(slide, header, rows)
 
-    slide = _slide(prs, "Errata et révisions depuis le COSUI précédent", demo)
-    since = previous or dt.date(1900, 1, 1)
-    errata = queries.errata(con).filter(
-        (pl.col("date_correction") >= since) & (pl.col("date_correction") <= date)
+
+def _sons_slide(pack: Pack) -> None:
+    sons = queries.sons_latest(pack.con, "pays", "FR")
+    slide = pack.slide("SONS : commandes, installations, soldes")
+    if not sons.height:
+        return
+    last = sons.filter(~pl.col("dispositif").is_in(DISPOSITIF_GROUPS)).tail(12)
+    rows = [
+        [
+            f"{r['vague']} {r['dispositif']}",
+            formats.date(r["date_situation"]),
+            formats.integer(r["bons_de_commande"]),
+            formats.integer(r["installations"]),
+            formats.integer(r["demandes_de_solde"]),
+            formats.percent(r["taux_couverture"]),
+            formats.percent(r["taux_solde"]),
+        ]
+        for r in last.iter_rows(named=True)
+    ]
+    header = ["Dispositif", "Situation au", "BDC", "Installations", "Soldes", "Couverture", "Taux de solde"]
+    _table(slide, header, rows, size=14)
+
+
+def _sunes_slide(pack: Pack) -> None:
+    sunes = queries.sunes(pack.con, "pays", "FR")
+    slide = pack.slide("SUN-ES : établissements engagés et validés")
+    if not sunes.height:
+        return
+    last_date = sunes["date_situation"].max()
+    snap = sunes.filter((pl.col("date_situation") == last_date) & (pl.col("fenetre") == ALL_WINDOWS)).sort(
+        "domaine"
     )
-    revisions = queries.revisions(con).filter(pl.col("accepte_le").cast(pl.Date) >= since)
+    rows = [
+        [
+            DOMAINE_LABELS.get(r["domaine"], r["domaine"]),
+            formats.integer(r["es_engages"]),
+            formats.integer(r["es_valides"]),
+            formats.percent(r["taux_validation"]),
+        ]
+        for r in snap.iter_rows(named=True)
+    ]
+    _table(slide, ["Domaine", "ES engagés", "ES validés", "Taux de validation"], rows)
+    _text(slide, f"Situation au {formats.date(last_date)}.", 0.5, 5.5, 12, 0.6, 18)  # type: ignore[arg-type]
+
+
+def _errata_slide(pack: Pack) -> None:
+    slide = pack.slide("Errata et révisions depuis le COSUI précédent")
+    since = pack.previous or dt.date(1900, 1, 1)
+    errata = queries.errata(pack.con).filter(
+        (pl.col("date_correction") >= since) & (pl.col("date_correction") <= pack.date)
+    )
+    revisions = queries.revisions(pack.con).filter(pl.col("accepte_le").cast(pl.Date) >= since)
     lines = [
         f"Erratum du {formats.date(r['date_correction'])} : {formats.millions(r['valeur_affichee'], 0)} affichés, "
         f"{formats.millions(r['valeur_corrigee'], 0)} corrigés — {r['explication']}"
         for r in errata.iter_rows(named=True)
     ]
     lines += [
-        f"Révision {formats.of_month(r['mois'])} : {formats.integer(r['documents_avant'])} → {formats.integer(r['documents_apres'])} documents "
-        f"(import n° {r['import_id']}, {r['fichier']})"
+        f"Révision {formats.of_month(r['mois'])} : {formats.integer(r['documents_avant'])} → "
+        f"{formats.integer(r['documents_apres'])} documents (import n° {r['import_id']}, {r['fichier']})"
         for r in revisions.head(8).iter_rows(named=True)
     ]
-    _text(
-        slide,
-        "\n".join(lines) or "Aucun erratum ni révision depuis le COSUI précédent.",
-        0.5,
-        1.4,
-        12.3,
-        5,
-        18,
-    )
+    text = "\n".join(lines) or "Aucun erratum ni révision depuis le COSUI précédent."
+    _text(slide, text, 0.5, 1.4, 12.3, 5, 18)
 
+
+def build_cosui(
+    con: duckdb.DuckDBPyConnection, out: Path, date: dt.date, progress: Progress = silent
+) -> Path:
+    """Écrit le dossier PPTX du COSUI du `date` : une fonction par diapositive, dans l'ordre de la séance."""
+    month = latest_complete_month(con, date)
+    if month is None:
+        raise CosuiError(f"aucun mois complet de flux avant le {formats.date(date)}")
+    milestones = queries.milestones(con)
+    prs = Presentation()
+    prs.slide_width, prs.slide_height = Emu(WIDE[0]), Emu(WIDE[1])
+    pack = Pack(
+        prs=prs,
+        con=con,
+        date=date,
+        month=month,
+        demo=queries.has_demo(con),
+        figures=key_figures(con, month),
+        series=queries.flux_series(con, "pays", "FR"),
+        milestones=milestones,
+        previous=_previous_cosui(milestones, date),
+    )
+    _title_slide(pack)
+    _key_figures_slide(pack)
+    _chart_slides(pack, progress)
+    _since_previous_slide(pack)
+    _sons_slide(pack)
+    _sunes_slide(pack)
+    _errata_slide(pack)
     out.parent.mkdir(parents=True, exist_ok=True)
     prs.save(str(out))
     return out

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 TABLE_DESCRIPTIONS = {
-    "indicateurs_flux": "Indicateurs mensuels de documents envoyés à Mon espace santé, par niveau géographique et couloir",
+    "indicateurs_flux": "Indicateurs mensuels de documents envoyés à Mon espace santé, par niveau "
+    "géographique et couloir",
     "trajectoires": "Trajectoire vers chaque cible nationale de flux annualisé (tendance, projection, intervalle)",
     "indicateurs_sons": "Programme SONS : référencement, bons de commande, installations, soldes, montants",
     "indicateurs_sunes": "Programme SUN-ES : établissements engagés et validés par fenêtre et domaine",
@@ -41,8 +42,10 @@ COLUMN_DESCRIPTIONS = {
     "ecart_cible_mensuel": "Cible ÷ 12 − documents du mois",
     "mois_avant_echeance": "Mois restant avant l'échéance (négatif : échéance passée)",
     "donnees_demo": "Vrai si la valeur vient de données de démonstration (non officielles)",
-    "masque_secret_statistique": "Vrai si le nombre de documents est masqué par le secret statistique (primaire : 1 à 10 ; ou secondaire)",
-    "masque_secondaire": "Vrai si le masque est secondaire : case masquée pour qu'aucune soustraction ne retrouve une case de 1 à 10",
+    "masque_secret_statistique": "Vrai si le nombre de documents est masqué par le secret statistique "
+    "(primaire : 1 à 10 ; ou secondaire)",
+    "masque_secondaire": "Vrai si le masque est secondaire : case masquée pour qu'aucune soustraction ne "
+    "retrouve une case de 1 à 10",
     "export_demonstration": "Export de démonstration : aucune valeur n'est officielle",
     "statut": "atteinte, projetee ou hors_tendance",
     "mois_dernier": "Dernier mois connu",

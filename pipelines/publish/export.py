@@ -159,10 +159,43 @@ def write_datapackage(tables: dict[str, pl.DataFrame], folder: Path, mois: dt.da
     return path
 
 
-def write_readme(
-    folder: Path, mois: dt.date, demo: bool, figures: dict[str, Any], revisions: pl.DataFrame
-) -> Path:
-    lines = [
+_README_CONTENTS = [
+    "## Contenu",
+    "",
+    "| dossier | format |",
+    "|---|---|",
+    "| `csv/` | CSV UTF-8, séparateur virgule, point décimal |",
+    "| `csv_excel/` | « CSV Excel » : UTF-8 avec BOM, séparateur point-virgule, virgule décimale (s'ouvre tel quel "
+    "dans Excel en français) |",
+    "| `xlsx/` | classeurs Excel (sauf les tables de plus de 1 048 575 lignes, limite d'Excel) |",
+    "| `parquet/` | Parquet typé (les comptes masqués y sont vides, avec `masque_secret_statistique`) |",
+    "| `datapackage.json` | dictionnaire des données (Table Schema, comme schema.data.gouv.fr) |",
+    "| `index.html` | page des chiffres clés, autonome, lisible hors ligne |",
+    "| `graphiques/` | graphiques en PNG et SVG |",
+    "",
+    "## Sources",
+    "",
+    "- Flux de documents : Mon espace santé (CNAM, ANS), fichiers mensuels ; chiffres publiés des COSUI du Ségur "
+    "numérique.",
+    "- Population : INSEE (estimations au 1er janvier ; populations légales des régions).",
+    "- SONS : statistiques des commandes et soldes (ASP, ANS) ; SUN-ES : ATIH / oSIS.",
+    "- Contours des cartes : IGN Admin Express 2018, via france-geojson, Licence Ouverte.",
+    "",
+    "## Définitions",
+    "",
+    "- Rythme annuel (`flux_annualise`) = documents du mois × 12 ; cumul sur 12 mois = somme des 12 derniers mois.",
+    "- Documents par habitant = rythme annuel ÷ population de l'année (à défaut, de la dernière année antérieure "
+    "connue).",
+    "- Part d'un couloir = documents du couloir ÷ documents de tous les couloirs ; taux d'atteinte = rythme annuel ÷ "
+    "cible.",
+    "- Définitions complètes : `datapackage.json` et la documentation du produit (docs/INDICATEURS.md).",
+    "",
+]
+
+
+def _readme_summary(mois: dt.date, demo: bool, figures: dict[str, Any]) -> list[str]:
+    """Titre, bandeau de démonstration et chiffres clés du mois."""
+    return [
         f"# Alimentation de Mon espace santé — données ouvertes, {formats.month(mois)}",
         "",
         *([f"> **{DEMO_BANNER}**", ""] if demo else []),
@@ -174,63 +207,59 @@ def write_readme(
             if not figures.get("complet", True)
             else []
         ),
-        f"Documents envoyés par les professionnels en {formats.month(mois)} : {formats.integer(figures['documents_mois'])} ; "
-        f"rythme annuel {formats.millions(figures['flux_annualise'])}, soit {formats.percent(figures['taux_atteinte_cible'])} "
-        "de la cible de 250 M de documents par an.",
+        f"Documents envoyés par les professionnels en {formats.month(mois)} : "
+        f"{formats.integer(figures['documents_mois'])} ; rythme annuel {formats.millions(figures['flux_annualise'])}, "
+        f"soit {formats.percent(figures['taux_atteinte_cible'])} de la cible de 250 M de documents par an.",
         "",
-        "## Contenu",
-        "",
-        "| dossier | format |",
-        "|---|---|",
-        "| `csv/` | CSV UTF-8, séparateur virgule, point décimal |",
-        "| `csv_excel/` | « CSV Excel » : UTF-8 avec BOM, séparateur point-virgule, virgule décimale (s'ouvre tel quel dans Excel en français) |",
-        "| `xlsx/` | classeurs Excel (sauf les tables de plus de 1 048 575 lignes, limite d'Excel) |",
-        "| `parquet/` | Parquet typé (les comptes masqués y sont vides, avec `masque_secret_statistique`) |",
-        "| `datapackage.json` | dictionnaire des données (Table Schema, comme schema.data.gouv.fr) |",
-        "| `index.html` | page des chiffres clés, autonome, lisible hors ligne |",
-        "| `graphiques/` | graphiques en PNG et SVG |",
-        "",
-        "## Sources",
-        "",
-        "- Flux de documents : Mon espace santé (CNAM, ANS), fichiers mensuels ; chiffres publiés des COSUI du Ségur numérique.",
-        "- Population : INSEE (estimations au 1er janvier ; populations légales des régions).",
-        "- SONS : statistiques des commandes et soldes (ASP, ANS) ; SUN-ES : ATIH / oSIS.",
-        "- Contours des cartes : IGN Admin Express 2018, via france-geojson, Licence Ouverte.",
-        "",
-        "## Définitions",
-        "",
-        "- Rythme annuel (`flux_annualise`) = documents du mois × 12 ; cumul sur 12 mois = somme des 12 derniers mois.",
-        "- Documents par habitant = rythme annuel ÷ population de l'année (à défaut, de la dernière année antérieure connue).",
-        "- Part d'un couloir = documents du couloir ÷ documents de tous les couloirs ; taux d'atteinte = rythme annuel ÷ cible.",
-        "- Définitions complètes : `datapackage.json` et la documentation du produit (docs/INDICATEURS.md).",
-        "",
+    ]
+
+
+def _readme_rules() -> list[str]:
+    """Règles de diffusion : secret statistique, secret secondaire, séries internes, formules neutralisées."""
+    internal = ", ".join(COULOIR_LABELS.get(v, v) for v in internal_rules()["valeur"].to_list())
+    return [
         "## Règles de diffusion",
         "",
-        "- Secret statistique : aux niveaux département et établissement, un nombre de documents de 1 à 10 est remplacé "
-        "par « < 11 » et les valeurs qui permettraient de le retrouver (rythme annuel, parts, évolutions, cumul sur "
-        "12 mois dont la fenêtre contient ce mois) sont vides.",
+        "- Secret statistique : aux niveaux département et établissement, un nombre de documents de 1 à 10 est "
+        "remplacé par « < 11 » et les valeurs qui permettraient de le retrouver (rythme annuel, parts, évolutions, "
+        "cumul sur 12 mois dont la fenêtre contient ce mois) sont vides.",
         "- Secret secondaire : dans chaque groupe dont la somme est publiée (couloirs d'un total, départements d'une "
         "région, régions de la France), une case masquée n'est jamais seule : la plus petite autre case est masquée "
-        f"aussi (« {SECONDARY_MASK_TEXT} », colonne `masque_secondaire`), ou le total quand le groupe n'a qu'un membre.",
-        "- Les séries internes ("
-        + ", ".join(COULOIR_LABELS.get(v, v) for v in internal_rules()["valeur"].to_list())
-        + ") ne sont pas publiées, et le total « tous couloirs » publié est celui des couloirs publiés (il les exclut) : "
-        "il peut donc être un peu inférieur au total suivi en interne.",
+        f"aussi (« {SECONDARY_MASK_TEXT} », colonne `masque_secondaire`), ou le total quand le groupe n'a qu'un "
+        "membre.",
+        f"- Les séries internes ({internal}) ne sont pas publiées, et le total « tous couloirs » publié est celui des "
+        "couloirs publiés (il les exclut) : il peut donc être un peu inférieur au total suivi en interne.",
         "- Aucune cellule ne commence par =, +, - ou @ (préfixe apostrophe) : pas de formule exécutée à l'ouverture.",
         "",
+    ]
+
+
+def _readme_revisions(revisions: pl.DataFrame) -> list[str]:
+    """Chaque mois révisé : documents avant et après, import qui l'a révisé."""
+    revised = [
+        f"- {formats.month(r['mois'])} : {formats.integer(r['documents_avant'])} → "
+        f"{formats.integer(r['documents_apres'])} (import n° {r['import_id']} du {r['accepte_le']:%d/%m/%Y})"
+        for r in revisions.iter_rows(named=True)
+    ]
+    return [
         "## Révisions",
         "",
         "Un chiffre peut être révisé quand une source relivre un mois : la valeur courante remplace la précédente, "
         "l'historique est conservé et chaque révision est signalée sur la page HTML.",
-        *(
-            [
-                f"- {formats.month(r['mois'])} : {formats.integer(r['documents_avant'])} → {formats.integer(r['documents_apres'])} "
-                f"(import n° {r['import_id']} du {r['accepte_le']:%d/%m/%Y})"
-                for r in revisions.iter_rows(named=True)
-            ]
-            or ["- Aucune révision."]
-        ),
+        *(revised or ["- Aucune révision."]),
         "",
+    ]
+
+
+def write_readme(
+    folder: Path, mois: dt.date, demo: bool, figures: dict[str, Any], revisions: pl.DataFrame
+) -> Path:
+    """README.md du paquet : chiffres clés, contenu, sources, définitions, règles de diffusion, révisions, licence."""
+    lines = [
+        *_readme_summary(mois, demo, figures),
+        *_README_CONTENTS,
+        *_readme_rules(),
+        *_readme_revisions(revisions),
         "## Licence",
         "",
         f"{LICENCE}. Réutilisation libre avec mention de la source.",
@@ -356,7 +385,8 @@ def _table_html(frame: pl.DataFrame, caption: str) -> str:
         "<tr>" + "".join(f"<td>{html.escape(_cell(v))}</td>" for v in row) + "</tr>"
         for row in frame.iter_rows()
     )
-    return f"<table><caption>{html.escape(caption)}</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    caption_html = f"<caption>{html.escape(caption)}</caption>"
+    return f"<table>{caption_html}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def _cell(value: object) -> str:
@@ -373,6 +403,66 @@ def _cell(value: object) -> str:
     return str(value)
 
 
+_PAGE_STYLE = """
+body{font-family:"Liberation Sans",Arial,sans-serif;max-width:1100px;margin:auto;padding:1rem;color:#1a1a1a}
+.cards{display:flex;flex-wrap:wrap;gap:1rem;padding:0;list-style:none}
+.cards li{border:1px solid #999;padding:.8rem;min-width:12rem}
+.cards strong{display:block;font-size:1.8rem} .demo{background:#fff3cd;border:2px solid #D55E00;padding:.8rem}
+table{border-collapse:collapse;font-size:.85rem} td,th{border:1px solid #ccc;padding:.2rem .4rem;text-align:right}
+caption{text-align:left;font-weight:bold}
+.revise{border-left:4px solid #0072B2;padding-left:.8rem}
+"""
+
+
+def _cards_html(figures: dict[str, Any]) -> str:
+    """Les chiffres clés du mois, une carte chacun."""
+    cards = [
+        ("Documents envoyés dans le mois", formats.integer(figures["documents_mois"])),
+        ("Rythme annuel (mois × 12)", formats.millions(figures["flux_annualise"])),
+        ("Part de la cible de 250 M", formats.percent(figures["taux_atteinte_cible"])),
+        ("Documents par habitant et par an", formats.decimal(figures["documents_par_habitant_an"], 2)),
+        ("Évolution sur 12 mois", formats.percent(figures["evolution_12_mois"], signed=True)),
+    ]
+    items = "".join(
+        f"<li>{html.escape(label)}<strong>{html.escape(value)}</strong></li>" for label, value in cards
+    )
+    return f'<ul class="cards">{items}</ul>'
+
+
+def _chart_html(index: int, name: str, fig: go.Figure, alt: str, table: pl.DataFrame) -> str:
+    """Un graphique : titre, figure avec son texte alternatif, et ses chiffres en tableau. Le premier embarque
+    plotly.js, les suivants s'en servent."""
+    div = pio.to_html(
+        fig,
+        include_plotlyjs=(index == 0),
+        full_html=False,
+        config={"displaylogo": False, "responsive": True},
+        div_id=f"g-{name}",
+    )
+    title = html.escape(fig.layout.title.text or name)
+    return (
+        f"<section aria-labelledby='t-{name}'><h2 id='t-{name}'>{title}</h2>"
+        f"<figure role='img' aria-label='{html.escape(alt, quote=True)}'>{div}"
+        f"<figcaption>{html.escape(alt)}</figcaption></figure>"
+        f"<details><summary>Les chiffres du graphique</summary>{_table_html(table.head(400), alt)}</details>"
+        "</section>"
+    )
+
+
+def _revisions_html(revisions: pl.DataFrame) -> str:
+    """Les chiffres révisés depuis leur première publication, ou « aucun »."""
+    revised = "".join(
+        f"<li>{formats.month(r['mois'])} : {formats.integer(r['documents_avant'])} → "
+        f"{formats.integer(r['documents_apres'])} documents (révision du {r['accepte_le']:%d/%m/%Y})</li>"
+        for r in revisions.iter_rows(named=True)
+    )
+    return (
+        '<section class="revise" aria-labelledby="revisions">'
+        '<h2 id="revisions">Chiffres révisés depuis leur première publication</h2>'
+        f"<ul>{revised or '<li>Aucun chiffre révisé.</li>'}</ul></section>"
+    )
+
+
 def write_html(
     folder: Path,
     mois: dt.date,
@@ -381,51 +471,23 @@ def write_html(
     chart_set: dict[str, tuple[go.Figure, str, pl.DataFrame]],
     revisions: pl.DataFrame,
 ) -> Path:
-    """Page autonome (plotly.js embarqué une fois, aucune ressource externe), texte alternatif et tableau par graphique."""
-    cards = [
-        ("Documents envoyés dans le mois", formats.integer(figures["documents_mois"])),
-        ("Rythme annuel (mois × 12)", formats.millions(figures["flux_annualise"])),
-        ("Part de la cible de 250 M", formats.percent(figures["taux_atteinte_cible"])),
-        ("Documents par habitant et par an", formats.decimal(figures["documents_par_habitant_an"], 2)),
-        ("Évolution sur 12 mois", formats.percent(figures["evolution_12_mois"], signed=True)),
-    ]
-    sections = []
-    for index, (name, (fig, alt, table)) in enumerate(chart_set.items()):
-        div = pio.to_html(
-            fig,
-            include_plotlyjs=(index == 0),
-            full_html=False,
-            config={"displaylogo": False, "responsive": True},
-            div_id=f"g-{name}",
-        )
-        sections.append(
-            f"<section aria-labelledby='t-{name}'><h2 id='t-{name}'>{html.escape(fig.layout.title.text or name)}</h2>"
-            f"<figure role='img' aria-label='{html.escape(alt, quote=True)}'>{div}<figcaption>{html.escape(alt)}</figcaption></figure>"
-            f"<details><summary>Les chiffres du graphique</summary>{_table_html(table.head(400), alt)}</details></section>"
-        )
-    revised = [
-        f"<li>{formats.month(r['mois'])} : {formats.integer(r['documents_avant'])} → {formats.integer(r['documents_apres'])} documents "
-        f"(révision du {r['accepte_le']:%d/%m/%Y})</li>"
-        for r in revisions.iter_rows(named=True)
-    ]
+    """Page autonome (plotly.js embarqué une fois, aucune ressource externe), texte alternatif et tableau par
+    graphique."""
+    sections = "".join(
+        _chart_html(index, name, fig, alt, table)
+        for index, (name, (fig, alt, table)) in enumerate(chart_set.items())
+    )
     banner = f"<p class='demo' role='alert'><strong>{html.escape(DEMO_BANNER)}</strong></p>" if demo else ""
     page = f"""<!DOCTYPE html>
 <html lang="fr"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Mon espace santé — chiffres clés {formats.of_month(mois)}</title>
-<style>
-body{{font-family:"Liberation Sans",Arial,sans-serif;max-width:1100px;margin:auto;padding:1rem;color:#1a1a1a}}
-.cards{{display:flex;flex-wrap:wrap;gap:1rem;padding:0;list-style:none}} .cards li{{border:1px solid #999;padding:.8rem;min-width:12rem}}
-.cards strong{{display:block;font-size:1.8rem}} .demo{{background:#fff3cd;border:2px solid #D55E00;padding:.8rem}}
-table{{border-collapse:collapse;font-size:.85rem}} td,th{{border:1px solid #ccc;padding:.2rem .4rem;text-align:right}} caption{{text-align:left;font-weight:bold}}
-.revise{{border-left:4px solid #0072B2;padding-left:.8rem}}
-</style></head><body>
+<style>{_PAGE_STYLE}</style></head><body>
 <header><h1>Alimentation de Mon espace santé — {formats.month(mois)}</h1>{banner}</header>
 <main>
 <h2>Chiffres clés</h2>
-<ul class="cards">{"".join(f"<li>{html.escape(label)}<strong>{html.escape(value)}</strong></li>" for label, value in cards)}</ul>
-<section class="revise" aria-labelledby="revisions"><h2 id="revisions">Chiffres révisés depuis leur première publication</h2>
-<ul>{"".join(revised) or "<li>Aucun chiffre révisé.</li>"}</ul></section>
-{"".join(sections)}
+{_cards_html(figures)}
+{_revisions_html(revisions)}
+{sections}
 </main>
 <footer><p>Sources : Mon espace santé (CNAM, ANS), COSUI du Ségur numérique, INSEE, IGN (contours, Licence Ouverte).
 Données sous {LICENCE}. Définitions : datapackage.json.</p></footer>

@@ -425,7 +425,8 @@ def _check_only(
         "verifie",
         lignes=frame.height,
         notes=ctx.notes,
-        message=f"fichier valide : {formats.integer(frame.height)} ligne(s) ({source.label}) ; rien n'a encore été écrit",
+        message=f"fichier valide : {formats.integer(frame.height)} ligne(s) ({source.label}) ; "
+        "rien n'a encore été écrit",
     )
 
 

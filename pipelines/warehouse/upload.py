@@ -58,7 +58,8 @@ def check_file(incoming: Incoming, settings: Settings | None = None, progress: P
         "verifie",
         lignes=frame.height,
         notes=ctx.notes,
-        message=f"fichier valide : {formats.integer(frame.height)} ligne(s) ({source.label}) ; rien n'a encore été écrit",
+        message=f"fichier valide : {formats.integer(frame.height)} ligne(s) ({source.label}) ; "
+        "rien n'a encore été écrit",
     )
     return Checked(incoming, result, source, [frame], ctx, sha256_of(incoming.path))
 
