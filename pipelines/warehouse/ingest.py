@@ -351,7 +351,8 @@ def ingest(
     results: list[IngestResult] = []
     with ThreadPoolExecutor(max_workers=1) as hasher, contextlib.ExitStack() as session:
         # La session d'écriture (verrou, copie de l'entrepôt) ne s'ouvre qu'au premier fichier valide : un fichier
-        # refusé ne copie rien, ne prend pas le verrou et reçoit sa réponse même sur un disque plein ou en lecture seule.
+        # refusé ne copie rien, ne prend pas le verrou et reçoit sa réponse même sur un disque plein ou en lecture
+        # seule.
         writer: Writer | None = None
         for incoming in files:
             started = time.perf_counter()
