@@ -37,8 +37,8 @@ chromium:                              ## Chromium de Debian pour les tests navi
 		else echo "chromium absent : installez-le (apt-get install chromium) pour les tests navigateur"; fi; \
 	fi
 
-test: dev chromium lint                ## toute la suite
-	$(PY) -m pytest
+test: dev chromium lint                ## toute la suite, avec la couverture du code (sans seuil)
+	$(PY) -m pytest --cov=pipelines --cov=app_pages --cov-report=term
 
 lint: dev
 	$(PY) -m ruff check .
