@@ -128,35 +128,35 @@ def _table(
 
 
 @dataclass(frozen=True)
-class Pack:
+class Dossier:
     """Ce que les diapositives partagent : la présentation en cours et les chiffres du COSUI."""
 
     prs: Any
     con: duckdb.DuckDBPyConnection
     date: dt.date  # date du COSUI
-    month: dt.date  # dernier mois complet
+    mois: dt.date  # dernier mois complet
     demo: bool
     figures: dict[str, Any]  # chiffres clés du mois (`kpi.key_figures`)
     series: pl.DataFrame  # série nationale, tous couloirs et `TOUS`
-    milestones: pl.DataFrame
+    jalons: pl.DataFrame
     previous: dt.date | None  # COSUI précédent
 
     def slide(self, title: str) -> Any:
         return _slide(self.prs, title, self.demo)
 
 
-def _title_slide(pack: Pack) -> None:
-    slide = pack.slide(f"Ségur du numérique en santé — COSUI du {formats.date(pack.date)}")
+def _title_slide(dossier: Dossier) -> None:
+    slide = dossier.slide(f"Ségur du numérique en santé — COSUI du {formats.date(dossier.date)}")
     subtitle = (
         "Alimentation de Mon espace santé, SONS et SUN-ES\n"
-        f"Chiffres au {formats.month(pack.month)} (dernier mois complet)"
+        f"Chiffres au {formats.month(dossier.mois)} (dernier mois complet)"
     )
     _text(slide, subtitle, 0.5, 2.5, 12.3, 2, 28)
 
 
-def _key_figures_slide(pack: Pack) -> None:
-    k = pack.figures
-    slide = pack.slide(f"Chiffres clés — {formats.month(pack.month)}")
+def _key_figures_slide(dossier: Dossier) -> None:
+    k = dossier.figures
+    slide = dossier.slide(f"Chiffres clés — {formats.month(dossier.mois)}")
     cards = [
         ("Documents envoyés", formats.integer(k["documents_mois"])),
         ("Rythme annuel", formats.millions(k["flux_annualise"])),
@@ -174,57 +174,57 @@ def _key_figures_slide(pack: Pack) -> None:
         _text(slide, label, left, top + 1.0, 4.0, 0.8, BODY_PT)
 
 
-def _chart_figures(pack: Pack) -> tuple[go.Figure, go.Figure, pl.DataFrame]:
+def _chart_figures(dossier: Dossier) -> tuple[go.Figure, go.Figure, pl.DataFrame]:
     """Trajectoire nationale jusqu'au mois du COSUI et couloirs face à leur cible, lisibles au projecteur."""
-    k = pack.figures
-    national = pack.series.filter(pl.col("couloir") == ALL_COULOIRS)
-    projection = queries.projections(pack.con, ALL_COULOIRS)
-    if pack.month != latest_national_complete(pack.con):  # la projection part du dernier mois complet
+    k = dossier.figures
+    national = dossier.series.filter(pl.col("couloir") == ALL_COULOIRS)
+    projection = queries.projections(dossier.con, ALL_COULOIRS)
+    if dossier.mois != latest_national_complete(dossier.con):  # la projection part du dernier mois complet
         projection = projection.head(0)
-    published = queries.published_flux(pack.con).filter(
-        (pl.col("couloir") == ALL_COULOIRS) & (pl.col("mois") <= pack.month)
+    published = queries.published_flux(dossier.con).filter(
+        (pl.col("couloir") == ALL_COULOIRS) & (pl.col("mois") <= dossier.mois)
     )
     finding = (
         f"{formats.millions(k['flux_annualise'])} de documents par an, "
         f"{formats.percent(k['taux_atteinte_cible'], 0)} de la cible"
     )
     trend = charts.annualised_trend(
-        national.filter(pl.col("mois") <= pack.month),
+        national.filter(pl.col("mois") <= dossier.mois),
         published,
-        pack.milestones,
+        dossier.jalons,
         projection,
         k["cible_annuelle"],
         finding,
     )
-    latest = pack.series.filter((pl.col("mois") == pack.month) & (pl.col("couloir") != ALL_COULOIRS))
+    latest = dossier.series.filter((pl.col("mois") == dossier.mois) & (pl.col("couloir") != ALL_COULOIRS))
     targets = charts.couloir_targets(latest, "Couloirs face à leur cible")
     for fig in (trend, targets):
         fig.update_layout(font={"size": 20}, title={"font": {"size": 24}})
-        if pack.demo:
+        if dossier.demo:
             watermark(fig)
     return trend, targets, latest
 
 
-def _trajectory_slide(pack: Pack, image: Path) -> None:
-    status = target_status(pack.figures)
-    slide = pack.slide("Trajectoire vers 250 M de documents par an")
+def _trajectory_slide(dossier: Dossier, image: Path) -> None:
+    status = target_status(dossier.figures)
+    slide = dossier.slide("Trajectoire vers 250 M de documents par an")
     slide.shapes.add_picture(str(image), Inches(0.5), Inches(1.2), width=Inches(9.5))
     text = f"{status.label} : {status.value}.\n{status.detail}\n\nRythme annuel = documents du mois × 12."
     _text(slide, text, 10.2, 1.5, 2.9, 4.5, 18)
 
 
-def _couloirs_slide(pack: Pack, image: Path, latest: pl.DataFrame) -> None:
-    slide = pack.slide("Couloirs face à leurs cibles")
+def _couloirs_slide(dossier: Dossier, image: Path, latest: pl.DataFrame) -> None:
+    slide = dossier.slide("Couloirs face à leurs cibles")
     slide.shapes.add_picture(str(image), Inches(0.5), Inches(1.2), width=Inches(9.5))
     below = latest.filter(pl.col("cible").is_not_null() & (pl.col("taux_atteinte_cible") < 1))
     names = ", ".join(COULOIR_LABELS[c] for c in below["couloir"].to_list()) or "aucun"
     _text(slide, f"Sous leur cible : {names}", 10.2, 1.5, 2.9, 4.5, 18)
 
 
-def _chart_slides(pack: Pack, progress: Progress) -> None:
+def _chart_slides(dossier: Dossier, progress: Progress) -> None:
     """Trajectoire et couloirs : les deux images écrites d'un seul démarrage de kaleido."""
     progress("graphiques du COSUI…")
-    trend, targets, latest = _chart_figures(pack)
+    trend, targets, latest = _chart_figures(dossier)
     with tempfile.TemporaryDirectory(prefix="mes-cosui-") as tmp:
         images = write_images(
             {"trajectoire": (trend, "", pl.DataFrame()), "couloirs": (targets, "", pl.DataFrame())},
@@ -232,19 +232,21 @@ def _chart_slides(pack: Pack, progress: Progress) -> None:
             progress,
         )
         png = {p.stem: p for p in images if p.suffix == ".png"}
-        _trajectory_slide(pack, png["trajectoire"])
-        _couloirs_slide(pack, png["couloirs"], latest)
+        _trajectory_slide(dossier, png["trajectoire"])
+        _couloirs_slide(dossier, png["couloirs"], latest)
 
 
-def _since_previous_slide(pack: Pack) -> None:
-    previous = pack.previous
-    slide = pack.slide(f"Évolution depuis le COSUI précédent ({formats.date(previous) if previous else '—'})")
+def _since_previous_slide(dossier: Dossier) -> None:
+    previous = dossier.previous
+    slide = dossier.slide(
+        f"Évolution depuis le COSUI précédent ({formats.date(previous) if previous else '—'})"
+    )
     if previous is None:
         _text(slide, "Aucun COSUI antérieur dans les jalons.", 0.5, 1.5, 12, 1)
         return
     ref_month = previous.replace(day=1)
-    then = pack.series.filter(pl.col("mois") == ref_month)
-    now = pack.series.filter(pl.col("mois") == pack.month)
+    then = dossier.series.filter(pl.col("mois") == ref_month)
+    now = dossier.series.filter(pl.col("mois") == dossier.mois)
     joined = now.join(
         then.select("couloir", pl.col("documents").alias("avant")), on="couloir", how="left"
     ).sort("couloir")
@@ -260,15 +262,15 @@ def _since_previous_slide(pack: Pack) -> None:
     header = [
         "Couloir",
         f"Documents {formats.month(ref_month)}",
-        f"Documents {formats.month(pack.month)}",
+        f"Documents {formats.month(dossier.mois)}",
         "Évolution",
     ]
     _table(slide, header, rows)
 
 
-def _sons_slide(pack: Pack) -> None:
-    sons = queries.sons_latest(pack.con, "pays", "FR")
-    slide = pack.slide("SONS : commandes, installations, soldes")
+def _sons_slide(dossier: Dossier) -> None:
+    sons = queries.sons_latest(dossier.con, "pays", "FR")
+    slide = dossier.slide("SONS : commandes, installations, soldes")
     if not sons.height:
         return
     last = sons.filter(~pl.col("dispositif").is_in(DISPOSITIF_GROUPS)).tail(12)
@@ -288,9 +290,9 @@ def _sons_slide(pack: Pack) -> None:
     _table(slide, header, rows, size=14)
 
 
-def _sunes_slide(pack: Pack) -> None:
-    sunes = queries.sunes(pack.con, "pays", "FR")
-    slide = pack.slide("SUN-ES : établissements engagés et validés")
+def _sunes_slide(dossier: Dossier) -> None:
+    sunes = queries.sunes(dossier.con, "pays", "FR")
+    slide = dossier.slide("SUN-ES : établissements engagés et validés")
     if not sunes.height:
         return
     last_date = sunes["date_situation"].max()
@@ -310,13 +312,13 @@ def _sunes_slide(pack: Pack) -> None:
     _text(slide, f"Situation au {formats.date(last_date)}.", 0.5, 5.5, 12, 0.6, 18)  # type: ignore[arg-type]
 
 
-def _errata_slide(pack: Pack) -> None:
-    slide = pack.slide("Errata et révisions depuis le COSUI précédent")
-    since = pack.previous or dt.date(1900, 1, 1)
-    errata = queries.errata(pack.con).filter(
-        (pl.col("date_correction") >= since) & (pl.col("date_correction") <= pack.date)
+def _errata_slide(dossier: Dossier) -> None:
+    slide = dossier.slide("Errata et révisions depuis le COSUI précédent")
+    since = dossier.previous or dt.date(1900, 1, 1)
+    errata = queries.errata(dossier.con).filter(
+        (pl.col("date_correction") >= since) & (pl.col("date_correction") <= dossier.date)
     )
-    revisions = queries.revisions(pack.con).filter(pl.col("accepte_le").cast(pl.Date) >= since)
+    revisions = queries.revisions(dossier.con).filter(pl.col("accepte_le").cast(pl.Date) >= since)
     lines = [
         f"Erratum du {formats.date(r['date_correction'])} : {formats.millions(r['valeur_affichee'], 0)} affichés, "
         f"{formats.millions(r['valeur_corrigee'], 0)} corrigés — {r['explication']}"
@@ -341,24 +343,24 @@ def build_cosui(
     milestones = queries.milestones(con)
     prs = Presentation()
     prs.slide_width, prs.slide_height = Emu(WIDE[0]), Emu(WIDE[1])
-    pack = Pack(
+    dossier = Dossier(
         prs=prs,
         con=con,
         date=date,
-        month=month,
+        mois=month,
         demo=queries.has_demo(con),
         figures=key_figures(con, month),
         series=queries.flux_series(con, "pays", "FR"),
-        milestones=milestones,
+        jalons=milestones,
         previous=_previous_cosui(milestones, date),
     )
-    _title_slide(pack)
-    _key_figures_slide(pack)
-    _chart_slides(pack, progress)
-    _since_previous_slide(pack)
-    _sons_slide(pack)
-    _sunes_slide(pack)
-    _errata_slide(pack)
+    _title_slide(dossier)
+    _key_figures_slide(dossier)
+    _chart_slides(dossier, progress)
+    _since_previous_slide(dossier)
+    _sons_slide(dossier)
+    _sunes_slide(dossier)
+    _errata_slide(dossier)
     out.parent.mkdir(parents=True, exist_ok=True)
     prs.save(str(out))
     return out
