@@ -10,6 +10,7 @@ from app_pages.session import current_role, geography_from_query, signed_out_pag
 from pipelines import formats
 from pipelines.access import LOCAL_BANNER, AccessError, allowed_geographies, startup_problems
 from pipelines.intake.parsing import normalise_label
+from pipelines.publish.freshness import freshness
 from pipelines.publish.theme import DEMO_BANNER
 from pipelines.settings import get_settings
 from pipelines.warehouse import queries
@@ -119,5 +120,12 @@ if settings.mode == "local":
     st.caption(f":material/computer: {LOCAL_BANNER}")
 if has_demo:
     st.warning(DEMO_BANNER, icon=":material/warning:")
+# Marque de fraîcheur sur chaque page (calendrier de data/reference/calendrier_publication.csv).
+latest = read(queries.latest_flux_month)
+if latest is not None:
+    fresh = freshness(latest, settings.today())
+    st.markdown(f":material/event: **{fresh.text}**")
+    if fresh.warning:
+        st.warning(fresh.warning, icon=":material/update:")
 
 navigation.run()

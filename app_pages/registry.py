@@ -31,6 +31,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("app_pages/vue_ensemble.py", "Vue d'ensemble", ":material/monitoring:", default=True),
     PageSpec("app_pages/couloirs.py", "Couloirs", ":material/stacked_bar_chart:", "couloirs"),
     PageSpec("app_pages/territoires.py", "Territoires", ":material/map:", "territoires"),
+    PageSpec("app_pages/usages.py", "Usages de Mon espace santé", ":material/group:", "usages"),
     PageSpec("app_pages/sons.py", "SONS", ":material/build:", "sons"),
     PageSpec("app_pages/sunes.py", "SUN-ES et médico-social", ":material/local_hospital:", "sunes"),
     PageSpec("app_pages/donnees.py", "Données", ":material/database:", "donnees", modes=INTERNE),
@@ -50,6 +51,7 @@ PAGES: tuple[PageSpec, ...] = (
         modes=INTERNE,
         roles=frozenset({"local", "national", "administrateur"}),
     ),
+    PageSpec("app_pages/methode.py", "Méthode", ":material/menu_book:", "methode"),
 )
 
 

@@ -69,7 +69,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     for result in results:
         print(f"  {result.fichier} : {result.message}")
     print(
-        "Attention : les flux par région et département, SONS vague 2 et SUN-ES sont des données de DÉMONSTRATION."
+        "Attention : les flux et les usages par région et département, SONS vague 2 et SUN-ES sont des données de "
+        "DÉMONSTRATION."
     )
     return EXIT_OK
 

@@ -75,7 +75,9 @@ def test_kpi_for_a_region_and_a_departement(demo_db: Path) -> None:
         for d in ("22", "29", "35", "56")
     ]
     assert sum(d["documents_mois"] for d in departements) == region["documents_mois"]
-    assert all(d["population"] is None and d["documents_par_habitant_an"] is None for d in departements)
+    # Populations légales 2021 des départements (data/reference/population_departements.csv) : elles font la région.
+    assert sum(d["population"] for d in departements) == region["population"]
+    assert all(d["annee_population"] == 2021 and d["documents_par_habitant_an"] for d in departements)
 
 
 @pytest.mark.parametrize(

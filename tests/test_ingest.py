@@ -396,9 +396,12 @@ def test_failure_mid_file_leaves_previous_state(demo_db: Path, settings: Setting
     before = file_digest(demo_db)
     path = write_text(tmp_path / "f.csv", "mois;couloir;documents\n2024-01;BIO;5\n")
     source, frame, ctx = validate_file(Incoming(path), None, settings)
+    [(last_id,)] = query(demo_db, "SELECT max(id) FROM imports")
 
     def fail_after_rows_are_written(con: duckdb.DuckDBPyConnection) -> None:
-        assert con.execute("SELECT count(*) FROM raw_flux WHERE import_id = 8").fetchone() == (1,)
+        assert con.execute("SELECT count(*) FROM raw_flux WHERE import_id = ?", [last_id + 1]).fetchone() == (
+            1,
+        )
         raise RuntimeError("panne simulée pendant le recalcul")
 
     with pytest.raises(RuntimeError, match="panne simulée"), write_session(demo_db) as writer:
@@ -406,7 +409,7 @@ def test_failure_mid_file_leaves_previous_state(demo_db: Path, settings: Setting
         load_validated(writer.con, Incoming(path), source, frame, ctx, "abc", fail_after_rows_are_written)
         writer.changed = True
     assert file_digest(demo_db) == before
-    assert query(demo_db, "SELECT max(id) FROM imports") == [(7,)]
+    assert query(demo_db, "SELECT max(id) FROM imports") == [(last_id,)]
     assert not list(demo_db.parent.glob(".*.tmp*")), "la copie de travail doit être effacée"
 
 

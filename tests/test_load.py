@@ -43,7 +43,7 @@ def national_total(db: Path) -> int:
         return int(con.execute("SELECT sum(documents) FROM flux_mensuel").fetchall()[0][0])
 
 
-def reader(db: str, stop_file: str, queue: mp.Queue) -> None:  # type: ignore[type-arg]
+def reader(db: str, stop_file: str, queue: mp.Queue, after_imports: int) -> None:  # type: ignore[type-arg]
     """Un lecteur comme l'application : connexion en lecture seule, requêtes du module `queries`, chiffres clés."""
     os.environ["MES_DB"] = db
     from pipelines.indicators.kpi import key_figures
@@ -64,7 +64,7 @@ def reader(db: str, stop_file: str, queue: mp.Queue) -> None:  # type: ignore[ty
                     "SELECT count(*) FROM flux_mensuel WHERE import_id = ?", [imports]
                 ).fetchall()[0][0]
             seen.add(int(total))
-            if imports == 8 and rows_from_last == 0:
+            if imports == after_imports and rows_from_last == 0:
                 errors.append("registre publié sans ses lignes")
             reads += 1
         except Exception as exc:  # tout échec d'un lecteur est un défaut
@@ -108,7 +108,12 @@ def test_readers_never_fail_nor_see_half_a_file_and_a_second_writer_is_refused(
     stop_file = tmp_path / "stop"
     ctx = mp.get_context("spawn")
     queue: mp.Queue = ctx.Queue()  # type: ignore[type-arg]
-    readers = [ctx.Process(target=reader, args=(str(demo_db), str(stop_file), queue)) for _ in range(3)]
+    with duckdb.connect(str(demo_db), read_only=True) as con:
+        after_imports = int(con.execute("SELECT count(*) FROM imports").fetchall()[0][0]) + 1
+    readers = [
+        ctx.Process(target=reader, args=(str(demo_db), str(stop_file), queue, after_imports))
+        for _ in range(3)
+    ]
     for process in readers:
         process.start()
     first = run_ingest(demo_db, feed)

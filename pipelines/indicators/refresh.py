@@ -15,6 +15,7 @@ from pipelines.indicators.flux import flux_indicators, target_scope
 from pipelines.indicators.programmes import sons_deadlines, sons_indicators, sunes_indicators
 from pipelines.indicators.reconciliation import reconciliation
 from pipelines.indicators.trajectory import projection_path, trajectories
+from pipelines.indicators.usage import usage_indicators
 from pipelines.warehouse.connection import named_statements
 
 
@@ -71,6 +72,11 @@ def compute_indicators(
         "indicateurs_sons": sons.collect(),
         "echeances_sons": sons_deadlines(_read(con, q["jalons"])).collect(),
         "indicateurs_sunes": sunes.collect(),
+        "indicateurs_usage": usage_indicators(
+            _read(con, q["usage"]), _read(con, q["population"]), _read(con, q["departements"])
+        )
+        .join(labels, on=["niveau", "code_geo"], how="left")
+        .collect(),
     }
 
 

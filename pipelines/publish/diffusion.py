@@ -323,6 +323,7 @@ def published_tables(con: duckdb.DuckDBPyConnection, mois: dt.date | None = None
         "indicateurs_sunes": con.sql(
             "SELECT * FROM indicateurs_sunes ORDER BY date_situation, fenetre, domaine, niveau, code_geo"
         ).pl(),
+        "indicateurs_usage": _published_usage(con, until),
         "chiffres_publies": con.sql("SELECT * FROM chiffres_publies").pl(),
     }
     if establishments.height:
@@ -330,6 +331,18 @@ def published_tables(con: duckdb.DuckDBPyConnection, mois: dt.date | None = None
             exclude_internal(establishments, "indicateurs_flux", rules)
         )
     return {name: drop_internal(frame, name, rules) for name, frame in tables.items()}
+
+
+def _published_usage(con: duckdb.DuckDBPyConnection, until: dt.date) -> pl.DataFrame:
+    """Les usages publiés jusqu'au mois, petits comptes des départements masqués (`usage_diffusion.py`)."""
+    from pipelines.publish.usage_diffusion import mask_usage
+
+    return mask_usage(
+        con.sql(
+            "SELECT * FROM indicateurs_usage WHERE mois <= ? ORDER BY indicateur, niveau, code_geo, mois",
+            params=[until],
+        ).pl()
+    )
 
 
 def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:

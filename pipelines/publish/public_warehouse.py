@@ -20,6 +20,9 @@ REFERENCE_QUERIES = {
     "projections": "SELECT * FROM projections WHERE niveau = 'pays'",
     # Seule la mention « démonstration » du registre est publique (bandeau et filigrane).
     "imports": "SELECT donnees_demo FROM imports",
+    # Page Méthode : les points d'usage publiés (et leur source), le journal des révisions sans les valeurs.
+    "usage_publie": "SELECT * FROM usage_publie",
+    "journal_revisions": "SELECT * FROM journal_revisions",
 }
 
 

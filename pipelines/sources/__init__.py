@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from pipelines.intake.problems import Problem, RefusedFile
-from pipelines.sources import cibles, flux, population, sons, sunes
+from pipelines.sources import cibles, flux, population, sons, sunes, usage
 from pipelines.sources.declaration import Source
 
 _DECLARED = (
@@ -17,6 +17,7 @@ _DECLARED = (
     sunes.SOURCE,
     population.SOURCE,
     cibles.SOURCE,
+    usage.SOURCE,
 )
 SOURCES: dict[str, Source] = {s.kind: s for s in _DECLARED}
 

@@ -337,6 +337,9 @@ def build_demo(
         )
         demo_sons().write_csv(folder / "demo_sons_v2.csv")
         demo_sunes().write_csv(folder / "demo_sunes.csv")
+        from pipelines.warehouse.demo_usage import demo_usage
+
+        demo_usage().write_csv(folder / "demo_usage_departements.csv")
         files = [
             Incoming(
                 REFERENCE_DIR / "population.csv",
@@ -347,6 +350,14 @@ def build_demo(
                 source=f"{official} : COSUI janvier 2024 et DSIH (data/reference/cibles.csv)",
             ),
             Incoming(REFERENCE_DIR / "sons_publie.csv", source=f"{official} : COSUI du 17 janvier 2024"),
+            Incoming(
+                REFERENCE_DIR / "population_departements.csv",
+                source=f"{official} : INSEE, populations légales 2021 (data/reference/population_departements.csv)",
+            ),
+            Incoming(
+                REFERENCE_DIR / "usage_publie.csv",
+                source=f"{official} : COSUI et communiqués, chacun cité ligne à ligne (data/reference/usage_publie.csv)",
+            ),
             Incoming(folder / "demo_flux_2021-07_2025-10.parquet", source="démonstration générée", demo=True),
             Incoming(
                 folder / "demo_flux_erratum_2023-12.csv",
@@ -355,6 +366,11 @@ def build_demo(
             ),
             Incoming(folder / "demo_sons_v2.csv", source="démonstration générée", demo=True),
             Incoming(folder / "demo_sunes.csv", source="démonstration générée", demo=True),
+            Incoming(
+                folder / "demo_usage_departements.csv",
+                source="démonstration générée : usages par département calés sur les points publiés",
+                demo=True,
+            ),
         ]
         try:
             results = ingest(files, db=build, settings=settings, progress=progress)

@@ -159,3 +159,52 @@ DOWNLOADABLE = {
 }
 
 assert (SQL_DIR / _QUERIES).exists()
+
+
+# --- Usages de Mon espace santé (sql/queries/usage.sql) --------------------------------------------------------
+
+
+def _usage(con: duckdb.DuckDBPyConnection, name: str, params: list[object] | None = None) -> pl.DataFrame:
+    return con.sql(named_statements("queries/usage.sql")[name], params=params or []).pl()
+
+
+def usage_months(con: duckdb.DuckDBPyConnection) -> list[dt.date]:
+    """Les mois qui ont des usages au niveau national, du plus récent au plus ancien."""
+    return _usage(con, "usage_months")["mois"].to_list()
+
+
+def usage_series(con: duckdb.DuckDBPyConnection, niveau: str, code: str) -> pl.DataFrame:
+    return _usage(con, "usage_series", [niveau, code])
+
+
+def usage_level(con: duckdb.DuckDBPyConnection, indicateur: str, niveau: str, mois: dt.date) -> pl.DataFrame:
+    return _usage(con, "usage_level", [indicateur, niveau, mois])
+
+
+def usage_compare(
+    con: duckdb.DuckDBPyConnection, indicateur: str, niveau: str, codes: tuple[str, ...]
+) -> pl.DataFrame:
+    """Un indicateur d'usage ou `documents_par_habitant_an` (flux), dans le temps, pour quelques territoires."""
+    if indicateur == "documents_par_habitant_an":
+        return _usage(con, "flux_compare", [niveau, list(codes)])
+    return _usage(con, "usage_compare", [indicateur, niveau, list(codes)])
+
+
+def usage_all(con: duckdb.DuckDBPyConnection, mois: dt.date) -> pl.DataFrame:
+    return _usage(con, "usage_all", [mois])
+
+
+def published_usage(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Les points d'usage publiés et leur source (data/reference/usage_publie.csv)."""
+    return _usage(con, "published_usage")
+
+
+def latest_flux_month(con: duckdb.DuckDBPyConnection) -> dt.date | None:
+    """Dernier mois publié des flux nationaux (marque de fraîcheur)."""
+    row = first_row(con, named_statements("queries/usage.sql")["latest_flux_month"])
+    return row[0] if row else None
+
+
+def revision_log(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Journal public des révisions : date, mois révisé, nombre de valeurs changées (sans les valeurs)."""
+    return _usage(con, "revision_log")

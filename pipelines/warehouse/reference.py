@@ -123,6 +123,7 @@ _REFERENCE_TABLES: dict[str, tuple[str, dict[str, type[pl.DataType]]]] = {
     "ref_departements": ("departements.csv", {}),
     "chiffres_publies": ("chiffres_publies.csv", {"valeur": pl.Float64}),
     "jalons": ("jalons.csv", {"date": pl.Date}),
+    "usage_publie": ("usage_publie.csv", {"valeur": pl.Float64}),
     "errata": (
         "errata.csv",
         {

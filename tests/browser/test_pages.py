@@ -18,6 +18,8 @@ PAGES = {
     "sunes": ("SUN-ES et médico-social", 2),
     "donnees": ("Données", 0),
     "exports": ("Exports", 0),
+    "usages": ("Usages de Mon espace santé", 5),
+    "methode": ("Méthode", 0),
 }
 CHART = '[data-testid="stPlotlyChart"]'
 TIMEOUT = 60_000
@@ -42,6 +44,9 @@ def test_every_page_loads_and_draws_its_charts(
     open_page(page, url, path)
     expect(page.locator("h1").first).to_contain_text(title, timeout=TIMEOUT)
     expect(page.get_by_text("Données de démonstration", exact=False).first).to_be_visible()
+    # La marque de fraîcheur est sur chaque page, avec l'alerte : les données de démonstration s'arrêtent en 2025.
+    expect(page.get_by_text("Données arrêtées au 31 octobre 2025", exact=False).first).to_be_visible()
+    expect(page.get_by_text("Ces données ne sont plus à jour", exact=False).first).to_be_visible()
     expect(page.locator(CHART)).to_have_count(charts, timeout=TIMEOUT)
     for index in range(charts):
         # Un graphique est dessiné quand son SVG principal existe et contient des tracés.

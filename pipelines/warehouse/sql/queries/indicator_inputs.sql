@@ -58,3 +58,9 @@ WHERE s.couloir_id <> 0;
 
 -- name: establishment_couloirs
 SELECT couloir_id, couloir FROM dim_couloirs_etablissements WHERE couloir_id <> 0;
+
+-- name: usage
+SELECT mois, indicateur, niveau, code_geo, code_region, valeur, donnees_demo FROM stg_usage;
+
+-- name: departements
+SELECT code_departement AS code_geo, code_region FROM ref_departements;

@@ -4,7 +4,7 @@ CREATE TABLE IF NOT EXISTS imports (
     id              INTEGER PRIMARY KEY,
     fichier         VARCHAR   NOT NULL,  -- nom du fichier tel que fourni (jamais utilisé comme chemin)
     sha256          VARCHAR   NOT NULL,
-    nature          VARCHAR   NOT NULL,  -- flux / sons / sunes / population / cibles
+    nature          VARCHAR   NOT NULL,  -- flux / sons / sunes / population / cibles / usage
     lignes          BIGINT    NOT NULL,
     accepte_le      TIMESTAMP NOT NULL,
     statut          VARCHAR   NOT NULL,  -- nouveau / revision
@@ -103,4 +103,16 @@ CREATE TABLE IF NOT EXISTS raw_cibles (
     perimetre   VARCHAR NOT NULL,
     echeance    DATE    NOT NULL,
     valeur      DOUBLE  NOT NULL
+);
+
+-- Usages de Mon espace santé (pipelines/sources/usage.py) : un compte par mois, indicateur et géographie.
+CREATE TABLE IF NOT EXISTS raw_usage (
+    import_id   INTEGER NOT NULL,
+    ligne       INTEGER NOT NULL,
+    mois        DATE    NOT NULL,
+    indicateur  VARCHAR NOT NULL,   -- code de data/reference/indicateurs_usage.csv
+    niveau      VARCHAR NOT NULL,   -- pays / region / departement
+    code_geo    VARCHAR NOT NULL,
+    code_region VARCHAR NOT NULL,   -- '' au niveau pays
+    valeur      BIGINT  NOT NULL
 );

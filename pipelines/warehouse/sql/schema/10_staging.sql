@@ -104,3 +104,18 @@ classees AS (
 SELECT indicateur, perimetre, echeance, valeur, import_id, donnees_demo
 FROM classees
 WHERE rang = 1;
+
+CREATE OR REPLACE VIEW stg_usage AS
+WITH livraisons AS (
+    SELECT u.*, i.donnees_demo
+    FROM raw_usage AS u
+    JOIN imports AS i ON i.id = u.import_id
+),
+classees AS (
+    SELECT *,
+           ROW_NUMBER() OVER (PARTITION BY mois, indicateur, niveau, code_geo ORDER BY import_id DESC, ligne DESC) AS rang
+    FROM livraisons
+)
+SELECT mois, indicateur, niveau, code_geo, code_region, valeur, import_id, donnees_demo
+FROM classees
+WHERE rang = 1;

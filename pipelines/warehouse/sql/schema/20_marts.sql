@@ -38,3 +38,19 @@ FROM stg_population;
 CREATE OR REPLACE VIEW cibles AS
 SELECT indicateur, perimetre, echeance, valeur, donnees_demo, import_id
 FROM stg_cibles;
+
+-- Usages de Mon espace santé tels que livrés (valeurs courantes) ; les indicateurs dérivés et les sommes par
+-- territoire sont dans la table `indicateurs_usage`.
+CREATE OR REPLACE VIEW usage_mes AS
+SELECT mois, indicateur, niveau, code_geo, valeur, donnees_demo, import_id
+FROM stg_usage;
+
+-- Journal public des révisions : quand un mois a été révisé et combien de valeurs ont changé, sans les valeurs
+-- (elles peuvent toucher des séries internes ou des comptes masqués).
+CREATE OR REPLACE VIEW journal_revisions AS
+SELECT CAST(i.accepte_le AS DATE) AS date_revision, r.mois, count(*) AS valeurs_revisees,
+       bool_or(i.donnees_demo) AS donnees_demo
+FROM revisions_flux AS r
+JOIN imports AS i ON i.id = r.import_id
+GROUP BY ALL
+ORDER BY date_revision DESC, r.mois;

@@ -1,0 +1,71 @@
+"""Événements datés et sourcés (`data/reference/evenements.csv`) portés sur les graphiques dans le temps : COSUI,
+échéances, incidents (grève des envois en biologie de novembre 2024), pour qu'un creux s'explique là où il se voit."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+
+import plotly.graph_objects as go
+import polars as pl
+
+from pipelines import formats
+from pipelines.settings import REFERENCE_DIR
+
+# Symbole et couleur par catégorie : le sens ne repose pas sur la couleur seule.
+STYLES = {
+    "COSUI": ("triangle-up", "#555555", "dot"),
+    "Échéance": ("square", "#0072B2", "dash"),
+    "Incident": ("x", "#D55E00", "solid"),
+}
+
+
+@lru_cache(maxsize=1)
+def events() -> pl.DataFrame:
+    """Les événements : date, catégorie, libellé, description, source."""
+    return pl.read_csv(REFERENCE_DIR / "evenements.csv", schema_overrides={"date": pl.Date})
+
+
+def in_range(first: dt.date | None, last: dt.date | None, table: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Les événements entre deux dates (incluses), dans l'ordre chronologique."""
+    table = events() if table is None else table
+    if first is None or last is None:
+        return table.head(0)
+    return table.filter(pl.col("date").is_between(first, last)).sort("date")
+
+
+def annotate(fig: go.Figure, first: dt.date | None, last: dt.date | None) -> pl.DataFrame:
+    """Ajoute au graphique un trait vertical par événement de la période et un repère survolable (libellé, source),
+    un nom court écrit au-dessus des incidents. Rend les événements portés (pour le texte alternatif)."""
+    shown = in_range(first, last)
+    for category, (symbol, color, dash) in STYLES.items():
+        part = shown.filter(pl.col("categorie") == category)
+        if not part.height:
+            continue
+        for row in part.iter_rows(named=True):
+            fig.add_vline(x=row["date"], line={"color": color, "dash": dash, "width": 1})
+            if category == "Incident":
+                fig.add_annotation(
+                    x=row["date"], y=1, yref="paper", text=row["libelle"], showarrow=False, yanchor="bottom",
+                    font={"size": 11, "color": color},
+                )  # fmt: skip
+        fig.add_trace(
+            go.Scatter(
+                x=part["date"].to_list(),
+                y=[0] * part.height,
+                mode="markers",
+                marker={"symbol": symbol, "size": 11, "color": color},
+                name=category if category != "Échéance" else "Échéance réglementaire ou SONS",
+                customdata=list(zip(part["libelle"].to_list(), part["source"].to_list(), strict=True)),
+                hovertemplate="%{x|%d/%m/%Y} : %{customdata[0]}<br>Source : %{customdata[1]}<extra></extra>",
+            )
+        )
+    return shown
+
+
+def describe(shown: pl.DataFrame) -> str:
+    """Les événements portés, en une phrase (texte alternatif du graphique)."""
+    if not shown.height:
+        return ""
+    items = [f"{formats.date(r['date'])} : {r['libelle']}" for r in shown.iter_rows(named=True)]
+    return " Événements repérés sur le graphique — " + " ; ".join(items) + "."
