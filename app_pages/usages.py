@@ -97,7 +97,9 @@ indicateur = st.radio(
     key="comparaison_indicateur",
 )
 if chosen:
-    compared = usage_charts.comparison(read(queries.usage_compare, indicateur, level, tuple(chosen)), indicateur)
+    compared = usage_charts.comparison(
+        read(queries.usage_compare, indicateur, level, tuple(chosen)), indicateur
+    )
     chart(compared.figure, compared.caption, compared.table, key="comparaison")
 else:
     st.info("Choisissez au moins un territoire.")

@@ -11,17 +11,9 @@ from functools import lru_cache
 import polars as pl
 
 from pipelines.intake.parsing import normalise_words
-from pipelines.intake.reading import RawTable
-from pipelines.intake.validation import (
-    Column,
-    Context,
-    map_headers,
-    missing_columns,
-    parse_columns,
-    rule_problems,
-)
+from pipelines.intake.validation import Column, Context, rule_problems
 from pipelines.settings import REFERENCE_DIR
-from pipelines.sources.declaration import Source, conclude
+from pipelines.sources.declaration import Source
 
 COLUMNS = (
     Column("mois", "month", aliases=("periode", "date", "date_mois", "mois_de_reference")),
@@ -53,22 +45,11 @@ def indicator_aliases() -> dict[str, str]:
     return aliases
 
 
-def detect(headers: list[str]) -> bool:
-    return SOURCE.has_required(headers)
-
-
-def validate(table: RawTable, ctx: Context) -> pl.DataFrame:
-    """Rend les lignes prêtes pour `raw_usage`, ou lève `RefusedFile` avec tous les problèmes trouvés."""
-    frame, origins, unknown = map_headers(table, COLUMNS)
-    if unknown:
-        ctx.notes.append(f"colonnes ignorées : {', '.join(unknown)}")
-    missing = missing_columns(COLUMNS, origins, table.headers)
-    if missing.height:
-        return conclude(ctx, KEYS, ("valeur",), frame.head(0), [missing], origins, LOAD_COLUMNS)
-    values, problems = parse_columns(frame, COLUMNS, origins, ctx)
-    for optional in ("region", "departement"):
-        if optional not in values.columns:
-            values = values.with_columns(pl.lit(None, dtype=pl.String).alias(optional))
+def rules(
+    values: pl.DataFrame, origins: dict[str, str], ctx: Context
+) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
+    """Indicateur connu (code, libellé ou synonyme) ; niveau et code géographique d'après la région et le
+    département ; département cohérent avec la région de la même ligne."""
     aliases = indicator_aliases()
     region_of_dep = {code: reg for code, (_, reg) in ctx.reference.departements.items()}
     region, departement = pl.col("region").cast(pl.String), pl.col("departement").cast(pl.String)
@@ -91,7 +72,7 @@ def validate(table: RawTable, ctx: Context) -> pl.DataFrame:
         (region.is_not_null() & departement.is_not_null() & (region != dep_region)).alias("__incoherent"),
     )
     codes = ", ".join(nomenclature()["code"].to_list())
-    rules = [
+    problems = [
         rule_problems(
             values,
             pl.col("__brut").is_not_null() & pl.col("indicateur").is_null(),
@@ -107,8 +88,7 @@ def validate(table: RawTable, ctx: Context) -> pl.DataFrame:
             pl.lit("ce département n'appartient pas à la région indiquée sur la même ligne"),
         ),
     ]
-    values = values.drop("__brut", "__incoherent")
-    return conclude(ctx, KEYS, ("valeur",), values, [problems, *rules], origins, LOAD_COLUMNS)
+    return values.drop("__brut", "__incoherent"), problems
 
 
 SOURCE = Source(
@@ -118,6 +98,5 @@ SOURCE = Source(
     keys=KEYS,
     values=("valeur",),
     load_columns=LOAD_COLUMNS,
-    validate=validate,
-    detect=detect,
+    rules=rules,
 )
