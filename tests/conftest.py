@@ -55,6 +55,8 @@ def demo_export(demo_warehouse_master: Path, tmp_path_factory: pytest.TempPathFa
     shutil.copyfile(demo_warehouse_master, db)
     from tests.test_cli import cli
 
-    result = cli("export", "--out", str(folder), "--demo", db=db)
+    # Le paquet complet (graphiques, 120 fichiers JSON, 120 cartes et leurs PNG) : quelques minutes sur une machine
+    # chargée.
+    result = cli("export", "--out", str(folder), "--demo", db=db, timeout=900)
     assert result.returncode == 0, result.stderr
     return folder, db

@@ -15,7 +15,7 @@ from tests.conftest import TODAY, write_text
 REPO = Path(__file__).resolve().parent.parent
 
 
-def cli(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
+def cli(*args: str, db: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "MES_DB": str(db), "MES_AUJOURDHUI": TODAY.isoformat()}
     return subprocess.run(
         [sys.executable, "-m", "pipelines", *args],
@@ -23,7 +23,7 @@ def cli(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout,
     )
 
 

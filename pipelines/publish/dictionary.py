@@ -9,6 +9,7 @@ TABLE_DESCRIPTIONS = {
     "indicateurs_sons": "Programme SONS : référencement, bons de commande, installations, soldes, montants",
     "indicateurs_sunes": "Programme SUN-ES : établissements engagés et validés par fenêtre et domaine",
     "chiffres_publies": "Chiffres publiés par le programme, avec leur source",
+    "indicateurs_usage": "Usages de Mon espace santé (activation, connexions, consultation par les professionnels, MSSanté) et indicateurs dérivés, par mois et territoire",
 }
 
 COLUMN_DESCRIPTIONS = {
@@ -82,6 +83,7 @@ COLUMN_DESCRIPTIONS = {
     "es_valides": "Établissements de santé validés",
     "taux_validation": "Établissements validés ÷ engagés",
     "theme": "Thème du chiffre publié",
+    "calcule": "Vrai pour un indicateur dérivé (taux, activations nettes, documents par professionnel)",
     "indicateur": "Indicateur publié",
     "perimetre": "Périmètre du chiffre publié",
     "date_ref": "Date ou mois de référence",

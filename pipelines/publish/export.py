@@ -21,7 +21,7 @@ from pipelines.indicators.codes import ALL_COULOIRS
 from pipelines.indicators.completeness import latest_complete_month
 from pipelines.indicators.kpi import key_figures
 from pipelines.progress import Progress, silent
-from pipelines.publish import charts
+from pipelines.publish import api, cards, charts, datagouv
 from pipelines.publish.dictionary import COLUMN_DESCRIPTIONS, TABLE_DESCRIPTIONS
 from pipelines.publish.diffusion import (
     SECONDARY_MASK_TEXT,
@@ -30,7 +30,9 @@ from pipelines.publish.diffusion import (
     published_tables,
     spreadsheet_view,
 )
+from pipelines.publish.freshness import Freshness, freshness
 from pipelines.publish.theme import COULOIR_LABELS, DEMO_BANNER
+from pipelines.settings import get_settings
 from pipelines.warehouse import queries
 
 LICENCE = "Licence Ouverte / Open Licence version 2.0 (Etalab)"
@@ -172,6 +174,11 @@ _README_CONTENTS = [
     "| `datapackage.json` | dictionnaire des données (Table Schema, comme schema.data.gouv.fr) |",
     "| `index.html` | page des chiffres clés, autonome, lisible hors ligne |",
     "| `graphiques/` | graphiques en PNG et SVG |",
+    "| `api/v1/` | API JSON statique : `index.json`, `france.json`, `regions/<code>.json` (18), "
+    "`departements/<code>.json` (101) ; schémas JSON dans `api/v1/schema/` |",
+    "| `cartes/<niveau>/<code>.html` | carte à intégrer par territoire (page autonome, sans script) et son image "
+    "`.png` |",
+    "| `datagouv.json` | métadonnées pour data.gouv.fr (titre, description, licence, fréquence, couverture) |",
     "",
     "## Sources",
     "",
@@ -251,12 +258,29 @@ def _readme_revisions(revisions: pl.DataFrame) -> list[str]:
     ]
 
 
+def _readme_freshness(freshness: Freshness | None) -> list[str]:
+    """« Données arrêtées au … — prochaine mise à jour prévue le … », et l'alerte d'une mise à jour en retard."""
+    if freshness is None:
+        return []
+    return [
+        f"**{freshness.text}.**",
+        "",
+        *([f"> **{freshness.warning}**", ""] if freshness.warning else []),
+    ]
+
+
 def write_readme(
-    folder: Path, mois: dt.date, demo: bool, figures: dict[str, Any], revisions: pl.DataFrame
+    folder: Path,
+    mois: dt.date,
+    demo: bool,
+    figures: dict[str, Any],
+    revisions: pl.DataFrame,
+    freshness: Freshness | None = None,
 ) -> Path:
     """README.md du paquet : chiffres clés, contenu, sources, définitions, règles de diffusion, révisions, licence."""
     lines = [
         *_readme_summary(mois, demo, figures),
+        *_readme_freshness(freshness),
         *_README_CONTENTS,
         *_readme_rules(),
         *_readme_revisions(revisions),
@@ -470,6 +494,7 @@ def write_html(
     demo: bool,
     chart_set: dict[str, tuple[go.Figure, str, pl.DataFrame]],
     revisions: pl.DataFrame,
+    freshness: Freshness | None = None,
 ) -> Path:
     """Page autonome (plotly.js embarqué une fois, aucune ressource externe), texte alternatif et tableau par
     graphique."""
@@ -478,6 +503,10 @@ def write_html(
         for index, (name, (fig, alt, table)) in enumerate(chart_set.items())
     )
     banner = f"<p class='demo' role='alert'><strong>{html.escape(DEMO_BANNER)}</strong></p>" if demo else ""
+    if freshness is not None:
+        banner += f"<p class='fraicheur'><strong>{html.escape(freshness.text)}</strong></p>"
+        if freshness.warning:
+            banner += f"<p class='demo' role='alert'>{html.escape(freshness.warning)}</p>"
     page = f"""<!DOCTYPE html>
 <html lang="fr"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Mon espace santé — chiffres clés {formats.of_month(mois)}</title>
@@ -530,10 +559,15 @@ def export_public(
     result = ExportResult(folder, month, demo)
     result.files += write_data_files(tables, folder)
     result.files.append(write_datapackage(tables, folder, month, demo))
-    result.files.append(write_readme(folder, month, demo, figures, revisions))
+    fresh = freshness(month, get_settings().today())
+    result.files.append(write_readme(folder, month, demo, figures, revisions, fresh))
     chart_set = public_charts(con, tables, month, figures, demo)
     progress("page HTML…")
-    result.files.append(write_html(folder, month, figures, demo, chart_set, revisions))
+    result.files.append(write_html(folder, month, figures, demo, chart_set, revisions, fresh))
     if images:
         result.files += write_images(chart_set, folder, progress)
+    progress("API JSON et cartes des territoires…")
+    documents = api.write_api(folder, tables, month, fresh, demo, LICENCE)
+    result.files += cards.write_cards(folder, documents, fresh.text, LICENCE, images, fresh.warning)
+    result.files.append(datagouv.write_metadata(folder, tables, month, fresh, demo, LICENCE))
     return result
