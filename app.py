@@ -9,6 +9,7 @@ from app_pages.registry import pages_for
 from app_pages.session import current_role, geography_from_query, signed_out_page, unknown_geography
 from pipelines import formats
 from pipelines.access import LOCAL_BANNER, AccessError, allowed_geographies, startup_problems
+from pipelines.indicators.completeness import latest_complete_month
 from pipelines.intake.parsing import normalise_label
 from pipelines.publish.freshness import freshness
 from pipelines.publish.theme import DEMO_BANNER
@@ -120,8 +121,9 @@ if settings.mode == "local":
     st.caption(f":material/computer: {LOCAL_BANNER}")
 if has_demo:
     st.warning(DEMO_BANNER, icon=":material/warning:")
-# Marque de fraîcheur sur chaque page (calendrier de data/reference/calendrier_publication.csv).
-latest = read(queries.latest_flux_month)
+# Marque de fraîcheur sur chaque page (calendrier de data/reference/calendrier_publication.csv) : le dernier mois
+# complet de la France, celui que publie le paquet.
+latest = read(latest_complete_month, "pays", "FR")
 if latest is not None:
     fresh = freshness(latest, settings.today())
     st.markdown(f":material/event: **{fresh.text}**")

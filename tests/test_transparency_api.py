@@ -83,7 +83,9 @@ def test_api_follows_the_csv_diffusion_rules(api_root: Path) -> None:
     france = load(api_root / "france.json")
     assert "AUT" not in {c["couloir"] for c in france["couloirs"]}, "les séries internes ne sortent pas"
     # Le total publié est celui des couloirs publiés (la série interne en est retirée, comme dans les CSV).
-    assert france["chiffres_cles"]["documents"] == sum(c["documents"] for c in france["couloirs"]) < 42_800_000
+    assert (
+        france["chiffres_cles"]["documents"] == sum(c["documents"] for c in france["couloirs"]) < 42_800_000
+    )
     assert france["chiffres_cles"]["cible"] == 250_000_000
 
 

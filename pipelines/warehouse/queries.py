@@ -199,12 +199,6 @@ def published_usage(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return _usage(con, "published_usage")
 
 
-def latest_flux_month(con: duckdb.DuckDBPyConnection) -> dt.date | None:
-    """Dernier mois publié des flux nationaux (marque de fraîcheur)."""
-    row = first_row(con, named_statements("queries/usage.sql")["latest_flux_month"])
-    return row[0] if row else None
-
-
 def revision_log(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Journal public des révisions : date, mois révisé, nombre de valeurs changées (sans les valeurs)."""
     return _usage(con, "revision_log")

@@ -29,8 +29,6 @@ SELECT * FROM indicateurs_usage WHERE mois <= ? ORDER BY indicateur, niveau, cod
 -- Les points d'usage publiés (data/reference/usage_publie.csv), avec leur source citée.
 SELECT CAST(mois || '-01' AS DATE) AS mois, indicateur, valeur, source FROM usage_publie ORDER BY mois, indicateur;
 
--- name: latest_flux_month
-SELECT max(mois) FROM indicateurs_flux WHERE niveau = 'pays' AND couloir = 'TOUS';
 
 -- name: revision_log
 SELECT * FROM journal_revisions ORDER BY date_revision DESC, mois;
