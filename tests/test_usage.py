@@ -33,11 +33,16 @@ def rows(data: list[tuple]) -> pl.LazyFrame:
     return pl.LazyFrame(
         full,
         schema={
-            "mois": pl.Date, "indicateur": pl.String, "niveau": pl.String, "code_geo": pl.String,
-            "code_region": pl.String, "valeur": pl.Float64, "donnees_demo": pl.Boolean,
+            "mois": pl.Date,
+            "indicateur": pl.String,
+            "niveau": pl.String,
+            "code_geo": pl.String,
+            "code_region": pl.String,
+            "valeur": pl.Float64,
+            "donnees_demo": pl.Boolean,
         },
         orient="row",
-    )  # fmt: skip
+    )
 
 
 DEPARTEMENTS = pl.LazyFrame({"code_geo": ["75", "93", "2A", "2B"], "code_region": ["11", "11", "94", "94"]})
@@ -57,10 +62,15 @@ def test_a_region_is_the_sum_of_all_its_departements_never_of_some() -> None:
     out = U.consolidate(usage, DEPARTEMENTS).filter(pl.col("niveau") != "departement").collect()
     expected = pl.DataFrame(
         {
-            "mois": [D(2025, 9, 1)], "indicateur": ["profils_actives"], "niveau": ["region"], "code_geo": ["11"],
-            "code_region": ["11"], "valeur": [1000.0], "donnees_demo": [True],
+            "mois": [D(2025, 9, 1)],
+            "indicateur": ["profils_actives"],
+            "niveau": ["region"],
+            "code_geo": ["11"],
+            "code_region": ["11"],
+            "valeur": [1000.0],
+            "donnees_demo": [True],
         }
-    )  # fmt: skip
+    )
     assert_frame_equal(out, expected)  # ni la Corse (2B manque) ni la France (une région manque)
 
 
@@ -85,16 +95,25 @@ def test_activation_rate_uses_the_population_of_the_year_or_the_last_known() -> 
         ]
     )
     population = pl.LazyFrame(
-        {"annee": [2024, 2025], "niveau": ["pays", "pays"], "code_geo": ["FR", "FR"], "population": [68_373_000, 68_606_000]}
-    )  # fmt: skip
+        {
+            "annee": [2024, 2025],
+            "niveau": ["pays", "pays"],
+            "code_geo": ["FR", "FR"],
+            "population": [68_373_000, 68_606_000],
+        }
+    )
     out = U.activation_rate(usage, population).collect()
     expected = pl.DataFrame(
         {
-            "mois": [D(2024, 1, 1), D(2026, 3, 1)], "indicateur": ["taux_activation"] * 2, "niveau": ["pays"] * 2,
-            "code_geo": ["FR"] * 2, "code_region": ["", ""],
-            "valeur": [10_500_000 / 68_373_000, 25_000_000 / 68_606_000], "donnees_demo": [False, False],
+            "mois": [D(2024, 1, 1), D(2026, 3, 1)],
+            "indicateur": ["taux_activation"] * 2,
+            "niveau": ["pays"] * 2,
+            "code_geo": ["FR"] * 2,
+            "code_region": ["", ""],
+            "valeur": [10_500_000 / 68_373_000, 25_000_000 / 68_606_000],
+            "donnees_demo": [False, False],
         }
-    )  # fmt: skip
+    )
     assert_frame_equal(out.sort("mois"), expected)
 
 
@@ -109,11 +128,15 @@ def test_net_activations_spread_a_gap_over_the_months_elapsed() -> None:
     out = U.net_activations(usage).collect()
     expected = pl.DataFrame(
         {
-            "mois": [D(2024, 1, 1), D(2024, 2, 1)], "indicateur": ["activations_nettes_mois"] * 2,
-            "niveau": ["pays"] * 2, "code_geo": ["FR"] * 2, "code_region": ["", ""],
-            "valeur": [325_000.0, 500_000.0], "donnees_demo": [False, True],
+            "mois": [D(2024, 1, 1), D(2024, 2, 1)],
+            "indicateur": ["activations_nettes_mois"] * 2,
+            "niveau": ["pays"] * 2,
+            "code_geo": ["FR"] * 2,
+            "code_region": ["", ""],
+            "valeur": [325_000.0, 500_000.0],
+            "donnees_demo": [False, True],
         }
-    )  # fmt: skip
+    )
     assert_frame_equal(out, expected)
 
 

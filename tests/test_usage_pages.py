@@ -40,7 +40,8 @@ def test_usage_page_shows_the_warehouse_figures(demo_db: Path) -> None:
     assert not at.exception, [e.value for e in at.exception]
     with duckdb.connect(str(demo_db), read_only=True) as con:
         rate, activated = con.execute(
-            "SELECT max(valeur) FILTER (indicateur = 'taux_activation'), max(valeur) FILTER (indicateur = 'profils_actives') "
+            "SELECT max(valeur) FILTER (indicateur = 'taux_activation'), "
+            "max(valeur) FILTER (indicateur = 'profils_actives') "
             "FROM indicateurs_usage WHERE niveau = 'pays' AND mois = DATE '2025-10-01'"
         ).fetchall()[0]
     shown = {m.label: m.value for m in at.metric}

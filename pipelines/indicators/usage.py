@@ -27,9 +27,14 @@ def consolidate(usage: pl.LazyFrame, departements: pl.LazyFrame) -> pl.LazyFrame
     tous sont livrés : une somme partielle n'est jamais montrée comme le total. `departements` : code_geo, code_region
     de chaque département ; entrée : mois, indicateur, niveau, code_geo, code_region, valeur, donnees_demo."""
     base = usage.select(
-        "mois", "indicateur", "niveau", "code_geo", "code_region",
-        pl.col("valeur").cast(pl.Float64), "donnees_demo",
-    )  # fmt: skip
+        "mois",
+        "indicateur",
+        "niveau",
+        "code_geo",
+        "code_region",
+        pl.col("valeur").cast(pl.Float64),
+        "donnees_demo",
+    )
     expected = departements.group_by("code_region").agg(pl.len().alias("_attendus"))
     regions_expected = departements.select(pl.col("code_region").n_unique().alias("_attendus"))
     dep_rows = base.filter(pl.col("niveau") == "departement")
@@ -78,7 +83,7 @@ def activation_rate(usage: pl.LazyFrame, population: pl.LazyFrame) -> pl.LazyFra
             "code_region",
             (pl.col("valeur") / pl.col("population")).alias("valeur"),
             "donnees_demo",
-        )  # fmt: skip
+        )
     )
 
 
@@ -102,7 +107,7 @@ def net_activations(usage: pl.LazyFrame) -> pl.LazyFrame:
             "code_region",
             ((pl.col("valeur") - pl.col("_avant")) / pl.col("_ecart")).alias("valeur"),
             pl.col("_demo").alias("donnees_demo"),
-        )  # fmt: skip
+        )
     )
 
 
@@ -123,7 +128,7 @@ def documents_per_user(usage: pl.LazyFrame) -> pl.LazyFrame:
             "code_region",
             (pl.col("valeur") / pl.col("_utilisateurs")).alias("valeur"),
             (pl.col("donnees_demo") | pl.col("_demo")).alias("donnees_demo"),
-        )  # fmt: skip
+        )
     )
 
 

@@ -25,9 +25,16 @@ from pipelines.warehouse.reference import load_reference
 VERSION = "v1"
 FOLDERS = {"region": "regions", "departement": "departements"}
 FLUX_FIGURES = (
-    "documents", "flux_annualise", "cumul_12_mois", "population", "documents_par_habitant_an", "evolution_1_mois",
-    "evolution_12_mois", "cible", "taux_atteinte_cible",
-)  # fmt: skip
+    "documents",
+    "flux_annualise",
+    "cumul_12_mois",
+    "population",
+    "documents_par_habitant_an",
+    "evolution_1_mois",
+    "evolution_12_mois",
+    "cible",
+    "taux_atteinte_cible",
+)
 SERIES_FIELDS = ("documents", "flux_annualise", "documents_par_habitant_an")
 COULOIR_FIELDS = ("documents", "flux_annualise", "part_couloir")
 
@@ -112,7 +119,7 @@ def territory_document(
                 "masque_secret_statistique": _masked(r),
             }
             for r in total.iter_rows(named=True)
-        ],  # fmt: skip
+        ],
         "couloirs": [
             {
                 "couloir": r["couloir"],
@@ -121,7 +128,7 @@ def territory_document(
                 "masque_secret_statistique": _masked(r),
             }
             for r in couloirs.iter_rows(named=True)
-        ],  # fmt: skip
+        ],
         "usage": {
             "mois": _month(usage_month) if usage_month else None,
             "indicateurs": [
@@ -133,7 +140,7 @@ def territory_document(
                     "masque_secret_statistique": _masked(r),
                 }
                 for r in latest_usage.iter_rows(named=True)
-            ],  # fmt: skip
+            ],
             "series": {
                 indicator: [
                     {"mois": _month(r["mois"]), "valeur": _clean(r["valeur"])}
@@ -163,9 +170,16 @@ def write_api(
     documents: dict[tuple[str, str], dict[str, Any]] = {}
     for niveau, code, libelle, region in territories():
         document = territory_document(
-            niveau, code, libelle, region, flux.get((niveau, code), empty_flux),
-            usage.get((niveau, code), empty_usage), mois, freshness, demo,
-        )  # fmt: skip
+            niveau,
+            code,
+            libelle,
+            region,
+            flux.get((niveau, code), empty_flux),
+            usage.get((niveau, code), empty_usage),
+            mois,
+            freshness,
+            demo,
+        )
         _write(root / path_of(niveau, code), document)
         documents[(niveau, code)] = document
     index = {
@@ -220,7 +234,7 @@ TERRITORY_SCHEMA: dict[str, Any] = {
         "serie_mensuelle",
         "couloirs",
         "usage",
-    ],  # fmt: skip
+    ],
     "properties": {
         "version": {"const": VERSION},
         "territoire": {
@@ -270,7 +284,7 @@ TERRITORY_SCHEMA: dict[str, Any] = {
                     "flux_annualise": _NUMBER,
                     "documents_par_habitant_an": _NUMBER,
                     "masque_secret_statistique": _MASK,
-                },  # fmt: skip
+                },
             },
         },
         "couloirs": {
@@ -286,7 +300,7 @@ TERRITORY_SCHEMA: dict[str, Any] = {
                     "flux_annualise": _NUMBER,
                     "part_couloir": _NUMBER,
                     "masque_secret_statistique": _MASK,
-                },  # fmt: skip
+                },
             },
         },
         "usage": {
@@ -311,7 +325,7 @@ TERRITORY_SCHEMA: dict[str, Any] = {
                             "unite": {"type": ["string", "null"]},
                             "valeur": _NUMBER,
                             "masque_secret_statistique": _MASK,
-                        },  # fmt: skip
+                        },
                     },
                 },
                 "series": {

@@ -129,10 +129,15 @@ def card_figure(document: dict[str, Any], freshness_text: str, warning: str | No
     months, values, name = _spark_points(document)
     fig = go.Figure(
         go.Scatter(
-            x=months, y=values, mode="lines", line={"color": "#0072B2", "width": 3}, xaxis="x", yaxis="y",
+            x=months,
+            y=values,
+            mode="lines",
+            line={"color": "#0072B2", "width": 3},
+            xaxis="x",
+            yaxis="y",
             name=name,
         )
-    )  # fmt: skip
+    )
     title = (
         f"{document['territoire']['libelle']} — Mon espace santé, {formats.month(_date(document['mois']))}"
     )
@@ -140,30 +145,56 @@ def card_figure(document: dict[str, Any], freshness_text: str, warning: str | No
         x = 0.0 if index % 2 == 0 else 0.52
         y = 1.0 if index < 2 else 0.74
         fig.add_annotation(
-            x=x, y=y, xref="paper", yref="paper", xanchor="left", yanchor="top", showarrow=False,
-            text=html.escape(label), font={"size": 13},
-        )  # fmt: skip
+            x=x,
+            y=y,
+            xref="paper",
+            yref="paper",
+            xanchor="left",
+            yanchor="top",
+            showarrow=False,
+            text=html.escape(label),
+            font={"size": 13},
+        )
         fig.add_annotation(
-            x=x, y=y - 0.07, xref="paper", yref="paper", xanchor="left", yanchor="top", showarrow=False,
-            text=f"<b>{html.escape(value)}</b>", font={"size": 28},
-        )  # fmt: skip
+            x=x,
+            y=y - 0.07,
+            xref="paper",
+            yref="paper",
+            xanchor="left",
+            yanchor="top",
+            showarrow=False,
+            text=f"<b>{html.escape(value)}</b>",
+            font={"size": 28},
+        )
     lines = [freshness_text + "."]
     if warning:
         lines.append(warning)
     if document["demonstration"]:
         lines.append("DONNÉES DE DÉMONSTRATION, NON OFFICIELLES")
     fig.add_annotation(
-        x=0, y=-0.04, xref="paper", yref="paper", xanchor="left", yanchor="top", showarrow=False, align="left",
-        text="<br>".join(html.escape(line) for line in lines), font={"size": 10, "color": "#444"},
-    )  # fmt: skip
+        x=0,
+        y=-0.04,
+        xref="paper",
+        yref="paper",
+        xanchor="left",
+        yanchor="top",
+        showarrow=False,
+        align="left",
+        text="<br>".join(html.escape(line) for line in lines),
+        font={"size": 10, "color": "#444"},
+    )
     fig.update_layout(
         title={"text": title, "x": 0.02, "font": {"size": 18}},
         font={"family": FONT_FAMILY, "size": 13, "color": "#1a1a1a"},
-        width=640, height=380, showlegend=False, plot_bgcolor="white", paper_bgcolor="white",
+        width=640,
+        height=380,
+        showlegend=False,
+        plot_bgcolor="white",
+        paper_bgcolor="white",
         margin={"l": 20, "r": 20, "t": 50, "b": 60},
         xaxis={"domain": [0, 1], "showgrid": False, "visible": False},
         yaxis={"domain": [0, 0.4], "showgrid": False, "visible": False},
-    )  # fmt: skip
+    )
     return fig
 
 

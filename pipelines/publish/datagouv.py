@@ -45,11 +45,21 @@ def metadata(
         for name in tables
     ]
     resources += [
-        {"title": "API JSON par territoire", "description": "Index des 120 territoires et leurs chiffres",
-         "format": "json", "filetype": "file", "url": "api/v1/index.json"},
-        {"title": "Dictionnaire des données (Table Schema)", "description": "Schéma de chaque table",
-         "format": "json", "filetype": "file", "url": "datapackage.json"},
-    ]  # fmt: skip
+        {
+            "title": "API JSON par territoire",
+            "description": "Index des 120 territoires et leurs chiffres",
+            "format": "json",
+            "filetype": "file",
+            "url": "api/v1/index.json",
+        },
+        {
+            "title": "Dictionnaire des données (Table Schema)",
+            "description": "Schéma de chaque table",
+            "format": "json",
+            "filetype": "file",
+            "url": "datapackage.json",
+        },
+    ]
     return {
         "title": "Ségur numérique — alimentation et usages de Mon espace santé",
         "acronym": "MES-SEGUR",

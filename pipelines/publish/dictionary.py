@@ -9,7 +9,8 @@ TABLE_DESCRIPTIONS = {
     "indicateurs_sons": "Programme SONS : référencement, bons de commande, installations, soldes, montants",
     "indicateurs_sunes": "Programme SUN-ES : établissements engagés et validés par fenêtre et domaine",
     "chiffres_publies": "Chiffres publiés par le programme, avec leur source",
-    "indicateurs_usage": "Usages de Mon espace santé (activation, connexions, consultation par les professionnels, MSSanté) et indicateurs dérivés, par mois et territoire",
+    "indicateurs_usage": "Usages de Mon espace santé (activation, connexions, consultation par les professionnels, "
+    "MSSanté) et indicateurs dérivés, par mois et territoire",
 }
 
 COLUMN_DESCRIPTIONS = {

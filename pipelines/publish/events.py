@@ -46,9 +46,14 @@ def annotate(fig: go.Figure, first: dt.date | None, last: dt.date | None) -> pl.
             fig.add_vline(x=row["date"], line={"color": color, "dash": dash, "width": 1})
             if category == "Incident":
                 fig.add_annotation(
-                    x=row["date"], y=1, yref="paper", text=row["libelle"], showarrow=False, yanchor="bottom",
+                    x=row["date"],
+                    y=1,
+                    yref="paper",
+                    text=row["libelle"],
+                    showarrow=False,
+                    yanchor="bottom",
                     font={"size": 11, "color": color},
-                )  # fmt: skip
+                )
         fig.add_trace(
             go.Scatter(
                 x=part["date"].to_list(),

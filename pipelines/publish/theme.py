@@ -61,9 +61,9 @@ SEQUENTIAL_SCALE = [
     "#08306b",
 ]  # bleus (lisibles en niveaux de gris)
 DEMO_BANNER = (
-    "Données de démonstration : les flux et les usages par région et département, SONS vague 2 et SUN-ES affichés ici sont "
-    "générés pour la démonstration. Ils ne sont pas officiels. Seuls les points « publié » et la vague 1 de SONS "
-    "reprennent des chiffres publiés."
+    "Données de démonstration : les flux et les usages par région et département, SONS vague 2 et SUN-ES affichés "
+    "ici sont générés pour la démonstration. Ils ne sont pas officiels. Seuls les points « publié » et la vague 1 "
+    "de SONS reprennent des chiffres publiés."
 )
 MAP_ATTRIBUTION = "Contours : IGN Admin Express 2018, via france-geojson, Licence Ouverte."
 FONT_FAMILY = "Liberation Sans, Arial, sans-serif"

@@ -356,7 +356,7 @@ def build_demo(
             ),
             Incoming(
                 REFERENCE_DIR / "usage_publie.csv",
-                source=f"{official} : COSUI et communiqués, chacun cité ligne à ligne (data/reference/usage_publie.csv)",
+                source=f"{official} : COSUI et communiqués, cités ligne à ligne (data/reference/usage_publie.csv)",
             ),
             Incoming(folder / "demo_flux_2021-07_2025-10.parquet", source="démonstration générée", demo=True),
             Incoming(

@@ -37,9 +37,13 @@ PART_APPLICATION = {FIRST_MONTH: 0.25, LAST_MONTH: 0.62}
 STRIKE_MONTH, STRIKE_FACTOR = dt.date(2024, 11, 1), 0.88
 # Indicateurs dont la répartition suit l'activation de chaque département (les autres suivent la population seule).
 FOLLOWS_ACTIVATION = {
-    "profils_actives", "utilisateurs_actifs", "telechargements_application", "documents_ajoutes_patients",
-    "connexions_web", "connexions_application",
-}  # fmt: skip
+    "profils_actives",
+    "utilisateurs_actifs",
+    "telechargements_application",
+    "documents_ajoutes_patients",
+    "connexions_web",
+    "connexions_application",
+}
 
 
 def published_points() -> dict[str, dict[dt.date, float]]:
