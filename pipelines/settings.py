@@ -61,6 +61,9 @@ class Settings(BaseSettings):
         default=10_000_000, ge=1, description="Nombre maximal de cellules d'un classeur Excel"
     )
     colonnes_max: int = Field(default=1000, ge=1, description="Nombre maximal de colonnes d'un tableau")
+    parquet_decompresse_max_mo: float = Field(
+        default=4096.0, gt=0, description="Taille décompressée maximale d'un fichier Parquet (Mo)"
+    )
     # Un compte ou un code tient en quelques dizaines de caractères ; un libellé d'établissement en une centaine.
     champ_max_car: int = Field(default=256, ge=16, description="Longueur maximale d'une cellule (caractères)")
 

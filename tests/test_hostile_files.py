@@ -295,3 +295,14 @@ def test_two_distant_cells_are_refused_before_the_sheet_is_unfolded(
     book.close()
     result = one(settings, path)
     assert not result.ok and "140\u202f400\u202f000 cases" in result.message, result.message
+
+
+def test_parquet_value_of_200_mb_in_8_kb_is_refused_before_it_is_read(
+    settings: Settings, tmp_path: Path
+) -> None:
+    path = tmp_path / "valeur.parquet"
+    frame = pl.DataFrame({"mois": ["2024-01"], "couloir": ["B" * (20 << 20)], "documents": ["1"]})
+    frame.write_parquet(path, compression="zstd")
+    assert path.stat().st_size < 100_000
+    result = one(settings, path)
+    assert not result.ok and "valeur démesurée" in result.message and "MES_CHAMP_MAX_CAR" in result.message

@@ -32,6 +32,7 @@ class Limits:
     xlsx_cellules_max: int = 10_000_000
     colonnes_max: int = 1000
     champ_max_car: int = 256
+    parquet_decompresse_max_mo: float = 4096.0
 
     @classmethod
     def of(cls, settings: Settings) -> Limits:
@@ -41,6 +42,7 @@ class Limits:
             settings.xlsx_cellules_max,
             settings.colonnes_max,
             settings.champ_max_car,
+            settings.parquet_decompresse_max_mo,
         )
 
     @property
@@ -194,3 +196,33 @@ def check_cells(
     if problems:
         problems.sort(key=lambda p: p.ligne or 0)
         raise RefusedFile(name, problems[:cap], len(problems))
+
+
+def check_parquet_sizes(path: Path, name: str, limits: Limits) -> None:
+    """Un Parquet se décompresse aussi : une valeur de plusieurs centaines de Mo tient en quelques Ko sur disque. Les
+    tailles décompressées des groupes de lignes, lues dans les métadonnées, sont bornées avant toute lecture : au
+    total, et par ligne (un groupe dont la ligne moyenne dépasse celle d'une ligne de CSV admise)."""
+    import pyarrow.parquet as pq
+
+    metadata = pq.ParquetFile(path).metadata
+    total = 0
+    first_row = 2
+    for index in range(metadata.num_row_groups):
+        group = metadata.row_group(index)
+        size = sum(group.column(j).total_uncompressed_size for j in range(group.num_columns))
+        total += size
+        if group.num_rows and size / group.num_rows > limits.line_max_bytes:
+            raise refuse(
+                name,
+                f"valeur démesurée : {integer_fr(size / group.num_rows)} octets par ligne une fois décompressé "
+                f"(lignes {integer_fr(first_row)} à {integer_fr(first_row + group.num_rows - 1)}) ; une cellule "
+                f"tient en {integer_fr(limits.champ_max_car)} caractères (réglage MES_CHAMP_MAX_CAR)",
+                first_row,
+            )
+        first_row += group.num_rows
+    if total > limits.parquet_decompresse_max_mo * 2**20:
+        raise refuse(
+            name,
+            f"fichier Parquet trop volumineux une fois décompressé ({integer_fr(total / 2**20)} Mo ; au plus "
+            f"{integer_fr(limits.parquet_decompresse_max_mo)} Mo, réglage MES_PARQUET_DECOMPRESSE_MAX_MO)",
+        )

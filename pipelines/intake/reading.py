@@ -22,6 +22,7 @@ from pipelines.intake.limits import (
     Limits,
     check_cells,
     check_line_lengths,
+    check_parquet_sizes,
     check_size,
     check_width,
     integer_fr,
@@ -295,12 +296,13 @@ def _scan_parquet(path: Path, name: str, limits: Limits) -> pl.LazyFrame:
         schema = frame.collect_schema()
     except Exception as exc:  # fichier corrompu : erreurs de types variés
         raise _refuse(name, f"fichier Parquet illisible : {_first_line_of(exc)}") from None
-    _check_parquet_schema(name, schema, limits)
+    _check_parquet(path, name, schema, limits)
     return frame.with_row_index(ROW_COLUMN, offset=2)
 
 
-def _check_parquet_schema(name: str, schema: pl.Schema, limits: Limits) -> None:
-    """Une cellule porte une seule valeur : une colonne de listes ou de structures est refusée, en la nommant."""
+def _check_parquet(path: Path, name: str, schema: pl.Schema, limits: Limits) -> None:
+    """Une cellule porte une seule valeur : une colonne de listes ou de structures est refusée, en la nommant ; la
+    taille décompressée est bornée avant la lecture."""
     check_width(name, len(schema), limits)
     for column, dtype in schema.items():
         if dtype.is_nested() or dtype == pl.Object:
@@ -311,6 +313,12 @@ def _check_parquet_schema(name: str, schema: pl.Schema, limits: Limits) -> None:
                 1,
                 column,
             )
+    try:
+        check_parquet_sizes(path, name, limits)
+    except RefusedFile:
+        raise
+    except Exception as exc:  # métadonnées illisibles : fichier abîmé
+        raise _refuse(name, f"fichier Parquet illisible : {_first_line_of(exc)}") from None
 
 
 def _parquet_strings(batch: pl.DataFrame, name: str) -> RawTable:
@@ -663,7 +671,7 @@ def _read_parquet(path: Path, name: str, limits: Limits) -> RawTable:
         schema = pl.read_parquet_schema(path)
     except Exception as exc:  # pyarrow/polars : erreurs de types variés pour un fichier corrompu
         raise _refuse(name, f"fichier Parquet illisible : {_first_line_of(exc)}") from None
-    _check_parquet_schema(name, pl.Schema(schema), limits)
+    _check_parquet(path, name, pl.Schema(schema), limits)
     try:
         frame = pl.read_parquet(path)
     except Exception as exc:
