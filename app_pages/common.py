@@ -23,8 +23,10 @@ from pipelines.publish import charts
 from pipelines.settings import get_settings
 from pipelines.warehouse import queries
 from pipelines.warehouse.connection import (
+    WarehouseUnavailable,
     connect_read,
     connect_snapshot,
+    describe_failure,
     publication_id,
     snapshot_cursor,
     version,
@@ -144,8 +146,11 @@ def read(
         raise TypeError("read : arguments positionnels seulement (ils forment la clé du cache)")
     name = f"{query.__module__}.{query.__qualname__}"
     con, stamp = _opened()
-    with con:
-        result = _cached_read(query, name, db_path(), stamp, get_settings().mode, args, con)
+    try:
+        with con:
+            result = _cached_read(query, name, db_path(), stamp, get_settings().mode, args, con)
+    except duckdb.Error as exc:  # fichier abîmé au-delà de son en-tête : la cause en français, pas une trace
+        raise WarehouseUnavailable(f"Entrepôt illisible ({db_path()}) : {describe_failure(exc)}.") from exc
     return cast(R, bound_frame(role(), result))
 
 

@@ -189,7 +189,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("Interrompu : rien n'a été publié.", file=sys.stderr)
         return EXIT_WAREHOUSE
     except (OSError, MemoryError, duckdb.Error) as exc:
-        print(f"Erreur : environnement indisponible — {describe_failure(exc)}.", file=sys.stderr)
+        print(f"Erreur : entrepôt ou environnement indisponible — {describe_failure(exc)}.", file=sys.stderr)
         return EXIT_WAREHOUSE
     except Exception as exc:  # dernier recours : jamais de trace Python pour l'utilisateur
         print(

@@ -255,3 +255,17 @@ def test_each_publication_gets_a_new_id(settings: Settings, built: Path, tmp_pat
     os.utime(built)  # la date seule ne change pas l'identifiant
     with duckdb.connect(str(built), read_only=True) as con:
         assert publication_id(con) == second
+
+
+@pytest.mark.parametrize("damage", ["pas un entrepôt", "corrompu"])
+def test_app_explains_an_unreadable_warehouse(settings: Settings, built: Path, damage: str) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    data = built.read_bytes()
+    if damage == "pas un entrepôt":
+        built.write_bytes(b"ceci n'est pas un entrepot")
+    else:
+        built.write_bytes(data[:4096] + b"\xde\xad" * ((len(data) - 4096) // 2))
+    app = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=120).run()
+    assert not app.exception
+    assert any("Entrepôt" in e.value for e in app.error), [e.value for e in app.error]

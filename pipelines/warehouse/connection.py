@@ -84,6 +84,7 @@ _DUCKDB_CAUSES = (
     ("checksum", "fichier d'entrepôt corrompu (somme de contrôle)"),
     ("corrupt", "fichier d'entrepôt corrompu"),
     ("truncated", "fichier d'entrepôt tronqué"),
+    ("could not read enough bytes", "fichier d'entrepôt tronqué"),
     ("wal", "journal d'écriture (.wal) illisible ou d'une autre version du fichier"),
     ("out of memory", "mémoire insuffisante"),
     ("failed to allocate", "mémoire insuffisante"),
