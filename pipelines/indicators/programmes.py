@@ -5,16 +5,10 @@ from __future__ import annotations
 import polars as pl
 
 from pipelines.indicators.codes import ALL_WINDOWS, MEDICO_SOCIAL, SANITAIRE
+from pipelines.sources import sons as sons_source
 
 SONS_KEY = ["vague", "dispositif", "niveau", "code_geo"]
-SONS_MEASURES = [
-    "solutions_referencees",
-    "cible",
-    "bons_de_commande",
-    "installations",
-    "demandes_de_solde",
-    "montants_verses_eur",
-]
+SONS_MEASURES = list(sons_source.MEASURES)
 
 
 def _nullable_sum(column: str) -> pl.Expr:

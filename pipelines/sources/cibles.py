@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from pipelines.intake.validation import Column, Context, rule_problems
-from pipelines.sources.declaration import Source
+from pipelines.intake.validation import Column, Context
+from pipelines.sources.declaration import Source, flagger
 
 COLUMNS = (
     Column("indicateur", "text", aliases=("indicateur_cible", "mesure")),
@@ -34,24 +34,9 @@ def rules(
     values = values.with_columns(
         perimetre.alias("perimetre"), pl.col("indicateur").cast(pl.String).str.strip_chars()
     )
-    problems = [
-        rule_problems(
-            values,
-            pl.col("perimetre").is_not_null() & ~pl.col("perimetre").is_in(known),
-            origins["perimetre"],
-            pl.col("perimetre"),
-            pl.lit("périmètre inconnu (FR, un code couloir ou un code région)"),
-        )
-    ]
-    return values, problems
+    unknown = pl.col("perimetre").is_not_null() & ~pl.col("perimetre").is_in(known)
+    flag = flagger(values, origins)
+    return values, [flag("perimetre", unknown, "périmètre inconnu (FR, un code couloir ou un code région)")]
 
 
-SOURCE = Source(
-    kind="cibles",
-    label="Cibles du programme",
-    columns=COLUMNS,
-    keys=KEYS,
-    values=("valeur",),
-    load_columns=LOAD_COLUMNS,
-    rules=rules,
-)
+SOURCE = Source("cibles", "Cibles du programme", COLUMNS, KEYS, ("valeur",), LOAD_COLUMNS, rules)

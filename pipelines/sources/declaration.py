@@ -24,11 +24,35 @@ from pipelines.intake.validation import (
     map_headers,
     missing_columns,
     parse_columns,
+    rule_problems,
 )
 
 # Règles métier d'une source, appliquées aux valeurs typées : (valeurs mises en forme pour le chargement — niveau,
 # code géographique… —, problèmes trouvés). Reçoit aussi l'en-tête d'origine de chaque colonne canonique.
 Rules = Callable[[pl.DataFrame, dict[str, str], Context], tuple[pl.DataFrame, list[pl.DataFrame]]]
+
+
+Flag = Callable[[str, pl.Expr, str | pl.Expr], pl.DataFrame]
+
+
+def flagger(values: pl.DataFrame, origins: dict[str, str]) -> Flag:
+    """`flag(colonne, condition, motif)` : les problèmes des lignes où la condition est vraie, signalés sur la colonne
+    (son en-tête d'origine) avec sa valeur ; le motif est un texte ou une expression par ligne."""
+
+    def flag(column: str, condition: pl.Expr, reason: str | pl.Expr) -> pl.DataFrame:
+        motif = reason if isinstance(reason, pl.Expr) else pl.lit(reason)
+        return rule_problems(values, condition, origins.get(column, column), pl.col(column), motif)
+
+    return flag
+
+
+def level_and_code(*finest_first: str) -> tuple[pl.Expr, pl.Expr]:
+    """(`niveau`, `code_geo`) d'une ligne d'après ses colonnes géographiques, de la plus fine à la plus large : le
+    niveau de la plus fine renseignée, son code ; une ligne sans géographie est nationale (`pays`, `FR`)."""
+    level = pl.lit("pays")
+    for column in reversed(finest_first):
+        level = pl.when(pl.col(column).is_not_null()).then(pl.lit(column)).otherwise(level)
+    return level.alias("niveau"), pl.coalesce(*finest_first, pl.lit("FR")).alias("code_geo")
 
 
 def recognised(columns: Sequence[Column], headers: Sequence[str]) -> set[str]:

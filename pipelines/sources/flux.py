@@ -12,8 +12,8 @@ import polars as pl
 
 from pipelines.intake.parsing import is_blank, looks_like_month
 from pipelines.intake.reading import ROW_COLUMN, RawTable
-from pipelines.intake.validation import Column, Context, column_origin, rule_problems
-from pipelines.sources.declaration import Source, recognised
+from pipelines.intake.validation import Column, Context, column_origin
+from pipelines.sources.declaration import Source, flagger, recognised
 from pipelines.warehouse import flux_codes
 
 COLUMNS = (
@@ -185,13 +185,8 @@ def rules(
         if note not in ctx.notes:
             ctx.notes.append(note)
     values = _with_places(values, ctx).with_columns(pl.col("type_document").fill_null(""))
-    region_mismatch = rule_problems(
-        values,
-        pl.col("__incoherent"),
-        origins.get("departement", "departement"),
-        pl.col("departement"),
-        pl.lit("ce département n'appartient pas à la région indiquée sur la même ligne"),
-    )
+    mismatch = "ce département n'appartient pas à la région indiquée sur la même ligne"
+    region_mismatch = flagger(values, origins)("departement", pl.col("__incoherent"), mismatch)
     return values.drop("__incoherent"), [region_mismatch]
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from pipelines.intake.validation import Column, Context, rule_problems
-from pipelines.sources.declaration import Source
+from pipelines.intake.validation import Column, Context
+from pipelines.sources.declaration import Source, flagger
 
 COLUMNS = (
     Column("annee", "year", aliases=("an", "millesime", "year")),
@@ -36,32 +36,13 @@ def rules(
         .then(pl.when(padded.is_in(list(departements))).then(padded))
         .alias("code_valide")
     )
+    flag = flagger(values, origins)
+    unknown = pl.col("niveau").is_not_null() & pl.col("code").is_not_null() & pl.col("code_valide").is_null()
     problems = [
-        rule_problems(
-            values,
-            pl.col("niveau").is_not_null() & pl.col("code").is_not_null() & pl.col("code_valide").is_null(),
-            origins["code"],
-            pl.col("code"),
-            pl.format("code INSEE inconnu pour le niveau « {} »", pl.col("niveau")),
-        ),
-        rule_problems(
-            values,
-            pl.col("population") == 0,
-            origins["population"],
-            pl.col("population"),
-            pl.lit("population nulle"),
-        ),
+        flag("code", unknown, pl.format("code INSEE inconnu pour le niveau « {} »", pl.col("niveau"))),
+        flag("population", pl.col("population") == 0, "population nulle"),
     ]
-    values = values.with_columns(pl.col("code_valide").alias("code"))
-    return values, problems
+    return values.with_columns(pl.col("code_valide").alias("code")), problems
 
 
-SOURCE = Source(
-    kind="population",
-    label="Population INSEE",
-    columns=COLUMNS,
-    keys=KEYS,
-    values=("population",),
-    load_columns=LOAD_COLUMNS,
-    rules=rules,
-)
+SOURCE = Source("population", "Population INSEE", COLUMNS, KEYS, ("population",), LOAD_COLUMNS, rules)

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from pipelines.intake.validation import Column, Context, rule_problems
-from pipelines.sources.declaration import Source
+from pipelines.intake.validation import Column, Context
+from pipelines.sources.declaration import Source, flagger, level_and_code
 
 MEASURES = (
     "solutions_referencees",
@@ -72,48 +72,32 @@ def rules(
     """Vague lisible, au moins une mesure par ligne, soldes au plus égaux aux bons de commande ; niveau et code
     géographique de chaque ligne."""
     wave_digit = pl.col("vague").cast(pl.String).str.extract(r"(?i)^\s*(?:v|vague)?\s*(\d)\s*$")
+    flag = flagger(values, origins)
+    empty = pl.all_horizontal([pl.col(m).is_null() for m in MEASURES])
+    over = pl.format("demandes de solde supérieures aux bons de commande ({})", pl.col("bons_de_commande"))
     problems = [
-        rule_problems(
-            values,
+        flag(
+            "vague",
             pl.col("vague").is_not_null() & wave_digit.is_null(),
-            origins["vague"],
-            pl.col("vague"),
-            pl.lit("vague illisible (attendu : V1, V2…)"),
+            "vague illisible (attendu : V1, V2…)",
         ),
-        rule_problems(
-            values,
-            pl.all_horizontal([pl.col(m).is_null() for m in MEASURES]),
-            origins["dispositif"],
-            pl.col("dispositif"),
-            pl.lit("aucune valeur renseignée sur la ligne (BDC, installations, soldes, montants…)"),
+        flag(
+            "dispositif",
+            empty,
+            "aucune valeur renseignée sur la ligne (BDC, installations, soldes, montants…)",
         ),
-        rule_problems(
-            values,
-            pl.col("demandes_de_solde") > pl.col("bons_de_commande"),
-            origins.get("demandes_de_solde", "demandes_de_solde"),
-            pl.col("demandes_de_solde"),
-            pl.format("demandes de solde supérieures aux bons de commande ({})", pl.col("bons_de_commande")),
-        ),
+        flag("demandes_de_solde", pl.col("demandes_de_solde") > pl.col("bons_de_commande"), over),
     ]
-    values = values.with_columns(
-        pl.concat_str(pl.lit("V"), wave_digit).alias("vague"),
-        pl.when(pl.col("departement").is_not_null())
-        .then(pl.lit("departement"))
-        .when(pl.col("region").is_not_null())
-        .then(pl.lit("region"))
-        .otherwise(pl.lit("pays"))
-        .alias("niveau"),
-        pl.coalesce("departement", "region", pl.lit("FR")).alias("code_geo"),
-    )
-    return values, problems
+    wave = pl.concat_str(pl.lit("V"), wave_digit).alias("vague")
+    return values.with_columns(wave, *level_and_code("departement", "region")), problems
 
 
 SOURCE = Source(
-    kind="sons",
-    label="Statistiques SONS (commandes, installations, soldes)",
-    columns=COLUMNS,
-    keys=KEYS,
-    values=MEASURES,
-    load_columns=LOAD_COLUMNS,
-    rules=rules,
+    "sons",
+    "Statistiques SONS (commandes, installations, soldes)",
+    COLUMNS,
+    KEYS,
+    MEASURES,
+    LOAD_COLUMNS,
+    rules,
 )

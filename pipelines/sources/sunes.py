@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from pipelines.intake.validation import Column, Context, rule_problems
-from pipelines.sources.declaration import Source
+from pipelines.intake.validation import Column, Context
+from pipelines.sources.declaration import Source, flagger, level_and_code
 
 COLUMNS = (
     Column("date_situation", "date", aliases=("date", "date_de_situation", "situation_au", "au")),
@@ -25,39 +25,23 @@ def rules(
 ) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
     """Fenêtre lisible, établissements validés au plus égaux aux engagés ; niveau et code géographique."""
     window_digit = pl.col("fenetre").cast(pl.String).str.extract(r"(?i)^\s*(?:f|fenetre|fenêtre)?\s*(\d)\s*$")
+    flag = flagger(values, origins)
+    unreadable = pl.col("fenetre").is_not_null() & window_digit.is_null()
+    over = pl.format("établissements validés supérieurs aux engagés ({})", pl.col("es_engages"))
     problems = [
-        rule_problems(
-            values,
-            pl.col("fenetre").is_not_null() & window_digit.is_null(),
-            origins["fenetre"],
-            pl.col("fenetre"),
-            pl.lit("fenêtre illisible (attendu : F1, F2, F3, F4)"),
-        ),
-        rule_problems(
-            values,
-            pl.col("es_valides") > pl.col("es_engages"),
-            origins["es_valides"],
-            pl.col("es_valides"),
-            pl.format("établissements validés supérieurs aux engagés ({})", pl.col("es_engages")),
-        ),
+        flag("fenetre", unreadable, "fenêtre illisible (attendu : F1, F2, F3, F4)"),
+        flag("es_valides", pl.col("es_valides") > pl.col("es_engages"), over),
     ]
-    values = values.with_columns(
-        pl.concat_str(pl.lit("F"), window_digit).alias("fenetre"),
-        pl.when(pl.col("region").is_not_null())
-        .then(pl.lit("region"))
-        .otherwise(pl.lit("pays"))
-        .alias("niveau"),
-        pl.coalesce("region", pl.lit("FR")).alias("code_geo"),
-    )
-    return values, problems
+    window = pl.concat_str(pl.lit("F"), window_digit).alias("fenetre")
+    return values.with_columns(window, *level_and_code("region")), problems
 
 
 SOURCE = Source(
-    kind="sunes",
-    label="Programme SUN-ES (établissements engagés et validés)",
-    columns=COLUMNS,
-    keys=KEYS,
-    values=VALUES,
-    load_columns=LOAD_COLUMNS,
-    rules=rules,
+    "sunes",
+    "Programme SUN-ES (établissements engagés et validés)",
+    COLUMNS,
+    KEYS,
+    VALUES,
+    LOAD_COLUMNS,
+    rules,
 )

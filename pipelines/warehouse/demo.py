@@ -21,6 +21,7 @@ import polars as pl
 
 from pipelines.progress import Progress, silent
 from pipelines.settings import REFERENCE_DIR, Settings, get_settings
+from pipelines.sources import sons as sons_source
 from pipelines.warehouse.connection import WarehouseError, remove_orphans, writer_lock
 from pipelines.warehouse.ingest import Incoming, IngestResult, ingest
 from pipelines.warehouse.reference import load_reference
@@ -258,18 +259,7 @@ def demo_sons() -> pl.DataFrame:
                         amount,
                     )
                 )
-    columns = [
-        "date_situation",
-        "vague",
-        "dispositif",
-        "region",
-        "solutions_referencees",
-        "cible",
-        "bons_de_commande",
-        "installations",
-        "demandes_de_solde",
-        "montants_verses_eur",
-    ]
+    columns = ["date_situation", "vague", "dispositif", "region", *sons_source.MEASURES]
     return pl.DataFrame(rows, schema=columns, orient="row")
 
 
