@@ -124,18 +124,7 @@ def roll_up_geography(flux: pl.LazyFrame) -> pl.LazyFrame:
         pl.lit("declare").alias("origine"),
         "donnees_demo",
     )
-    columns = [
-        "mois",
-        "niveau",
-        "code_geo",
-        "code_region",
-        "couloir",
-        "documents",
-        "documents_ventiles",
-        "non_ventile",
-        "origine",
-        "donnees_demo",
-    ]
+    columns = [*CONSOLIDATED, "donnees_demo"]
     return pl.concat([f.select(columns) for f in (pays, region, dep, etab_out)])
 
 
@@ -381,7 +370,8 @@ def target_attainment(flux: pl.LazyFrame, targets: pl.LazyFrame) -> pl.LazyFrame
     )
 
 
-COLUMNS = [
+# Colonnes d'une série consolidée entre niveaux géographiques, puis celles de `indicateurs_flux`.
+CONSOLIDATED = [
     "mois",
     "niveau",
     "code_geo",
@@ -391,6 +381,9 @@ COLUMNS = [
     "documents_ventiles",
     "non_ventile",
     "origine",
+]
+COLUMNS = [
+    *CONSOLIDATED,
     "flux_annualise",
     "cumul_12_mois",
     "population",

@@ -31,6 +31,7 @@ from pipelines.intake.limits import (
 from pipelines.intake.parsing import normalise_label
 from pipelines.intake.problems import Problem, RefusedFile
 from pipelines.intake.workbook import SheetInfo, inspect_xlsx
+from pipelines.warehouse.connection import process_alive
 
 CSV_EXTENSIONS = {".csv", ".txt", ".tsv"}
 EXCEL_EXTENSIONS = {".xlsx", ".xlsm"}
@@ -417,21 +418,11 @@ def sweep_transcodes() -> None:
     for prefix in (TRANSCODE_PREFIX, UPLOAD_PREFIX):
         for orphan in Path(tempfile.gettempdir()).glob(f"{prefix}*-*"):
             pid = orphan.name.removeprefix(prefix).split("-", 1)[0]
-            if pid.isdigit() and not _alive(int(pid)):
+            if pid.isdigit() and not process_alive(int(pid)):
                 if orphan.is_dir():
                     shutil.rmtree(orphan, ignore_errors=True)
                 else:
                     orphan.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _detect_separator(first_line: str) -> str | None:

@@ -274,7 +274,8 @@ def _temporary_copy_path(db_path: Path) -> Path:
 _DEMO_BUILD = re.compile(r"\.demo-(\d+)\.build")
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Vrai si le processus existe encore (il peut appartenir à un autre utilisateur) : ses fichiers sont à lui."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -302,7 +303,7 @@ def remove_orphans(db_path: Path) -> None:
     for pattern in (f".{db_path.name}.demo-*.build*", f"..{db_path.name}.demo-*.build.*"):
         for orphan in db_path.parent.glob(pattern):
             match = _DEMO_BUILD.search(orphan.name)
-            if match and not _alive(int(match.group(1))):
+            if match and not process_alive(int(match.group(1))):
                 _remove(orphan)
     sweep_transcodes()
 

@@ -363,7 +363,7 @@ def ingest(
                 source, frame, ctx = validate_file(incoming, kind, settings, sheet, progress)
             except RefusedFile as refused:
                 stop.set()
-                results.append(_refused(incoming, kind, refused))
+                results.append(refused_result(incoming, kind, refused))
                 progress(refused.render())
                 continue
             if writer is None:
@@ -400,7 +400,8 @@ def _create_folder(db_path: Path) -> None:
         raise unavailable(db_path, exc) from exc
 
 
-def _refused(incoming: Incoming, kind: str | None, refused: RefusedFile) -> IngestResult:
+def refused_result(incoming: Incoming, kind: str | None, refused: RefusedFile) -> IngestResult:
+    """Le compte rendu d'un fichier refusé : rien n'a été écrit."""
     return IngestResult(
         incoming.name,
         kind,
@@ -419,7 +420,12 @@ def _check_only(
         source, frame, ctx = validate_file(incoming, kind, settings, sheet, progress)
     except RefusedFile as refused:
         progress(refused.render())
-        return _refused(incoming, kind, refused)
+        return refused_result(incoming, kind, refused)
+    return checked_result(incoming, source, frame, ctx)
+
+
+def checked_result(incoming: Incoming, source: Source, frame: pl.DataFrame, ctx: Context) -> IngestResult:
+    """Le compte rendu d'un fichier vérifié sans être écrit (`--dry-run`, dépôt par le navigateur)."""
     return IngestResult(
         incoming.name,
         source.kind,

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines import formats
 from pipelines.intake.problems import RefusedFile
 from pipelines.intake.validation import Context
 from pipelines.progress import Progress, silent
@@ -18,7 +17,9 @@ from pipelines.warehouse.connection import write_session
 from pipelines.warehouse.ingest import (
     Incoming,
     IngestResult,
+    checked_result,
     load_validated,
+    refused_result,
     sha256_of,
     validate_file,
 )
@@ -43,24 +44,8 @@ def check_file(incoming: Incoming, settings: Settings | None = None, progress: P
     try:
         source, frame, ctx = validate_file(incoming, None, settings, None, progress)
     except RefusedFile as refused:
-        result = IngestResult(
-            incoming.name,
-            None,
-            "refuse",
-            message=refused.render(),
-            problems=refused.problems,
-            total_problems=refused.total,
-        )
-        return Checked(incoming, result)
-    result = IngestResult(
-        incoming.name,
-        source.kind,
-        "verifie",
-        lignes=frame.height,
-        notes=ctx.notes,
-        message=f"fichier valide : {formats.integer(frame.height)} ligne(s) ({source.label}) ; "
-        "rien n'a encore été écrit",
-    )
+        return Checked(incoming, refused_result(incoming, None, refused))
+    result = checked_result(incoming, source, frame, ctx)
     return Checked(incoming, result, source, [frame], ctx, sha256_of(incoming.path))
 
 
