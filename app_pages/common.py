@@ -192,7 +192,13 @@ def selection() -> Selection:
 
 
 def chart(fig: go.Figure, caption: str, table: pl.DataFrame | None = None, key: str | None = None) -> None:
-    """Un graphique accessible : la figure, sa légende (définition et source) et les mêmes chiffres en tableau."""
+    """Un graphique accessible : la figure, sa légende (définition et source) et les mêmes chiffres en tableau. Sur le
+    site public, des données de démonstration portent le filigrane du paquet de transparence."""
+    if get_settings().mode == "public" and read(queries.has_demo):
+        from pipelines.publish.export import watermark
+
+        fig = go.Figure(fig)  # une copie : la figure d'origine peut venir d'un cache partagé
+        watermark(fig)
     st.plotly_chart(fig, config={"displaylogo": False, "locale": "fr"}, key=key)
     st.caption(caption)
     if table is not None:

@@ -65,9 +65,13 @@ def test_demo_export_is_refused_without_the_flag(demo_warehouse_master: Path, tm
 def test_every_format_reads_back_equal_to_the_warehouse(demo_export: tuple[Path, Path]) -> None:
     folder, db = demo_export
     with duckdb.connect(str(db), read_only=True) as con:
+        # Le total publié est celui des couloirs publiés : la série interne AUT en est retirée (diffusion.py).
         expected = con.sql(
-            "SELECT code_geo, libelle_geo, documents, documents_par_habitant_an FROM indicateurs_flux "
-            "WHERE mois = DATE '2025-10-01' AND couloir = 'TOUS' AND niveau = 'region' ORDER BY code_geo"
+            "SELECT t.code_geo, t.libelle_geo, t.documents - coalesce(a.documents, 0) AS documents, "
+            "(t.documents - coalesce(a.documents, 0)) * 12 / t.population AS documents_par_habitant_an "
+            "FROM indicateurs_flux AS t LEFT JOIN indicateurs_flux AS a ON a.mois = t.mois AND a.niveau = t.niveau "
+            "AND a.code_geo = t.code_geo AND a.couloir = 'AUT' "
+            "WHERE t.mois = DATE '2025-10-01' AND t.couloir = 'TOUS' AND t.niveau = 'region' ORDER BY t.code_geo"
         ).pl()
 
     def pick(frame: pl.DataFrame) -> pl.DataFrame:
@@ -145,7 +149,9 @@ def test_datapackage_and_readme_describe_the_files(demo_export: tuple[Path, Path
         "DÉMONSTRATION".lower(),
     ):
         assert needle.lower() in readme.lower()
-    assert "décembre 2023 : 19\u202f250\u202f000 → 18\u202f800\u202f000" in readme
+    # La révision est signalée sans ses sommes de documents (elles rendraient la série interne : voir diffusion).
+    assert "décembre 2023 : " in readme and "valeur(s) révisée(s)" in readme
+    assert "19\u202f250\u202f000" not in readme and "18\u202f800\u202f000" not in readme
 
 
 def test_small_counts_are_masked_in_every_public_file(official_export: tuple[Path, Path]) -> None:
@@ -161,10 +167,12 @@ def test_small_counts_are_masked_in_every_public_file(official_export: tuple[Pat
         (pl.col("code_geo") == "29") & (pl.col("couloir") == "HOP") & (pl.col("mois") == "2025-09-01")
     )
     assert exact_ten["documents"].to_list() == ["< 11"]
+    # 11 n'est pas un petit compte, mais c'est le plus petit autre couloir du Finistère en septembre : sans lui,
+    # TOUS − BIO rendrait le 10 de HOP (secret secondaire).
     eleven = text.filter(
         (pl.col("code_geo") == "29") & (pl.col("couloir") == "BIO") & (pl.col("mois") == "2025-09-01")
     )
-    assert eleven["documents"].to_list() == ["11"]
+    assert eleven["documents"].to_list() == ["secret"] and eleven["masque_secondaire"].to_list() == ["true"]
     national = text.filter(
         (pl.col("niveau") == "pays") & (pl.col("couloir") == "BIO") & (pl.col("mois") == "2025-09-01")
     )
@@ -188,7 +196,9 @@ def test_a_masked_month_is_not_revealed_by_the_next_one(official_export: tuple[P
     october = text.filter(
         (pl.col("code_geo") == "29") & (pl.col("couloir") == "HOP") & (pl.col("mois") == "2025-10-01")
     )
-    assert october["documents"].to_list() == ["900"]
+    # Octobre est lui-même masqué par le secret secondaire (le 7 de BIO en Ille-et-Vilaine se propage dans la
+    # région) ; ses colonnes qui reprennent septembre restent vides dans tous les cas.
+    assert october["documents"].to_list() == ["secret"]
     assert october["documents_m1"].to_list() == [None] and october["evolution_1_mois"].to_list() == [None]
     etab = pl.read_csv(folder / "csv" / "indicateurs_etablissements.csv", infer_schema=False).filter(
         pl.col("couloir") == "HOP"

@@ -201,32 +201,34 @@ def _secrecy_groups(frame: pl.DataFrame) -> list[tuple[pl.DataFrame, pl.DataFram
 
 
 def secondary_secret(frame: pl.DataFrame, primary: pl.Series) -> pl.Series:
-    """Secret secondaire : dans chaque groupe dont la somme est publiée, une case masquée seule entraîne le masque
-    d'une autre (la plus petite non nulle) ; un groupe d'un seul membre masque son total. Répété jusqu'à ce qu'aucun
-    groupe n'ait une seule case masquée sous un total publié."""
+    """Secret secondaire : dans chaque groupe dont la somme est publiée (le total et ses membres), une case masquée
+    seule entraîne le masque d'une autre : le plus petit membre non nul, ou le total quand aucun membre ne reste.
+    Répété jusqu'à ce qu'aucun groupe n'ait exactement une case masquée."""
     flags = primary.to_numpy().copy()
     groups = _secrecy_groups(frame)
     for _ in range(100):
         new: set[int] = set()
         for members, totals in groups:
             marked = members.with_columns(pl.Series("_m", flags[members["_i"].to_numpy()]))
-            stats = marked.group_by("_g").agg(pl.col("_m").sum().alias("_n_m"), pl.len().alias("_n"))
-            lonely = stats.filter(pl.col("_n_m") == 1).join(totals, on="_g", how="inner")
+            stats = (
+                marked.group_by("_g").agg(pl.col("_m").sum().alias("_n_m")).join(totals, on="_g", how="inner")
+            )
+            if stats.height == 0:
+                continue
+            stats = stats.with_columns(pl.Series("_t_m", flags[stats["_t"].to_numpy()]))
+            lonely = stats.filter(pl.col("_n_m") + pl.col("_t_m").cast(pl.Int64) == 1)
             if lonely.height == 0:
                 continue
-            lonely = lonely.filter(~pl.Series(flags[lonely["_t"].to_numpy()]))
-            single = lonely.filter(pl.col("_n") == 1)
-            new.update(single["_t"].to_list())
             candidates = (
-                marked.join(lonely.filter(pl.col("_n") > 1).select("_g"), on="_g", how="semi")
+                marked.join(lonely.select("_g"), on="_g", how="semi")
                 .filter(~pl.col("_m") & pl.col("documents").is_not_null())
                 .sort([(pl.col("documents") <= 0), "documents", "code_geo"])
                 .group_by("_g", maintain_order=True)
                 .first()
             )
             new.update(candidates["_i"].to_list())
-            # Un groupe sans autre membre publiable (tous nuls) protège sa case par le total.
-            stuck = lonely.filter(pl.col("_n") > 1).join(candidates.select("_g"), on="_g", how="anti")
+            # Aucun autre membre à masquer (groupe d'un seul membre, ou tous nuls) : le total protège la case.
+            stuck = lonely.filter(~pl.col("_t_m")).join(candidates.select("_g"), on="_g", how="anti")
             new.update(stuck["_t"].to_list())
         new = {i for i in new if not flags[i]}
         if not new:
@@ -299,6 +301,13 @@ def mask_small_counts(frame: pl.DataFrame) -> pl.DataFrame:
                 pl.when(hit).then(None).otherwise(pl.col("part_couloir")).alias("part_couloir")
             )
     return masked
+
+
+def public_revisions(revisions: pl.DataFrame) -> pl.DataFrame:
+    """Révisions publiées : le mois, le nombre de valeurs révisées, l'import et sa date. Les sommes de documents
+    avant et après restent internes : sur une relivraison partielle (un département, un couloir interne), elles
+    rendraient une case masquée ou une série interne."""
+    return revisions.select("import_id", "accepte_le", "mois", "valeurs_revisees", "donnees_demo")
 
 
 def published_tables(con: duckdb.DuckDBPyConnection, mois: dt.date | None = None) -> dict[str, pl.DataFrame]:

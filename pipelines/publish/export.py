@@ -27,10 +27,12 @@ from pipelines.publish.diffusion import (
     SECONDARY_MASK_TEXT,
     internal_rules,
     neutralise_formulas,
+    public_revisions,
     published_tables,
     spreadsheet_view,
 )
 from pipelines.publish.freshness import Freshness, freshness
+from pipelines.publish.public_warehouse import public_database
 from pipelines.publish.theme import COULOIR_LABELS, DEMO_BANNER
 from pipelines.settings import get_settings
 from pipelines.warehouse import queries
@@ -242,10 +244,11 @@ def _readme_rules() -> list[str]:
 
 
 def _readme_revisions(revisions: pl.DataFrame) -> list[str]:
-    """Chaque mois révisé : documents avant et après, import qui l'a révisé."""
+    """Chaque mois révisé : nombre de valeurs révisées, import qui l'a révisé (sans sommes de documents :
+    `diffusion.public_revisions`)."""
     revised = [
-        f"- {formats.month(r['mois'])} : {formats.integer(r['documents_avant'])} → "
-        f"{formats.integer(r['documents_apres'])} (import n° {r['import_id']} du {r['accepte_le']:%d/%m/%Y})"
+        f"- {formats.month(r['mois'])} : {formats.integer(r['valeurs_revisees'])} valeur(s) révisée(s) "
+        f"(import n° {r['import_id']} du {r['accepte_le']:%d/%m/%Y})"
         for r in revisions.iter_rows(named=True)
     ]
     return [
@@ -476,8 +479,8 @@ def _chart_html(index: int, name: str, fig: go.Figure, alt: str, table: pl.DataF
 def _revisions_html(revisions: pl.DataFrame) -> str:
     """Les chiffres révisés depuis leur première publication, ou « aucun »."""
     revised = "".join(
-        f"<li>{formats.month(r['mois'])} : {formats.integer(r['documents_avant'])} → "
-        f"{formats.integer(r['documents_apres'])} documents (révision du {r['accepte_le']:%d/%m/%Y})</li>"
+        f"<li>{formats.month(r['mois'])} : {formats.integer(r['valeurs_revisees'])} valeur(s) révisée(s) "
+        f"(révision du {r['accepte_le']:%d/%m/%Y})</li>"
         for r in revisions.iter_rows(named=True)
     )
     return (
@@ -546,11 +549,12 @@ def export_public(
             "l'entrepôt contient des données de démonstration : elles ne peuvent pas être publiées comme officielles. "
             "Ajoutez --demo pour un export de démonstration (filigrané)."
         )
-    figures = key_figures(con, month)
     folder.mkdir(parents=True, exist_ok=True)
     progress("tables publiques…")
     tables = public_tables(con, month)
-    revisions = queries.revisions(con).filter(pl.col("mois") <= month)
+    # Les chiffres clés du paquet sont ceux de ses tables (total sans les séries internes), comme sur le site public.
+    figures = key_figures(public_database(con, month, tables), month)
+    revisions = public_revisions(queries.revisions(con).filter(pl.col("mois") <= month))
     if demo:
         tables = {
             name: frame.with_columns(pl.lit(True).alias("export_demonstration"))

@@ -9,7 +9,7 @@ import datetime as dt
 import duckdb
 import polars as pl
 
-from pipelines.publish.diffusion import published_tables
+from pipelines.publish.diffusion import internal_rules, published_tables
 
 # Référentiels publics lus par les pages (jalons, dispositifs, échéances, errata publiés, projection nationale).
 REFERENCE_QUERIES = {
@@ -26,18 +26,35 @@ REFERENCE_QUERIES = {
 }
 
 
-def public_database(con: duckdb.DuckDBPyConnection, mois: dt.date | None = None) -> duckdb.DuckDBPyConnection:
+def public_database(
+    con: duckdb.DuckDBPyConnection,
+    mois: dt.date | None = None,
+    published: dict[str, pl.DataFrame] | None = None,
+) -> duckdb.DuckDBPyConnection:
     """Une base en mémoire : les tables publiées (sans le détail par établissement) et les référentiels publics."""
     public = duckdb.connect(":memory:")
-    tables = published_tables(con, mois)
+    tables = dict(published if published is not None else published_tables(con, mois))
     tables.pop("indicateurs_etablissements", None)
     for name, query in REFERENCE_QUERIES.items():
         tables[name] = con.sql(query).pl()
+    # La complétude des mois (livraisons attendues et reçues, sans nombre de documents), hors séries internes.
+    if _has_table(con, "completude"):
+        internal = internal_rules().filter(pl.col("colonne") == "couloir")["valeur"].to_list()
+        tables["completude"] = (
+            con.sql("SELECT * FROM completude").pl().filter(~pl.col("couloir").is_in(internal))
+        )
     for name, frame in tables.items():
         public.register("_cadre", frame)
         public.execute(f'CREATE TABLE "{name}" AS SELECT * FROM _cadre')
         public.unregister("_cadre")
     return public
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    rows = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
+    ).fetchall()
+    return bool(rows and rows[0][0])
 
 
 def table_names(public: duckdb.DuckDBPyConnection) -> list[str]:
