@@ -34,6 +34,14 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("app_pages/usages.py", "Usages de Mon espace santé", ":material/group:", "usages"),
     PageSpec("app_pages/sons.py", "SONS", ":material/build:", "sons"),
     PageSpec("app_pages/sunes.py", "SUN-ES et médico-social", ":material/local_hospital:", "sunes"),
+    PageSpec(
+        "app_pages/etablissements.py",
+        "Établissements",
+        ":material/domain:",
+        "etablissements",
+        modes=INTERNE,
+        roles=frozenset({"local", "national", "region", "administrateur"}),
+    ),
     PageSpec("app_pages/donnees.py", "Données", ":material/database:", "donnees", modes=INTERNE),
     PageSpec(
         "app_pages/donnees_ouvertes.py",

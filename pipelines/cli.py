@@ -69,8 +69,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     for result in results:
         print(f"  {result.fichier} : {result.message}")
     print(
-        "Attention : les flux et les usages par région et département, SONS vague 2 et SUN-ES sont des données de "
-        "DÉMONSTRATION."
+        "Attention : les flux et les usages par région et département, les établissements, SONS vague 2 et SUN-ES sont "
+        "des données de DÉMONSTRATION."
     )
     return EXIT_OK
 
@@ -174,6 +174,9 @@ def build_parser() -> argparse.ArgumentParser:
     from pipelines.serve import add_serve_parser
 
     add_serve_parser(sub)
+    from pipelines.ruptures_cli import add_ruptures_parsers
+
+    add_ruptures_parsers(sub)
     return parser
 
 

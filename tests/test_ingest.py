@@ -441,7 +441,13 @@ def test_second_writer_waits_then_is_refused_clearly(
 def test_demo_national_totals_pass_through_published_points(demo_warehouse_master: Path) -> None:
     from pipelines.warehouse.demo import NATIONAL_ANCHORS
 
-    rows = dict(query(demo_warehouse_master, "SELECT mois, sum(documents) FROM flux_mensuel GROUP BY mois"))
+    # Les établissements de démonstration sont une part de leur département : seuls les départements font le total.
+    rows = dict(
+        query(
+            demo_warehouse_master,
+            "SELECT mois, sum(documents) FROM flux_mensuel WHERE niveau = 'departement' GROUP BY mois",
+        )
+    )
     for month, (value, _) in NATIONAL_ANCHORS.items():
         assert rows[month] == value, month
     assert min(rows) == dt.date(2021, 7, 1) and max(rows) == dt.date(2025, 10, 1)
@@ -449,9 +455,11 @@ def test_demo_national_totals_pass_through_published_points(demo_warehouse_maste
 
 def test_demo_rows_are_labelled_and_reference_rows_are_not(demo_warehouse_master: Path) -> None:
     db = demo_warehouse_master
-    assert query(db, "SELECT bool_and(donnees_demo), count(DISTINCT code_geo) FROM flux_mensuel") == [
-        (True, 101)
-    ]
+    assert query(
+        db,
+        "SELECT bool_and(donnees_demo), count(DISTINCT code_geo) FILTER (WHERE niveau = 'departement') "
+        "FROM flux_mensuel",
+    ) == [(True, 101)]
     assert query(db, "SELECT bool_or(donnees_demo) FROM population") == [(False,)]
     assert query(db, "SELECT bool_or(donnees_demo) FROM cibles") == [(False,)]
     assert query(db, "SELECT donnees_demo, count(*) FROM sons WHERE vague = 'V1' GROUP BY 1") == [(False, 12)]

@@ -50,6 +50,7 @@ COULOIR_LABELS = {**labels("couloirs.csv"), ALL_COULOIRS: "Tous couloirs"}
 COULOIR_ORDER = ["BIO", "MDV", "HOP", "RAD", "PHA", "MS", "AUT"]
 DISPOSITIF_GROUP_LABELS = {SANITAIRE: "Sanitaire", MEDICO_SOCIAL: "Médico-social"}
 DOMAINE_LABELS = {code: f"{code} – {label}" for code, label in labels("domaines_sunes.csv").items()}
+RUPTURE_LABELS = labels("types_ruptures.csv")
 TARGET_COLOR = "#D55E00"
 PROJECTION_COLOR = "#0072B2"
 PUBLISHED_COLOR = "#000000"
@@ -61,9 +62,9 @@ SEQUENTIAL_SCALE = [
     "#08306b",
 ]  # bleus (lisibles en niveaux de gris)
 DEMO_BANNER = (
-    "Données de démonstration : les flux et les usages par région et département, SONS vague 2 et SUN-ES affichés "
-    "ici sont générés pour la démonstration. Ils ne sont pas officiels. Seuls les points « publié » et la vague 1 "
-    "de SONS reprennent des chiffres publiés."
+    "Données de démonstration : les flux et les usages par région et département, les établissements, SONS vague 2 "
+    "et SUN-ES affichés ici sont générés pour la démonstration. Ils ne sont pas officiels. Seuls les points "
+    "« publié » et la vague 1 de SONS reprennent des chiffres publiés."
 )
 MAP_ATTRIBUTION = "Contours : IGN Admin Express 2018, via france-geojson, Licence Ouverte."
 FONT_FAMILY = "Liberation Sans, Arial, sans-serif"

@@ -8,7 +8,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from pipelines.intake.problems import Problem, RefusedFile
-from pipelines.sources import cibles, flux, population, sons, sunes, usage
+from pipelines.sources import (
+    cibles,
+    etablissements,
+    flux,
+    population,
+    sons,
+    sons_etablissements,
+    sunes,
+    usage,
+)
 from pipelines.sources.declaration import Source
 
 _DECLARED = (
@@ -18,6 +27,8 @@ _DECLARED = (
     population.SOURCE,
     cibles.SOURCE,
     usage.SOURCE,
+    etablissements.SOURCE,
+    sons_etablissements.SOURCE,
 )
 SOURCES: dict[str, Source] = {s.kind: s for s in _DECLARED}
 

@@ -39,8 +39,11 @@ from pipelines.settings import SQL_DIR
 
 SCHEMA_FILES = (
     "schema/00_raw.sql",
+    "schema/01_raw_etablissements.sql",
     "schema/10_staging.sql",
+    "schema/11_staging_etablissements.sql",
     "schema/20_marts.sql",
+    "schema/21_marts_etablissements.sql",
     "schema/30_indicateurs.sql",
 )
 

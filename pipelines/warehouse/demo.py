@@ -303,6 +303,24 @@ def demo_sunes() -> pl.DataFrame:
     )
 
 
+ESTABLISHMENT_FILES = (
+    "demo_etablissements.csv",
+    "demo_flux_etablissements.parquet",
+    "demo_sons_etablissements.csv",
+)
+
+
+def _write_establishments(folder: Path, flux: pl.DataFrame) -> None:
+    """Le répertoire, les flux et SONS des établissements de démonstration (`demo_etablissements.py`)."""
+    from pipelines.warehouse import demo_etablissements as etab
+
+    establishments = etab.directory()
+    plants = etab.planted(establishments)
+    etab.demo_directory(establishments).write_csv(folder / ESTABLISHMENT_FILES[0])
+    etab.demo_establishment_flux(establishments, flux, plants).write_parquet(folder / ESTABLISHMENT_FILES[1])
+    etab.demo_establishment_sons(establishments, plants).write_csv(folder / ESTABLISHMENT_FILES[2])
+
+
 def build_demo(
     db: Path, force: bool = False, settings: Settings | None = None, progress: Progress = silent
 ) -> list[IngestResult]:
@@ -330,6 +348,7 @@ def build_demo(
         from pipelines.warehouse.demo_usage import demo_usage
 
         demo_usage().write_csv(folder / "demo_usage_departements.csv")
+        _write_establishments(folder, flux)
         files = [
             Incoming(
                 REFERENCE_DIR / "population.csv",
@@ -360,6 +379,10 @@ def build_demo(
                 folder / "demo_usage_departements.csv",
                 source="démonstration générée : usages par département calés sur les points publiés",
                 demo=True,
+            ),
+            *(
+                Incoming(folder / name, source="démonstration générée", demo=True)
+                for name in ESTABLISHMENT_FILES
             ),
         ]
         try:

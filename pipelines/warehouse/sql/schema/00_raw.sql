@@ -4,7 +4,7 @@ CREATE TABLE IF NOT EXISTS imports (
     id              INTEGER PRIMARY KEY,
     fichier         VARCHAR   NOT NULL,  -- nom du fichier tel que fourni (jamais utilisé comme chemin)
     sha256          VARCHAR   NOT NULL,
-    nature          VARCHAR   NOT NULL,  -- flux / sons / sunes / population / cibles / usage
+    nature          VARCHAR   NOT NULL,  -- flux / sons / sunes / population / cibles / usage / etablissements…
     lignes          BIGINT    NOT NULL,
     accepte_le      TIMESTAMP NOT NULL,
     statut          VARCHAR   NOT NULL,  -- nouveau / revision

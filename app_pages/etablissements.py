@@ -1,0 +1,172 @@
+"""Établissements (usage interne) : les alertes du mois par règle, la liste des établissements du territoire choisi,
+et le détail d'un établissement (séries par couloir et type de document, jalons SONS)."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from app_pages.common import chart, demo_note, read, selection
+from pipelines import formats
+from pipelines.publish.establishment_charts import establishment_series
+from pipelines.publish.theme import RUPTURE_LABELS, couloir_label
+from pipelines.warehouse import establishment_queries as Q
+from pipelines.warehouse.reference import labels
+
+DEFINITIONS = labels("types_ruptures.csv", "definition")
+
+sel = selection()
+st.title(f"Établissements — {sel.libelle}")
+latest = read(Q.latest_month)
+if latest is None:
+    st.info(
+        "Aucun flux par établissement dans l'entrepôt : importez un fichier de flux avec une colonne FINESS "
+        "(page Données), et le répertoire FINESS pour afficher les noms."
+    )
+    st.stop()
+mois = sel.mois if sel.mois is not None and sel.mois <= latest else latest
+if sel.mois is not None and sel.mois > latest:
+    st.info(
+        f"Les établissements sont livrés jusqu'en {formats.month(latest)} : cette page montre ce mois-là."
+    )
+alerts = read(Q.alerts, mois, sel.niveau, sel.code)
+listing = read(Q.establishments, mois, sel.niveau, sel.code)
+demo_note(bool(listing["donnees_demo"].any()) if listing.height else False)
+
+
+def couloir_names(codes: pl.Series) -> pl.Expr:
+    return pl.col("couloir").replace_strict({c: couloir_label(c) for c in codes.unique().to_list()})
+
+
+st.subheader(f"Alertes {formats.of_month(mois)}")
+st.caption(
+    "Mêmes listes que `python -m pipelines ruptures` ; un mois n'est examiné que s'il est complet pour le département. "
+    "« Nouvelle » : absente de la liste du mois précédent. Définitions et exemples : docs/INDICATEURS.md."
+)
+tabs = st.tabs(
+    [f"{label} ({alerts.filter(pl.col('type') == code).height})" for code, label in RUPTURE_LABELS.items()]
+)
+for tab, (code, label) in zip(tabs, RUPTURE_LABELS.items(), strict=True):
+    with tab:
+        st.caption(f"{label} : {DEFINITIONS[code]}.")
+        rows = alerts.filter(pl.col("type") == code)
+        if rows.height == 0:
+            st.success(
+                f"Aucun établissement en « {label.lower()} » {formats.of_month(mois)} dans ce territoire."
+            )
+            continue
+        st.dataframe(
+            rows.select(
+                pl.col("raison_sociale").fill_null("(absent du répertoire)").alias("Établissement"),
+                pl.col("finess").alias("FINESS"),
+                pl.col("nom_departement").alias("Département"),
+                couloir_names(rows["couloir"]).alias("Couloir"),
+                pl.col("documents_mois")
+                .map_elements(formats.integer, return_dtype=pl.String)
+                .alias("Documents du mois"),
+                pl.col("reference")
+                .map_elements(lambda v: formats.decimal(v, 1), return_dtype=pl.String)
+                .alias("Référence"),
+                pl.col("documents_perdus")
+                .map_elements(formats.integer, return_dtype=pl.String)
+                .alias("Documents perdus"),
+                pl.when(pl.col("nouvelle")).then(pl.lit("oui")).otherwise(pl.lit("non")).alias("Nouvelle"),
+                pl.col("serie").alias("12 derniers mois"),
+            ),
+            hide_index=True,
+            column_config={"12 derniers mois": st.column_config.LineChartColumn("12 derniers mois", y_min=0)},
+            key=f"alertes_{code}",
+        )
+
+st.subheader(f"Tous les établissements — {sel.libelle}")
+query = st.text_input("Rechercher (nom, FINESS, catégorie)", key="recherche_etablissement")
+shown = listing
+if query:
+    needle = query.strip().lower()
+    shown = listing.filter(
+        pl.concat_str(
+            [pl.col(c).fill_null("") for c in ("raison_sociale", "finess", "libelle_categorie")],
+            separator=" ",
+        )
+        .str.to_lowercase()
+        .str.contains(needle, literal=True)
+    )
+st.caption(f"{formats.integer(shown.height)} établissement(s) sur {formats.integer(listing.height)}.")
+st.dataframe(
+    shown.select(
+        pl.col("raison_sociale").fill_null("(absent du répertoire)").alias("Établissement"),
+        pl.col("finess").alias("FINESS"),
+        pl.col("libelle_categorie").alias("Catégorie"),
+        pl.col("code_departement").alias("Département"),
+        formats.month_column("dernier_mois_avec_envoi", short=False).alias("Dernier mois avec envoi"),
+        pl.col("documents_mois")
+        .map_elements(formats.integer, return_dtype=pl.String)
+        .alias("Documents du mois"),
+        pl.col("evolution_12_mois")
+        .map_elements(lambda v: formats.percent(v, 0, signed=True), return_dtype=pl.String)
+        .alias("Évolution sur 12 mois"),
+        pl.col("statut_sons").fill_null("—").alias("SONS"),
+    ),
+    hide_index=True,
+    key="liste_etablissements",
+)
+
+st.subheader("Un établissement")
+if shown.height == 0:
+    st.info("Aucun établissement ne correspond à la recherche.")
+    st.stop()
+names = dict(zip(shown["finess"], shown["raison_sociale"].fill_null("(absent du répertoire)"), strict=True))
+first_alert = next((f for f in alerts["finess"].to_list() if f in names), None)
+options = list(names)
+finess = st.selectbox(
+    "Établissement",
+    options,
+    index=options.index(first_alert) if first_alert else 0,
+    format_func=lambda f: f"{names[f]} ({f})",
+    key="etablissement_detail",
+)
+series = read(Q.detail_series, finess)
+milestones = read(Q.sons_milestones, finess)
+own_alerts = alerts.filter(pl.col("finess") == finess)
+for row in own_alerts.iter_rows(named=True):
+    st.warning(
+        f"{RUPTURE_LABELS[row['type']]} {formats.of_month(mois)} — {couloir_label(row['couloir'])} : "
+        f"{formats.integer(row['documents_mois'])} document(s), référence {formats.decimal(row['reference'], 1)} "
+        f"({row['base_reference']}), {formats.integer(row['documents_perdus'])} documents perdus.",
+        icon=":material/warning:",
+    )
+if series.height == 0:
+    st.info(f"{names[finess]} n'a envoyé aucun document connu de l'entrepôt.")
+chart(
+    establishment_series(series, milestones, f"{names[finess]} : documents envoyés par mois"),
+    "Documents envoyés à Mon espace santé chaque mois, par couloir et type de document (ligne « tous types » quand "
+    "le fichier ne ventile pas). Traits verticaux : jalons SONS de l'établissement (bon de commande, installation, "
+    "demande de solde).",
+    series.select(
+        formats.month_column("mois").alias("Mois"),
+        couloir_names(series["couloir"]).alias("Couloir")
+        if series.height
+        else pl.col("couloir").alias("Couloir"),
+        pl.col("type_document").alias("Type de document"),
+        pl.col("documents").alias("Documents"),
+    ),
+    key="serie_etablissement",
+)
+if milestones.height:
+    st.dataframe(
+        milestones.select(
+            pl.col("dispositif").alias("Dispositif"),
+            pl.col("vague").alias("Vague"),
+            formats.date_column("date_bon_de_commande").alias("Bon de commande"),
+            formats.date_column("date_installation").alias("Installation"),
+            formats.date_column("date_demande_solde").alias("Demande de solde"),
+            pl.col("montant_eur")
+            .cast(pl.Float64)
+            .map_elements(formats.euros, return_dtype=pl.String)
+            .alias("Montant"),
+        ),
+        hide_index=True,
+        key="sons_etablissement",
+    )
+else:
+    st.caption("Aucune ligne SONS pour cet établissement.")

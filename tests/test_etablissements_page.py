@@ -1,0 +1,74 @@
+"""Page « Établissements » (AppTest, entrepôt de démonstration) : les alertes plantées dans la démonstration, avec
+leurs noms, pour Île-de-France puis la Seine-Saint-Denis ; la liste cherchable ; le détail avec les jalons SONS."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from app_pages.registry import PAGES
+from tests.test_app import APP
+from tests.test_cli import cli
+
+PAGE = "app_pages/etablissements.py"
+
+
+@pytest.fixture
+def page(demo_db: Path) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_the_page_is_internal_only() -> None:
+    [spec] = [p for p in PAGES if p.path == PAGE]
+    assert "public" not in spec.modes and "public" not in spec.roles
+
+
+def test_alerts_of_a_departement_match_the_command_and_show_names(page: AppTest, demo_db: Path) -> None:
+    page.radio(key="niveau").set_value("Région").run()
+    page.selectbox(key="region").set_value("11").run()
+    assert not page.exception, [e.value for e in page.exception]
+    assert "Île-de-France" in page.title[0].value
+    page.radio(key="niveau").set_value("Département").run()
+    page.selectbox(key="departement").set_value("93").run()
+    assert not page.exception, [e.value for e in page.exception]
+    assert "Seine-Saint-Denis" in page.title[0].value
+    expected = json.loads(cli("ruptures", "--json", "--departement", "93", db=demo_db).stdout)
+    assert {r["type"] for r in expected} == {"arret", "baisse", "equipe_sans_flux"}
+    shown = {}
+    for table in page.dataframe:
+        frame = table.value
+        if "Établissement" in frame.columns and "Documents perdus" in frame.columns:
+            shown.update(dict(zip(frame["FINESS"], frame["Établissement"], strict=True)))
+    assert shown == {r["finess"]: r["raison_sociale"] for r in expected}
+    assert all("démo" in name for name in shown.values())
+    tabs = [t.label for t in page.tabs]
+    assert tabs == [
+        f"{label} ({sum(r['type'] == code for r in expected)})"
+        for code, label in (
+            ("arret", "Arrêt"),
+            ("baisse", "Baisse"),
+            ("equipe_sans_flux", "Équipé sans flux"),
+        )
+    ]
+
+
+def test_search_and_detail_with_sons_milestones(page: AppTest) -> None:
+    page.radio(key="niveau").set_value("Département").run()
+    page.selectbox(key="departement").set_value("93").run()
+    page.text_input(key="recherche_etablissement").set_value("Clinique démo").run()
+    assert not page.exception, [e.value for e in page.exception]
+    listing = next(t.value for t in page.dataframe if "SONS" in t.value.columns)
+    assert len(listing) > 0 and all("Clinique démo" in n for n in listing["Établissement"])  # pandas
+    # La clinique équipée d'un DPI sans jamais envoyer : détail, jalons SONS, pas de série.
+    equipped = listing[listing["SONS"].str.contains("DPI V1")]
+    page.selectbox(key="etablissement_detail").set_value(equipped["FINESS"].iloc[0]).run()
+    assert not page.exception, [e.value for e in page.exception]
+    spec = json.loads(page.get("plotly_chart")[0].proto.spec)
+    annotations = [a["text"] for a in spec["layout"].get("annotations", [])]
+    assert any("DPI V1 installé" in a for a in annotations)

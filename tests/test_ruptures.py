@@ -1,0 +1,321 @@
+"""Ruptures de flux par établissement : les règles `arret`, `baisse`, `equipe_sans_flux` (docs/INDICATEURS.md) sur
+des lignes littérales, puis `python -m pipelines ruptures --json` et `alertes` sur un petit fichier littéral importé
+dans un vrai entrepôt."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from pipelines.indicators import ruptures as R
+from pipelines.settings import REFERENCE_DIR, Settings
+from pipelines.warehouse.demo_etablissements import _luhn_key
+from pipelines.warehouse.ingest import Incoming, ingest
+from tests.conftest import TODAY, write_text
+from tests.test_cli import cli
+
+M = dt.date(2025, 10, 1)
+T = R.Thresholds()
+
+
+def months_back(values: list[int | None]) -> list[tuple[dt.date, int]]:
+    """Valeurs des mois M − n … M (la dernière est M) ; None : pas de ligne ce mois-là."""
+    count = len(values)
+    return [(R.shift_month(M, k - count + 1), v) for k, v in enumerate(values) if v is not None]
+
+
+def series(**by_key: list[int | None]) -> pl.LazyFrame:
+    rows = [
+        (key, "35", "HOP", month, documents)
+        for key, values in by_key.items()
+        for month, documents in months_back(values)
+    ]
+    return pl.LazyFrame(
+        rows, schema=["finess", "code_departement", "couloir", "mois", "documents"], orient="row"
+    ).with_columns(pl.col("documents").cast(pl.Int64))
+
+
+def test_thresholds_come_from_reference_data() -> None:
+    assert R.load_thresholds() == T
+    meanings = pl.read_csv(REFERENCE_DIR / "seuils_ruptures.csv")["signification"]
+    assert meanings.str.len_chars().min() > 20  # chaque seuil dit ce qu'il veut dire
+
+
+def test_window_features_count_missing_months_as_zero() -> None:
+    # Sept mois : M − 6 … M. « b » n'a pas de ligne en M − 2 ni en M.
+    out = R.window_features(series(a=[10, 20, 30, 40, 50, 60, 5], b=[20, 20, 20, 20, None, 20, None]), M, T)
+    assert_frame_equal(
+        out.sort("finess").collect(),
+        pl.DataFrame(
+            {
+                "finess": ["a", "b"],
+                "couloir": ["HOP", "HOP"],
+                "code_departement": ["35", "35"],
+                "documents_mois": [5, 0],
+                "mois_avec_envoi": [3, 2],
+                "moyenne_recente": [50.0, 40 / 3],
+                "mediane_reference": [35.0, 20.0],
+            },
+            schema_overrides={"mois_avec_envoi": pl.UInt32},
+        ),
+        check_column_order=False,
+        check_dtypes=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ([9, 9, 9, 1, 1, 1, 0], True),  # trois mois avec envoi, M à zéro
+        ([9, 9, 9, 1, 1, 1, None], True),  # M sans ligne : zéro
+        ([9, 9, 9, 1, 0, 1, 0], False),  # un des trois mois précédents sans document
+        ([9, 9, 9, 1, 1, 1, 1], False),  # M non nul
+    ],
+)
+def test_arret(values: list[int | None], expected: bool) -> None:
+    found = R.rule_arret(R.window_features(series(x=values), M, T), T).collect()
+    assert found.height == int(expected)
+    if expected:
+        assert found.row(0, named=True) == {
+            "finess": "x", "code_departement": "35", "couloir": "HOP", "type": "arret", "documents_mois": 0,
+            "reference": 1.0, "base_reference": "moyenne des 3 mois précédents", "documents_perdus": 1.0,
+        }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ([30, 30, 30, 30, 30, 30, 14], True),  # 14 < 50 % × 30
+        ([30, 30, 30, 30, 30, 30, 15], False),  # 15 = 50 % × 30 : pas en dessous
+        ([18, 18, 18, 18, 18, 18, 0], False),  # médiane 18 < 20
+        (
+            [20, 20, 20, None, None, None, 0],
+            False,
+        ),  # trois mois sans ligne : médiane (0, 0, 0, 20, 20, 20) = 10
+        ([100, 20, 20, 20, 100, 100, 29], True),  # médiane de (100, 20, 20, 20, 100, 100) = 60
+    ],
+)
+def test_baisse(values: list[int | None], expected: bool) -> None:
+    found = R.rule_baisse(R.window_features(series(x=values), M, T), T).collect()
+    assert found.height == int(expected)
+
+
+def test_equipe_sans_flux_needs_three_months_of_installation() -> None:
+    equipment = pl.LazyFrame(
+        {
+            "finess": ["juillet", "aout", "baisse", "regulier"],
+            "code_departement": ["35"] * 4,
+            "couloir": ["HOP"] * 4,
+            "dispositif": ["DPI"] * 4,
+            # M = octobre 2025 : installé au plus tard en juillet (M − 3).
+            "date_installation": [
+                dt.date(2025, 7, 31),
+                dt.date(2025, 8, 1),
+                dt.date(2024, 1, 1),
+                dt.date(2024, 1, 1),
+            ],
+        }
+    )
+    features = R.window_features(series(baisse=[40, 40, 40, 40, 40, 40, 10], regulier=[40] * 7), M, T)
+    found = R.rule_equipe_sans_flux(features, equipment, M, T).sort("finess").collect()
+    assert found.select("finess", "documents_mois", "reference", "documents_perdus").rows() == [
+        ("baisse", 10, 40.0, 30.0),
+        ("juillet", 0, 0.0, 0.0),
+    ]
+
+
+def test_equipment_of_a_legal_entity_applies_to_each_of_its_sites() -> None:
+    sons = pl.LazyFrame(
+        {
+            "finess": ["EJ1", "SITE3", "SITE3"],
+            "vague": ["V1"] * 3,
+            "dispositif": ["DPI", "SGL", "RIS"],
+            "date_installation": [dt.date(2023, 1, 1), dt.date(2023, 2, 1), None],
+        }
+    )
+    directory = pl.LazyFrame(
+        {
+            "finess": ["SITE1", "SITE2", "SITE3"],
+            "finess_juridique": ["EJ1", "EJ1", None],
+            "code_departement": ["35", "56", "29"],
+        }
+    )
+    dispositifs = pl.LazyFrame({"code": ["DPI", "SGL", "RIS"], "couloir": ["HOP", "BIO", "RAD"]})
+    out = R.equipment_by_establishment(sons, directory, dispositifs).sort("finess").collect()
+    assert out.select("finess", "code_departement", "couloir").rows() == [
+        ("SITE1", "35", "HOP"),
+        ("SITE2", "56", "HOP"),
+        ("SITE3", "29", "BIO"),  # le RIS n'est pas installé
+    ]
+
+
+def test_one_per_series_keeps_the_first_rule_and_names_the_others() -> None:
+    alerts = pl.LazyFrame(
+        {
+            "finess": ["a", "a", "a", "b"],
+            "couloir": ["HOP"] * 4,
+            "type": ["equipe_sans_flux", "baisse", "arret", "baisse"],
+            "documents_perdus": [1.0, 2.0, 3.0, 4.0],
+        }
+    )
+    out = R.one_per_series(alerts).sort("finess").collect()
+    assert out.select("finess", "type", "documents_perdus", "autres_types").rows() == [
+        ("a", "arret", 3.0, ["baisse", "equipe_sans_flux"]),
+        ("b", "baisse", 4.0, []),
+    ]
+
+
+def test_mark_new_and_rank_by_loss() -> None:
+    current = pl.LazyFrame(
+        {"finess": ["a", "b", "c"], "couloir": ["HOP"] * 3, "code_departement": ["35"] * 3,
+         "documents_perdus": [5.0, 50.0, 5.0]}
+    )  # fmt: skip
+    previous = pl.LazyFrame({"finess": ["b"], "couloir": ["HOP"], "type": ["arret"]})
+    out = R.rank_by_loss(R.mark_new(current, previous)).collect()
+    assert out.select("finess", "nouvelle").rows() == [("b", False), ("a", True), ("c", True)]
+
+
+def test_an_incomplete_month_raises_no_alert() -> None:
+    alerts = pl.LazyFrame({"finess": ["a", "b"], "code_departement": ["35", "29"]})
+    complete = pl.LazyFrame({"code_departement": ["35", "29"], "mois": [M, R.shift_month(M, -1)]})
+    assert R.complete_only(alerts, complete, M).collect()["finess"].to_list() == ["a"]
+
+
+# --- Dans un vrai entrepôt, par la commande ----------------------------------------------------------------------
+
+
+def finess(body: str) -> str:
+    return body + _luhn_key(body)
+
+
+A, B, C, D, E = (finess(f"3500000{i}") for i in range(1, 6))
+F, G, H, K, EJ = (finess(f"2900000{i}") for i in (1, 2, 3, 4, 9))
+J = finess("22000001")
+# Février à octobre 2025 (neuf mois) ; None : pas de ligne.
+FLUX = {
+    (A, "35", "HOP"): [100, 100, 100, 100, 100, 100, 100, 100, None],  # arret (et baisse)
+    (B, "35", "HOP"): [50, 50, 50, 50, 50, 50, 0, 50, 0],  # baisse : août à zéro, donc pas d'arret
+    (C, "35", "BIO"): [30, 30, 30, 30, 30, 30, 30, 30, 14],  # baisse
+    (D, "35", "BIO"): [30, 30, 30, 30, 30, 30, 30, 30, 15],  # rien : 15 n'est pas sous 50 % de 30
+    (E, "35", "RAD"): [18, 18, 18, 18, 18, 18, 18, 18, 0],  # arret seulement (médiane 18 < 20)
+    (H, "29", "HOP"): [100, 100, 100, 100, 100, 100, 100, 100, 100],  # équipé, envoie : rien
+    (K, "29", "HOP"): [
+        40,
+        40,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+    ],  # équipé par son entité juridique, plus rien depuis avril
+    (J, "22", "HOP"): [100, 100, 100, 100, 100, 100, 100, 100, None],  # octobre non livré pour le 22 : rien
+}
+EXPECTED = {  # FINESS, couloir → (type, documents du mois, référence, documents perdus, nouvelle)
+    (A, "HOP"): ("arret", 0, 100.0, 100, True),
+    (B, "HOP"): ("baisse", 0, 50.0, 50, True),
+    (C, "BIO"): ("baisse", 14, 30.0, 16, True),
+    (E, "RAD"): ("arret", 0, 18.0, 18, True),
+    (F, "HOP"): ("equipe_sans_flux", 0, 0.0, 0, True),  # installé en juillet : le premier mois où il compte
+    (K, "HOP"): ("equipe_sans_flux", 0, 0.0, 0, False),  # déjà dans la liste de septembre
+}
+
+
+@pytest.fixture(scope="module")
+def literal_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("ruptures")
+    lines = ["mois;couloir;finess;departement;documents"]
+    for (code, dep, couloir), values in FLUX.items():
+        for k, value in enumerate(values):
+            if value is not None:
+                lines.append(f"2025-{k + 2:02d};{couloir};{code};{dep};{value}")
+    flux = write_text(tmp / "flux_etablissements.csv", "\n".join(lines) + "\n")
+    names = [(A, "CH A"), (B, "CH B"), (C, "Labo C"), (D, "Labo D"), (E, "Imagerie E"), (F, "Clinique F"),
+             (G, "Clinique G"), (H, "CH H"), (K, "CH K"), (J, "CH J")]  # fmt: skip
+    directory = write_text(
+        tmp / "finess.csv",
+        "nofinesset;nofinessej;rs;categetab;departement\n"
+        + "".join(f"{code};{EJ if code == K else ''};{name};355;{code[:2]}\n" for code, name in names),
+    )
+    sons = write_text(
+        tmp / "sons_etab.csv",
+        "finess;vague;dispositif;date_bon_de_commande;date_installation\n"
+        f"{F};V1;DPI;2025-01-10;2025-07-15\n{G};V1;DPI;2025-01-10;2025-08-01\n{H};V1;DPI;2023-01-10;2024-01-15\n"
+        f"{EJ};V1;DPI;2024-06-01;2025-01-15\n",
+    )
+    db = tmp / "w.duckdb"
+    results = ingest(
+        [Incoming(p) for p in (directory, flux, sons)], settings=Settings(db=db, aujourdhui=TODAY)
+    )
+    assert all(r.ok for r in results), [r.message for r in results]
+    return db
+
+
+def test_ruptures_json_returns_exactly_what_the_definitions_select(literal_db: Path) -> None:
+    result = cli("ruptures", "--json", "--mois", "2025-10", db=literal_db)
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout)
+    got = {
+        (r["finess"], r["couloir"]): (
+            r["type"],
+            r["documents_mois"],
+            r["reference"],
+            r["documents_perdus"],
+            r["nouvelle"],
+        )
+        for r in found
+    }
+    assert got == EXPECTED
+    assert [r["documents_perdus"] for r in found] == sorted(
+        (r["documents_perdus"] for r in found), reverse=True
+    )
+    first = found[0]
+    assert first["finess"] == A and first["raison_sociale"] == "CH A" and first["mois"] == "2025-10"
+    assert (
+        first["departement"] == "35"
+        and first["nom_region"] == "Bretagne"
+        and first["autres_types"] == ["baisse"]
+    )
+    assert first["base_reference"] == "moyenne des 3 mois précédents"
+
+
+def test_ruptures_filters_by_type_and_territory(literal_db: Path) -> None:
+    baisse = json.loads(
+        cli("ruptures", "--json", "--type", "baisse", "--mois", "2025-10", db=literal_db).stdout
+    )
+    # Avec --type, toutes les séries qui satisfont la règle, même si une autre passe avant : A (arret) aussi.
+    assert {(r["finess"], r["type"]) for r in baisse} == {(A, "baisse"), (B, "baisse"), (C, "baisse")}
+    finistere = json.loads(cli("ruptures", "--json", "--departement", "Finistère", db=literal_db).stdout)
+    assert {r["finess"] for r in finistere} == {F, K}
+    text = cli("ruptures", "--region", "53", db=literal_db)
+    assert text.returncode == 0 and "CH A (35) — Hôpital — Arrêt — nouvelle" in text.stdout
+
+
+def test_ruptures_usage_errors_are_french(literal_db: Path) -> None:
+    late = cli("ruptures", "--mois", "2026-01", db=literal_db)
+    assert late.returncode == 1 and "dernier mois livré : octobre 2025" in late.stderr
+    bad = cli("ruptures", "--region", "99", db=literal_db)
+    assert bad.returncode == 1 and "région" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_alertes_writes_one_set_of_files_per_region_and_an_index(literal_db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "alertes"
+    result = cli("alertes", "--out", str(out), "--mois", "2025-10", db=literal_db)
+    assert result.returncode == 0, result.stderr
+    assert len(list(out.glob("*.xlsx"))) == 18 and (out / "index.html").exists()
+    raw = (out / "alertes_2025-10_53_bretagne.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # BOM : Excel en français lit l'UTF-8
+    text = raw.decode("utf-8-sig").splitlines()
+    assert text[0].split(";")[:3] == ["FINESS", "Raison sociale", "Catégorie"]
+    assert len(text) == 1 + 5  # six alertes en Bretagne, dont cinq nouvelles (K était déjà là en septembre)
+    assert ";CH A;" in text[1] and "Arrêt" in text[1]
+    sheet = pl.read_excel(out / "alertes_2025-10_53_bretagne.xlsx", sheet_name="Toutes les alertes")
+    assert sheet.height == 6 and set(sheet["Alerte"]) == {"Arrêt", "Baisse", "Équipé sans flux"}
+    page = (out / "alertes_2025-10_53_bretagne.html").read_text(encoding="utf-8")
+    assert "CH A" in page and "octobre 2025" in page
