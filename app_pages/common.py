@@ -260,3 +260,11 @@ def public_csv(name: str) -> tuple[bytes, int]:
     con, stamp = _opened()
     with con:
         return _public_csv(name, db_path(), stamp, con)
+
+
+def first_by(frame: pl.DataFrame, column: str, highest: bool = True) -> dict[str, Any] | None:
+    """La ligne de plus forte (ou de plus faible) valeur de `column`, valeurs manquantes en dernier ; `None` sans
+    ligne. Sert aux titres-constats (« X en tête »)."""
+    if not frame.height:
+        return None
+    return frame.sort(column, descending=highest, nulls_last=True).row(0, named=True)

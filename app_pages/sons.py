@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from app_pages.common import chart, demo_note, read, selection
+from app_pages.common import chart, demo_note, first_by, read, selection
 from pipelines import formats
 from pipelines.indicators.codes import DISPOSITIF_GROUPS
 from pipelines.publish import charts
@@ -48,8 +48,8 @@ funnel = {
     "Installations": snapshot["installations"].to_list(),
     "Demandes de solde": snapshot["demandes_de_solde"].to_list(),
 }
-ordered = snapshot.sort("bons_de_commande", descending=True, nulls_last=True)
-top = ordered.row(0, named=True)
+top = first_by(snapshot, "bons_de_commande")
+assert top is not None  # une date de situation a au moins un dispositif
 chart(
     charts.grouped_bars(
         dispositifs,

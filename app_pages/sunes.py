@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from app_pages.common import chart, demo_note, read, selection
+from app_pages.common import chart, demo_note, first_by, read, selection
 from pipelines import formats
 from pipelines.indicators.codes import ALL_WINDOWS
 from pipelines.publish import charts
@@ -34,11 +34,7 @@ else:
     snap = sunes.filter((pl.col("date_situation") == date) & (pl.col("fenetre") == window)).sort("domaine")
     demo_note(bool(snap["donnees_demo"].any()))
     labels = [DOMAINE_LABELS.get(d, d) for d in snap["domaine"].to_list()]
-    best = (
-        snap.sort("taux_validation", descending=True, nulls_last=True).row(0, named=True)
-        if snap.height
-        else None
-    )
+    best = first_by(snap, "taux_validation")
     title = (
         f"{DOMAINE_LABELS.get(best['domaine'], best['domaine'])} le plus validé : "
         f"{formats.percent(best['taux_validation'], 0)} des ES engagés"
@@ -70,7 +66,8 @@ if latest.height == 0:
 else:
     demo_note(bool(latest["donnees_demo"].any()))
     labels = [f"{r['vague']} {r['dispositif']}" for r in latest.iter_rows(named=True)]
-    lowest = latest.sort("taux_couverture", nulls_last=True).row(0, named=True)
+    lowest = first_by(latest, "taux_couverture", highest=False)
+    assert lowest is not None
     chart(
         charts.grouped_bars(
             labels,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from app_pages.common import chart, choropleth, demo_note, read, selection
+from app_pages.common import chart, choropleth, demo_note, first_by, read, selection
 from pipelines import formats
 from pipelines.indicators.codes import ALL_COULOIRS
 from pipelines.publish import charts
@@ -31,11 +31,7 @@ demo_note(bool(regions["donnees_demo"].any()) if regions.height else False)
 left, right = st.columns(2)
 with left:
     values = dict(zip(regions["code_geo"], regions["documents_par_habitant_an"], strict=True))
-    best = (
-        regions.sort("documents_par_habitant_an", descending=True, nulls_last=True).row(0, named=True)
-        if regions.height
-        else None
-    )
+    best = first_by(regions, "documents_par_habitant_an")
     title = (
         f"{best['libelle_geo']} en tête : {formats.decimal(best['documents_par_habitant_an'], 1)} documents/habitant/an"
         if best and best["documents_par_habitant_an"] is not None and not sel.provisoire

@@ -36,16 +36,12 @@ row1 = st.columns(4)
 row1[0].metric(
     "Documents envoyés dans le mois",
     formats.integer(k["documents_mois"]),
-    delta=f"{formats.percent(k['evolution_1_mois'], signed=True)} sur 1 mois"
-    if k["evolution_1_mois"] is not None
-    else None,
+    delta=formats.change(k["evolution_1_mois"], "sur 1 mois"),
 )
 row1[1].metric(
     "Rythme annuel (mois × 12)",
     formats.millions(k["flux_annualise"]),
-    delta=f"{formats.percent(k['evolution_12_mois'], signed=True)} sur 12 mois"
-    if k["evolution_12_mois"] is not None
-    else None,
+    delta=formats.change(k["evolution_12_mois"], "sur 12 mois"),
 )
 row1[2].metric(
     f"Part de la cible de {formats.millions(k['cible_annuelle'], 0)}"

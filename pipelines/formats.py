@@ -82,6 +82,11 @@ def percent(value: float | None, digits: int = 1, signed: bool = False) -> str:
     return f"{text}{THIN_NBSP}%"
 
 
+def change(value: float | None, period: str) -> str | None:
+    """« +3,2 % sur 1 mois » (l'évolution d'un indicateur, pour `st.metric(delta=…)`) ; `None` sans valeur."""
+    return None if _absent(value) else f"{percent(value, signed=True)} {period}"
+
+
 def euros(value: float | None) -> str:
     if _absent(value):
         return MISSING
