@@ -4,20 +4,41 @@ commande `export` et `cosui`)."""
 from __future__ import annotations
 
 import datetime as dt
-import io
-import tempfile
-import zipfile
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import streamlit as st
 
 from app_pages.common import db_path, read, selection
 from pipelines import formats
-from pipelines.publish.cosui import CosuiError, build_cosui
-from pipelines.publish.export import ExportRefused, export_public
+from pipelines.publish.cosui import CosuiError, cosui_file
+from pipelines.publish.export import ExportRefused, export_archive
 from pipelines.settings import get_settings
 from pipelines.warehouse import queries
 from pipelines.warehouse.connection import connect_read
+
+
+def prepare(
+    key: str,
+    running: str,
+    failed: str,
+    refusal: type[Exception],
+    build: Callable[..., tuple[str, bytes, str]],
+) -> None:
+    """Prépare un fichier à télécharger, étape par étape ; gardé dans la session sous `key` (nom, contenu), ou la
+    raison du refus affichée."""
+    with st.status(running, expanded=True) as status:
+        try:
+            with connect_read(Path(db_path())) as con:
+                name, payload, done = build(con, progress=status.write)
+        except refusal as exc:
+            status.update(label=failed, state="error")
+            st.error(str(exc))
+        else:
+            st.session_state[key] = (name, payload)
+            status.update(label=done, state="complete")
+
 
 sel = selection()
 st.title("Exports")
@@ -40,28 +61,8 @@ if has_demo:
         key="export_demo",
     )
 if st.button("Préparer le paquet", key="preparer_export", disabled=has_demo and not allow_demo):
-    with (
-        st.status("Préparation du paquet…", expanded=True) as status,
-        tempfile.TemporaryDirectory(prefix="mes-export-") as tmp,
-    ):
-        try:
-            with connect_read(Path(db_path())) as con:
-                result = export_public(
-                    con, Path(tmp) / "paquet", month, allow_demo=allow_demo, progress=status.write
-                )
-        except ExportRefused as exc:
-            status.update(label="Export refusé", state="error")
-            st.error(str(exc))
-        else:
-            buffer = io.BytesIO()
-            with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-                for path in result.files:
-                    archive.write(path, path.relative_to(result.folder))
-            st.session_state["paquet"] = (
-                f"transparence_{result.mois:%Y-%m}{'_DEMO' if result.demo else ''}.zip",
-                buffer.getvalue(),
-            )
-            status.update(label=f"Paquet prêt : {len(result.files)} fichiers", state="complete")
+    archive = partial(export_archive, mois=month, allow_demo=allow_demo)
+    prepare("paquet", "Préparation du paquet…", "Export refusé", ExportRefused, archive)
 if "paquet" in st.session_state:
     name, payload = st.session_state["paquet"]
     st.download_button(
@@ -71,24 +72,9 @@ if "paquet" in st.session_state:
 st.header("Dossier COSUI")
 date = st.date_input("Date du COSUI", value=get_settings().today(), format="DD/MM/YYYY", key="date_cosui")
 if st.button("Préparer le dossier COSUI", key="preparer_cosui"):
-    with (
-        st.status("Préparation des diapositives…", expanded=True) as status,
-        tempfile.TemporaryDirectory(prefix="mes-cosui-") as tmp,
-    ):
-        try:
-            with connect_read(Path(db_path())) as con:
-                out = build_cosui(
-                    con,
-                    Path(tmp) / "cosui.pptx",
-                    date if isinstance(date, dt.date) else get_settings().today(),
-                    progress=status.write,
-                )
-        except CosuiError as exc:
-            status.update(label="Dossier impossible", state="error")
-            st.error(str(exc))
-        else:
-            st.session_state["cosui"] = (f"cosui_{date:%Y-%m-%d}.pptx", out.read_bytes())
-            status.update(label="Dossier prêt", state="complete")
+    cosui_date = date if isinstance(date, dt.date) else get_settings().today()
+    dossier = partial(cosui_file, date=cosui_date)
+    prepare("cosui", "Préparation des diapositives…", "Dossier impossible", CosuiError, dossier)
 if "cosui" in st.session_state:
     name, payload = st.session_state["cosui"]
     st.download_button(

@@ -96,11 +96,13 @@ def euros(value: float | None) -> str:
     return f"{integer(value)} €"
 
 
+def _month_in(value: dt.date | None, names: tuple[str, ...]) -> str:
+    return MISSING if value is None else f"{names[value.month - 1]} {value.year}"
+
+
 def month(value: dt.date | None) -> str:
     """décembre 2023"""
-    if value is None:
-        return MISSING
-    return f"{MOIS[value.month - 1]} {value.year}"
+    return _month_in(value, MOIS)
 
 
 def of_month(value: dt.date | None) -> str:
@@ -113,9 +115,7 @@ def of_month(value: dt.date | None) -> str:
 
 def short_month(value: dt.date | None) -> str:
     """déc. 2023"""
-    if value is None:
-        return MISSING
-    return f"{MOIS_COURTS[value.month - 1]} {value.year}"
+    return _month_in(value, MOIS_COURTS)
 
 
 def date(value: dt.date | None) -> str:

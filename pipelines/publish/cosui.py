@@ -364,3 +364,12 @@ def build_cosui(
     out.parent.mkdir(parents=True, exist_ok=True)
     prs.save(str(out))
     return out
+
+
+def cosui_file(
+    con: duckdb.DuckDBPyConnection, date: dt.date, progress: Progress = silent
+) -> tuple[str, bytes, str]:
+    """Le dossier COSUI à télécharger : (nom du fichier, contenu, compte rendu). Lève `CosuiError`."""
+    with tempfile.TemporaryDirectory(prefix="mes-cosui-") as tmp:
+        out = build_cosui(con, Path(tmp) / "cosui.pptx", date, progress=progress)
+        return f"cosui_{date:%Y-%m-%d}.pptx", out.read_bytes(), "Dossier prêt"

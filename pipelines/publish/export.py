@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import io
 import json
+import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -575,3 +578,18 @@ def export_public(
     result.files += cards.write_cards(folder, documents, fresh.text, LICENCE, images, fresh.warning)
     result.files.append(datagouv.write_metadata(folder, tables, month, fresh, demo, LICENCE))
     return result
+
+
+def export_archive(
+    con: duckdb.DuckDBPyConnection, mois: dt.date | None, allow_demo: bool, progress: Progress = silent
+) -> tuple[str, bytes, str]:
+    """Le paquet de transparence en une archive ZIP à télécharger : (nom du fichier, contenu, compte rendu).
+    Lève `ExportRefused` comme `export_public`."""
+    with tempfile.TemporaryDirectory(prefix="mes-export-") as tmp:
+        result = export_public(con, Path(tmp) / "paquet", mois, allow_demo=allow_demo, progress=progress)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in result.files:
+                archive.write(path, path.relative_to(result.folder))
+    name = f"transparence_{result.mois:%Y-%m}{'_DEMO' if result.demo else ''}.zip"
+    return name, buffer.getvalue(), f"Paquet prêt : {len(result.files)} fichiers"
