@@ -57,6 +57,7 @@ def test_window_features_count_missing_months_as_zero() -> None:
                 "couloir": ["HOP", "HOP"],
                 "code_departement": ["35", "35"],
                 "documents_mois": [5, 0],
+                "ligne_mois": [True, False],
                 "mois_avec_envoi": [3, 2],
                 "moyenne_recente": [50.0, 40 / 3],
                 "mediane_reference": [35.0, 20.0],
@@ -84,6 +85,7 @@ def test_arret(values: list[int | None], expected: bool) -> None:
         assert found.row(0, named=True) == {
             "finess": "x", "code_departement": "35", "couloir": "HOP", "type": "arret", "documents_mois": 0,
             "reference": 1.0, "base_reference": "moyenne des 3 mois précédents", "documents_perdus": 1.0,
+            "sans_ligne": values[-1] is None,
         }  # fmt: skip
 
 
@@ -181,9 +183,27 @@ def test_mark_new_and_rank_by_loss() -> None:
 
 
 def test_an_incomplete_month_raises_no_alert() -> None:
-    alerts = pl.LazyFrame({"finess": ["a", "b"], "code_departement": ["35", "29"]})
-    complete = pl.LazyFrame({"code_departement": ["35", "29"], "mois": [M, R.shift_month(M, -1)]})
-    assert R.complete_only(alerts, complete, M).collect()["finess"].to_list() == ["a"]
+    alerts = pl.LazyFrame(
+        {
+            "finess": ["a", "b", "c", "d", "e"],
+            "code_departement": ["35", "29", "56", "22", "44"],
+            "couloir": ["HOP"] * 5,
+            "sans_ligne": [False, True, True, True, True],
+        }
+    )
+    complete = pl.LazyFrame(
+        {
+            "code_departement": ["35", "29", "56", "22", "44"],
+            "couloir": ["HOP"] * 5,
+            "mois": [M, M, M, R.shift_month(M, -1), M],
+            # 35 complet ; 29 : une absente, elle-même en alerte ; 56 : deux absentes dont une seule en alerte ;
+            # 22 : seul le mois précédent est connu ; 44 : rien de livré ce mois-ci (son seul établissement manque).
+            "attendues": [5, 5, 5, 5, 1],
+            "livrees": [5, 4, 3, 5, 0],
+            "complet": [True, False, False, True, False],
+        }
+    )
+    assert R.complete_only(alerts, complete, M, T).collect()["finess"].sort().to_list() == ["a", "b"]
 
 
 # --- Dans un vrai entrepôt, par la commande ----------------------------------------------------------------------

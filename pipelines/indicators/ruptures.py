@@ -42,6 +42,7 @@ class Thresholds:
     part_de_la_mediane: float = 0.5
     mediane_minimale: float = 20.0
     mois_depuis_installation: int = 3
+    part_absente_toleree: float = 0.1
 
     @property
     def window(self) -> int:
@@ -58,6 +59,7 @@ def load_thresholds(path: Path = REFERENCE_DIR / "seuils_ruptures.csv") -> Thres
         part_de_la_mediane=float(values["part_de_la_mediane"]),
         mediane_minimale=float(values["mediane_minimale"]),
         mois_depuis_installation=int(values["mois_depuis_installation"]),
+        part_absente_toleree=float(values["part_absente_toleree"]),
     )
 
 
@@ -87,14 +89,19 @@ def window_features(series: pl.LazyFrame, mois: dt.date, thresholds: Thresholds)
         in_window.group_by(SERIES_KEYS)
         .agg(pl.col("code_departement").sort_by("mois").last())
         .join(months, how="cross")
-        .join(in_window.select([*SERIES_KEYS, "mois", "documents"]), on=[*SERIES_KEYS, "mois"], how="left")
-        .with_columns(pl.col("documents").fill_null(0))
+        .join(
+            in_window.select([*SERIES_KEYS, "mois", "documents", pl.lit(True).alias("livre")]),
+            on=[*SERIES_KEYS, "mois"],
+            how="left",
+        )
+        .with_columns(pl.col("documents").fill_null(0), pl.col("livre").fill_null(False))
     )
     recent = pl.col("recul").is_between(1, thresholds.mois_avec_envoi)
     reference = pl.col("recul").is_between(1, thresholds.mois_de_reference)
     return grid.group_by(SERIES_KEYS).agg(
         pl.col("code_departement").first(),
         pl.col("documents").filter(pl.col("recul") == 0).sum().alias("documents_mois"),
+        pl.col("livre").filter(pl.col("recul") == 0).any().alias("ligne_mois"),
         (recent & (pl.col("documents") > 0)).sum().alias("mois_avec_envoi"),
         pl.col("documents").filter(recent).mean().alias("moyenne_recente"),
         pl.col("documents").filter(reference).median().alias("mediane_reference"),
@@ -113,6 +120,7 @@ def _alerts(frame: pl.LazyFrame, kind: str, reference: pl.Expr, basis: str) -> p
         pl.max_horizontal(reference - pl.col("documents_mois"), pl.lit(0.0))
         .cast(pl.Float64)
         .alias("documents_perdus"),
+        (~pl.col("ligne_mois").fill_null(False)).alias("sans_ligne"),
     )
 
 
@@ -171,18 +179,45 @@ def rule_equipe_sans_flux(
         .agg(pl.col("code_departement").first())
     )
     joined = equipped.join(features.drop("code_departement"), on=SERIES_KEYS, how="left").with_columns(
-        pl.col("documents_mois").fill_null(0), pl.col("mediane_reference").fill_null(0.0)
+        pl.col("ligne_mois").fill_null(False),
+        pl.col("documents_mois").fill_null(0),
+        pl.col("mediane_reference").fill_null(0.0),
     )
     silent = joined.filter((pl.col("documents_mois") == 0) | _below(thresholds))
     basis = f"médiane des {thresholds.mois_de_reference} mois précédents"
     return _alerts(silent, "equipe_sans_flux", pl.col("mediane_reference"), basis)
 
 
-def complete_only(alerts: pl.LazyFrame, complete: pl.LazyFrame, mois: dt.date) -> pl.LazyFrame:
-    """Les alertes dont le mois M est complet pour le département de l'établissement (`complete` : `code_departement`,
-    `mois` des mois complets) : un mois encore partiel ne fait ni arrêt ni baisse."""
-    complete_now = complete.filter(pl.col("mois") == mois).select("code_departement").unique()
-    return alerts.join(complete_now, on="code_departement", how="semi")
+def complete_only(
+    alerts: pl.LazyFrame, complete: pl.LazyFrame, mois: dt.date, thresholds: Thresholds
+) -> pl.LazyFrame:
+    """Les alertes dont le mois M est complet pour le département × couloir (`complete` : `code_departement`,
+    `couloir`, `mois`, `attendues`, `livrees`, `complet`). Un établissement qui cesse d'envoyer manque lui-même aux
+    contributions attendues : le mois reste examiné si le département l'a livré (une contribution au moins) et si les
+    seules absentes sont des séries en alerte, au plus `part_absente_toleree` des attendues (une au moins). Sinon le
+    mois est partiel : ni arrêt ni baisse."""
+    absent_in_alerts = (
+        alerts.filter(pl.col("sans_ligne"))
+        .group_by("code_departement", "couloir")
+        .agg(pl.col("finess").n_unique().alias("absentes_en_alerte"))
+    )
+    missing = pl.col("attendues") - pl.col("livrees")
+    tolerated = pl.max_horizontal(pl.lit(1.0), thresholds.part_absente_toleree * pl.col("attendues"))
+    examined = (
+        complete.filter(pl.col("mois") == mois)
+        .join(absent_in_alerts, on=["code_departement", "couloir"], how="left")
+        .filter(
+            pl.col("complet")
+            | (
+                (pl.col("livrees") > 0)
+                & (missing <= pl.col("absentes_en_alerte").fill_null(0))
+                & (missing <= tolerated)
+            )
+        )
+        .select("code_departement", "couloir")
+        .unique()
+    )
+    return alerts.join(examined, on=["code_departement", "couloir"], how="semi")
 
 
 def detect(
@@ -202,7 +237,11 @@ def detect(
             rule_equipe_sans_flux(features, equipment, mois, thresholds),
         ]
     )
-    return complete_only(found, complete, mois).with_columns(pl.lit(mois).alias("mois"))
+    return (
+        complete_only(found, complete, mois, thresholds)
+        .drop("sans_ligne")
+        .with_columns(pl.lit(mois).alias("mois"))
+    )
 
 
 def one_per_series(alerts: pl.LazyFrame) -> pl.LazyFrame:

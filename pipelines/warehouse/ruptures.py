@@ -54,20 +54,17 @@ def _frame(
 
 
 def _complete_months(con: duckdb.DuckDBPyConnection, first: dt.date, last: dt.date) -> pl.DataFrame:
-    """(code_departement, mois) des mois complets : la table `completude` quand l'entrepôt l'a (niveau département,
-    `complet` vrai), sinon les mois livrés de chaque département."""
+    """Par département × couloir × mois : contributions attendues, livrées, et si le mois est complet — la table
+    `completude` (pipelines/indicators/completeness.py) ; un entrepôt qui ne l'a pas tient pour complets les mois
+    livrés de chaque département, pour chaque couloir."""
     columns = {
         r[0]
         for r in con.execute(
             "SELECT column_name FROM information_schema.columns WHERE table_name = 'completude'"
         ).fetchall()
     }
-    if {"niveau", "code_geo", "mois", "complet"} <= columns:
-        return con.sql(
-            "SELECT code_geo AS code_departement, mois FROM completude "
-            "WHERE niveau = 'departement' AND complet AND mois BETWEEN ? AND ?",
-            params=[first, last],
-        ).pl()
+    if {"niveau", "code_geo", "couloir", "mois", "attendues", "livrees", "complet"} <= columns:
+        return _frame(con, "completeness", {"debut": first, "fin": last})
     return _frame(con, "delivered_months", {"debut": first, "fin": last})
 
 

@@ -24,12 +24,18 @@ SELECT finess, vague, dispositif, date_installation, donnees_demo FROM sons_etab
 -- name: dispositifs
 SELECT code, couloir FROM ref_dispositifs;
 
+-- name: completeness
+-- La complétude de chaque département × couloir (pipelines/indicators/completeness.py).
+SELECT code_geo AS code_departement, couloir, mois, attendues, livrees, complet
+FROM completude
+WHERE niveau = 'departement' AND couloir <> 'TOUS' AND mois BETWEEN $debut AND $fin;
+
 -- name: delivered_months
--- Les mois livrés de chaque département (niveau département, déclaré ou somme de ses établissements) : ce qui tient
--- lieu de mois complet quand l'entrepôt n'a pas de table `completude`.
-SELECT code_geo AS code_departement, mois
+-- Les mois livrés de chaque département × couloir (déclarés ou somme de ses établissements) : ce qui tient lieu de
+-- mois complet quand l'entrepôt n'a pas de table `completude`.
+SELECT code_geo AS code_departement, couloir, mois, 0 AS attendues, 0 AS livrees, TRUE AS complet
 FROM indicateurs_flux
-WHERE niveau = 'departement' AND couloir = 'TOUS' AND mois BETWEEN $debut AND $fin;
+WHERE niveau = 'departement' AND couloir <> 'TOUS' AND mois BETWEEN $debut AND $fin;
 
 -- name: latest_month
 SELECT max(mois) FROM series_etablissements;
