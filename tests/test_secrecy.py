@@ -263,3 +263,32 @@ def test_internal_series_are_neither_published_nor_recoverable(demo: duckdb.Duck
     # TOUS − Σ couloirs publiés : zéro partout, donc rien de la série interne.
     assert residual.height > 6000
     assert residual.filter(pl.col("tous") != pl.col("somme")).height == 0
+
+
+def test_an_establishment_is_not_recovered_from_its_departement_total() -> None:
+    flux = pl.DataFrame(
+        {
+            "mois": [JUL],
+            "niveau": ["departement"],
+            "code_geo": ["56"],
+            "code_region": ["53"],
+            "couloir": ["HOP"],
+            "documents": [415],
+        }
+    )
+    establishments = pl.DataFrame(
+        {
+            "mois": [JUL] * 2,
+            "niveau": ["etablissement"] * 2,
+            "code_geo": ["560000001", "560000002"],
+            "code_region": ["53"] * 2,
+            "code_departement": ["56"] * 2,
+            "couloir": ["HOP"] * 2,
+            "documents": [3, 412],
+        }
+    )
+    published_flux, published_establishments = diffusion.masked_together(flux, establishments)
+    # 415 − 412 rendrait les 3 documents : l'autre établissement est masqué aussi.
+    assert published_establishments["documents"].to_list() == [None, None]
+    assert published_flux["documents"].to_list() == [415]
+    assert published_establishments["masque_secondaire"].to_list() == [False, True]

@@ -310,6 +310,20 @@ def public_revisions(revisions: pl.DataFrame) -> pl.DataFrame:
     return revisions.select("import_id", "accepte_le", "mois", "valeurs_revisees", "donnees_demo")
 
 
+def masked_together(flux: pl.DataFrame, establishments: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Le secret des flux et des établissements décidé ensemble : un département publié dans les flux est le total
+    de ses établissements publiés à part ; masqués séparément, l'un rendrait l'autre par différence."""
+    if establishments.height == 0:
+        return mask_small_counts(flux), mask_small_counts(establishments)
+    both = mask_small_counts(pl.concat([flux, establishments], how="diagonal_relaxed"))
+    masks = ["masque_secret_statistique", "masque_secondaire"]
+    is_establishment = pl.col("niveau") == "etablissement"
+    return (
+        both.filter(~is_establishment).select([*flux.columns, *masks]).cast(flux.schema),
+        both.filter(is_establishment).select([*establishments.columns, *masks]).cast(establishments.schema),
+    )
+
+
 def published_tables(con: duckdb.DuckDBPyConnection, mois: dt.date | None = None) -> dict[str, pl.DataFrame]:
     """Les tables publiées (jusqu'au mois, sinon tout) : séries internes retirées des lignes et des totaux, secret
     primaire et secondaire appliqué. Le paquet de transparence et le site public lisent exactement celles-ci."""
@@ -323,8 +337,12 @@ def published_tables(con: duckdb.DuckDBPyConnection, mois: dt.date | None = None
         "SELECT * FROM indicateurs_etablissements WHERE mois <= ? ORDER BY code_geo, couloir, mois",
         params=[until],
     ).pl()
+    flux_published, establishments_published = masked_together(
+        exclude_internal(flux, "indicateurs_flux", rules),
+        exclude_internal(establishments, "indicateurs_flux", rules),
+    )
     tables = {
-        "indicateurs_flux": mask_small_counts(exclude_internal(flux, "indicateurs_flux", rules)),
+        "indicateurs_flux": flux_published,
         "trajectoires": con.sql("SELECT * FROM trajectoires ORDER BY couloir").pl(),
         "indicateurs_sons": con.sql(
             "SELECT * FROM indicateurs_sons ORDER BY date_situation, vague, dispositif, niveau, code_geo"
@@ -336,9 +354,7 @@ def published_tables(con: duckdb.DuckDBPyConnection, mois: dt.date | None = None
         "chiffres_publies": con.sql("SELECT * FROM chiffres_publies").pl(),
     }
     if establishments.height:
-        tables["indicateurs_etablissements"] = mask_small_counts(
-            exclude_internal(establishments, "indicateurs_flux", rules)
-        )
+        tables["indicateurs_etablissements"] = establishments_published
     return {name: drop_internal(frame, name, rules) for name, frame in tables.items()}
 
 
