@@ -38,7 +38,7 @@ chromium:                              ## Chromium de Debian pour les tests navi
 	fi
 
 test: dev chromium lint                ## toute la suite, avec la couverture du code (sans seuil)
-	$(PY) -m pytest --cov=pipelines --cov=app_pages --cov-report=term
+	$(PY) -m pytest $$($(PY) -c "import pytest_cov" 2>/dev/null && echo --cov=pipelines --cov=app_pages --cov-report=term)
 
 lint: dev
 	$(PY) -m ruff check .
