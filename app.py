@@ -55,43 +55,62 @@ except WarehouseError as exc:
     st.error(str(exc))
     st.stop()
 
-try:
-    asked = geography_from_query(role, geographies)
-except AccessError as exc:
-    unknown_geography(str(exc))
-    st.stop()
+# L'adresse (`?region=84`, `?departement=93`, `?mois=2025-10`) n'est lue qu'au premier passage d'une session : la
+# barre latérale la réécrit ensuite à chaque choix, pour qu'un lien copié reproduise la vue.
+asked = None
+if "adresse_lue" not in st.session_state:
+    try:
+        asked = geography_from_query(role, geographies)
+    except AccessError as exc:
+        unknown_geography(str(exc))
+        st.stop()
+    asked_month = st.query_params.get("mois")
+    if asked_month:
+        st.session_state["mois_retenu"] = asked_month
+    st.session_state["adresse_lue"] = True
 
 with st.sidebar:
     st.header("Périmètre")
     levels = ["Région", "Département"] if role.perimetre.region else ["France", "Région", "Département"]
+    deps = geographies.filter(geographies["niveau"] == "departement")
     if asked is not None:
         st.session_state["niveau"] = {"region": "Région", "departement": "Département"}[asked[0]]
         st.session_state[asked[0]] = asked[1]
+        if (
+            asked[0] == "departement"
+        ):  # la liste des départements suit la région : celle du département demandé
+            st.session_state["region"] = deps.filter(deps["code_geo"] == asked[1])["code_region"].item()
     niveau_label = st.radio("Géographie", levels, key="niveau", horizontal=True)
     niveau, code, libelle = "pays", "FR", "France"
-    if niveau_label == "Région":
-        regions = geographies.filter(geographies["niveau"] == "region")
-        names = dict(
-            sorted(
-                zip(regions["code_geo"], regions["libelle_geo"], strict=True),
-                key=lambda item: normalise_label(item[1]),
-            )
+    regions = geographies.filter(geographies["niveau"] == "region")
+    region_names = dict(
+        sorted(
+            zip(regions["code_geo"], regions["libelle_geo"], strict=True),
+            key=lambda item: normalise_label(item[1]),
         )
-        if names:
-            code = st.selectbox(
-                "Région", list(names), format_func=lambda c: f"{names[c]} ({c})", key="region"
-            )
-            niveau, libelle = "region", names[code]
-    elif niveau_label == "Département":
-        deps = geographies.filter(geographies["niveau"] == "departement")
-        names = dict(zip(deps["code_geo"], deps["libelle_geo"], strict=True))
-        if names:
-            code = st.selectbox(
-                "Département", list(names), format_func=lambda c: f"{c} – {names[c]}", key="departement"
-            )
-            niveau, libelle = "departement", names[code]
+    )
+    if niveau_label in ("Région", "Département") and region_names:
+        region = st.selectbox(
+            "Région", list(region_names), format_func=lambda c: f"{region_names[c]} ({c})", key="region"
+        )
+        niveau, code, libelle = "region", region, region_names[region]
+        if niveau_label == "Département":
+            in_region = deps.filter(deps["code_region"] == region)
+            names = dict(zip(in_region["code_geo"], in_region["libelle_geo"], strict=True))
+            if st.session_state.get("departement") not in names:
+                st.session_state.pop("departement", None)  # celui d'une autre région : le premier de celle-ci
+            if names:
+                code = st.selectbox(
+                    "Département", list(names), format_func=lambda c: f"{c} – {names[c]}", key="departement"
+                )
+                niveau, libelle = "departement", names[code]
     months = read(queries.months, niveau, code)
     default, provisional = month_choices(niveau, code, months)
+    # Le mois choisi survit au changement de géographie (s'il existe pour la nouvelle) ; sinon le mois par défaut.
+    kept = next(
+        (i for i, m in enumerate(months) if f"{m:%Y-%m}" == st.session_state.get("mois_retenu")), None
+    )
+    default = kept if kept is not None else default
     mois = (
         st.selectbox(
             "Mois",
@@ -106,6 +125,13 @@ with st.sidebar:
         else None
     )
     coverage = provisional.get(mois) if mois is not None else None
+    if mois is not None:
+        st.session_state["mois_retenu"] = f"{mois:%Y-%m}"
+    address = {niveau: code} if niveau in ("region", "departement") else {}
+    if mois is not None:
+        address["mois"] = f"{mois:%Y-%m}"
+    if st.query_params.to_dict() != address:
+        st.query_params.from_dict(address)
     st.session_state["selection"] = Selection(mois, niveau, code, libelle, coverage)
     st.divider()
     st.caption(

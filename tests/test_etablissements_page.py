@@ -59,6 +59,8 @@ def test_alerts_of_a_departement_match_the_command_and_show_names(page: AppTest,
 
 
 def test_search_and_detail_with_sons_milestones(page: AppTest) -> None:
+    page.radio(key="niveau").set_value("Région").run()
+    page.selectbox(key="region").set_value("11").run()
     page.radio(key="niveau").set_value("Département").run()
     page.selectbox(key="departement").set_value("93").run()
     page.text_input(key="recherche_etablissement").set_value("Clinique démo").run()

@@ -1,0 +1,46 @@
+"""La vue régionale (AppTest, entrepôt de démonstration) : choisir l'Île-de-France puis la Seine-Saint-Denis garde le
+mois, la liste des départements suit la région, la sélection est dans l'adresse et une adresse la reproduit."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.test_app import APP
+
+
+@pytest.fixture
+def app(demo_db: Path) -> AppTest:
+    return AppTest.from_file(APP, default_timeout=120).run()
+
+
+def test_month_survives_the_change_of_geography_and_lives_in_the_address(app: AppTest) -> None:
+    app.selectbox(key="mois_pays_FR").set_value(dt.date(2024, 6, 1)).run()
+    app.radio(key="niveau").set_value("Région").run()
+    app.selectbox(key="region").set_value("11").run()
+    assert app.selectbox(key="mois_region_11").value == dt.date(2024, 6, 1)
+    app.radio(key="niveau").set_value("Département").run()
+    assert not app.exception, [e.value for e in app.exception]
+    departements = app.selectbox(key="departement").options
+    # Les huit départements d'Île-de-France, et eux seuls.
+    assert len(departements) == 8 and all(o.split(" – ")[0] in {"75", "77", "78", "91", "92", "93", "94", "95"}
+                                          for o in departements)  # fmt: skip
+    app.selectbox(key="departement").set_value("93").run()
+    assert app.selectbox(key="mois_departement_93").value == dt.date(2024, 6, 1)
+    assert dict(app.query_params) == {"departement": "93", "mois": "2024-06"}
+    assert "Seine-Saint-Denis" in app.title[0].value
+
+
+def test_an_address_reproduces_the_view(demo_db: Path) -> None:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["departement"] = "974"
+    at.query_params["mois"] = "2025-03"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.radio(key="niveau").value == "Département"
+    assert at.selectbox(key="region").value == "04"
+    assert at.selectbox(key="departement").value == "974"
+    assert at.selectbox(key="mois_departement_974").value == dt.date(2025, 3, 1)
