@@ -27,6 +27,54 @@ if sel.provisoire:
 regions = read(queries.flux_month, "region", sel.mois)
 departements = read(queries.flux_month, "departement", sel.mois)
 demo_note(bool(regions["donnees_demo"].any()) if regions.height else False)
+# Le territoire choisi dans la barre latérale cadre la page : sa région (celle du département choisi), ses
+# départements, ses comparaisons à son parent.
+geographies = read(queries.geographies)
+region_of = dict(zip(geographies["code_geo"], geographies["code_region"], strict=True))
+focus = (
+    sel.code if sel.niveau == "region" else region_of.get(sel.code) if sel.niveau == "departement" else None
+)
+region_names = dict(zip(regions["code_geo"], regions["libelle_geo"], strict=True))
+if focus is not None:
+    st.caption(
+        f"Territoire : {sel.libelle}. Cartes et classement restreints à "
+        f"{region_names.get(focus, focus)} et à ses départements ; comparaisons à la région et à la France."
+    )
+    own = departements.filter(pl.col("code_region") == focus)
+    has_rate = own.height and own["documents_par_habitant_an"].is_not_null().any()
+    column, unit, digits = (
+        ("documents_par_habitant_an", "doc./hab./an", 1) if has_rate else ("documents", "documents", 0)
+    )
+    best = first_by(own, column)
+    title = (
+        f"{best['libelle_geo']} en tête en {region_names.get(focus, focus)} : "
+        f"{formats.decimal(best[column], digits)} {unit}"
+        if best and best[column] is not None and not sel.provisoire
+        else f"Départements de {region_names.get(focus, focus)}, {month}"
+    )
+    chart(
+        choropleth(
+            dict(zip(own["code_geo"], own[column], strict=True)),
+            "departement",
+            title,
+            unit,
+            digits,
+            only=frozenset(own["code_geo"].to_list()),
+        ),
+        f"Départements de {region_names.get(focus, focus)}, {month} : "
+        + (
+            "documents par habitant et par an."
+            if has_rate
+            else "documents du mois (population départementale absente)."
+        )
+        + f" {MAP_ATTRIBUTION}",
+        own.select(
+            pl.col("code_geo").alias("Code"),
+            pl.col("libelle_geo").alias("Département"),
+            pl.col(column).alias(unit),
+        ),
+        key="carte_territoire",
+    )
 
 left, right = st.columns(2)
 with left:
@@ -77,6 +125,22 @@ with right:
         key="carte_departements",
     )
 
+if focus is not None:
+    st.subheader(f"Classement des départements de {region_names.get(focus, focus)} — {month}")
+    st.dataframe(
+        departements.filter(pl.col("code_region") == focus)
+        .sort("documents_par_habitant_an", "documents", descending=True, nulls_last=True)
+        .select(
+            pl.col("libelle_geo").alias("Département"),
+            pl.col("code_geo").alias("Code"),
+            pl.col("documents").alias("Documents du mois"),
+            pl.col("flux_annualise").alias("Rythme annuel"),
+            pl.col("documents_par_habitant_an").round(2).alias("Documents/habitant/an"),
+            formats.percent_points("evolution_12_mois").alias("Évolution sur 12 mois (%)"),
+        ),
+        hide_index=True,
+        key="classement_departements",
+    )
 st.subheader(f"Classement des régions — {month}")
 ranking = regions.sort("documents_par_habitant_an", descending=True, nulls_last=True).select(
     pl.col("libelle_geo").alias("Région"),
@@ -90,15 +154,15 @@ ranking = regions.sort("documents_par_habitant_an", descending=True, nulls_last=
 st.dataframe(ranking, hide_index=True)
 
 st.subheader("Une région et ses départements")
-names = dict(zip(regions["code_geo"], regions["libelle_geo"], strict=True))
+names = region_names
 if names:
-    default = sel.code if sel.niveau == "region" and sel.code in names else next(iter(names))
-    region = st.selectbox(
-        "Région",
-        list(names),
-        index=list(names).index(default),
-        format_func=lambda c: f"{names[c]} ({c})",
-        key="territoires_region",
+    # Le territoire de la barre latérale décide ; le choix sur la page ne sert qu'à la vue France.
+    region: str = (
+        focus
+        if focus is not None and focus in names
+        else st.selectbox(
+            "Région", list(names), format_func=lambda c: f"{names[c]} ({c})", key="territoires_region"
+        )
     )
     children = read(queries.flux_children, region, sel.mois)
     pivot = (
@@ -138,8 +202,30 @@ if names:
         key="region_vs_france",
     )
 
+if sel.niveau == "departement" and focus is not None:
+    own_series = read(queries.flux_series, "departement", sel.code).filter(pl.col("couloir") == ALL_COULOIRS)
+    parent_series = read(queries.flux_series, "region", focus).filter(pl.col("couloir") == ALL_COULOIRS)
+    parent_gap = read(queries.parent_gap, "departement", sel.code, "region", focus, sel.mois)
+    parent_name = str(region_names.get(focus, focus))
+    chart(
+        charts.index_vs_national(
+            own_series,
+            parent_series,
+            sel.libelle,
+            f"{sel.libelle} : {formats.percent(parent_gap, 0, signed=True)} par rapport à {parent_name} en {month}"
+            if parent_gap is not None
+            else f"{sel.libelle} face à {parent_name}",
+            parent_label=parent_name,
+        ),
+        f"Documents par habitant et par an : le département en trait plein, sa région ({parent_name}) en tirets.",
+        key="departement_vs_region",
+    )
+
 st.subheader(f"Qui a cessé d'envoyer ? — {month}")
-stopped = read(queries.ruptures, sel.mois, sel.code if sel.niveau == "region" else None)
+stopped = read(queries.ruptures, sel.mois, focus)
+if sel.niveau == "departement":
+    stopped = stopped.filter(pl.col("code_geo") == sel.code)
+st.caption("Par département et couloir ; par établissement, voir la page « Établissements ».")
 if stopped.height == 0:
     st.success(
         "Aucune rupture de flux : chaque département qui envoyait des documents en envoie encore ce mois-ci."

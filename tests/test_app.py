@@ -82,5 +82,8 @@ def test_overview_follows_the_selected_month_and_region(app: AppTest, demo_db: P
     assert_matches_kpi(app, json.loads(cli("kpi", "--json", "--mois", "2023-12", db=demo_db).stdout))
     app.radio(key="niveau").set_value("Région").run()
     app.selectbox(key="region").set_value("53").run()
-    assert_matches_kpi(app, json.loads(cli("kpi", "--json", "--region", "53", db=demo_db).stdout))
+    # Le mois choisi survit au changement de géographie (issue 18).
+    assert_matches_kpi(
+        app, json.loads(cli("kpi", "--json", "--region", "53", "--mois", "2023-12", db=demo_db).stdout)
+    )
     assert "Bretagne" in app.title[0].value

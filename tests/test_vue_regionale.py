@@ -4,6 +4,7 @@ mois, la liste des départements suit la région, la sélection est dans l'adres
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -44,3 +45,30 @@ def test_an_address_reproduces_the_view(demo_db: Path) -> None:
     assert at.selectbox(key="region").value == "04"
     assert at.selectbox(key="departement").value == "974"
     assert at.selectbox(key="mois_departement_974").value == dt.date(2025, 3, 1)
+
+
+def test_territoires_follow_the_region_then_the_departement(app: AppTest) -> None:
+    app.switch_page("app_pages/territoires.py").run()
+    app.radio(key="niveau").set_value("Région").run()
+    app.selectbox(key="region").set_value("11").run()
+    assert not app.exception, [e.value for e in app.exception]
+    figures = [json.loads(c.proto.spec) for c in app.get("plotly_chart")]
+    zoomed = figures[0]
+    # La carte du territoire ne dessine que les huit départements franciliens : Plotly la cadre sur eux.
+    assert len(zoomed["data"]) == 8 and "en tête en Île-de-France" in zoomed["layout"]["title"]["text"]
+    ranking = next(
+        t.value
+        for t in app.dataframe
+        if "Département" in t.value.columns and "Rythme annuel" in t.value.columns
+    )
+    assert len(ranking) == 8
+    assert not any(
+        s.label == "Région" for s in app.main.selectbox
+    )  # plus de second choix de région sur la page
+    app.radio(key="niveau").set_value("Département").run()
+    app.selectbox(key="departement").set_value("93").run()
+    assert not app.exception, [e.value for e in app.exception]
+    titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in app.get("plotly_chart")]
+    # Le département face à sa région (écart chiffré quand la population des départements est connue).
+    assert any(t.startswith("Seine-Saint-Denis") and "Île-de-France" in t for t in titles), titles
+    assert any("par rapport à la moyenne nationale" in t for t in titles)

@@ -235,12 +235,13 @@ def couloir_targets(latest: pl.DataFrame, title: str) -> go.Figure:
 
 
 def index_vs_national(
-    region: pl.DataFrame, national: pl.DataFrame, region_label: str, title: str
+    region: pl.DataFrame, national: pl.DataFrame, region_label: str, title: str, parent_label: str = "France"
 ) -> go.Figure:
-    """Documents par habitant et par an : la région face à la France."""
+    """Documents par habitant et par an : un territoire face à son parent (la France, ou la région d'un
+    département)."""
     fig = go.Figure()
     for frame, name, color, dash in (
-        (national, "France", COULOIR_COLORS[ALL_COULOIRS], "dash"),
+        (national, parent_label, COULOIR_COLORS[ALL_COULOIRS], "dash"),
         (region, region_label, COULOIR_COLORS["BIO"], "solid"),
     ):
         fig.add_trace(
@@ -358,10 +359,16 @@ def _bins(values: list[float]) -> list[float]:
 
 
 def choropleth(
-    values: dict[str, float | None], level: str, title: str, unit: str, digits: int = 2
+    values: dict[str, float | None],
+    level: str,
+    title: str,
+    unit: str,
+    digits: int = 2,
+    only: frozenset[str] | None = None,
 ) -> go.Figure:
-    """Carte par aplats (tracés Plotly ordinaires, sans fond de carte téléchargé) ; classes de quantiles en légende."""
-    shapes = map_shapes(level)
+    """Carte par aplats (tracés Plotly ordinaires, sans fond de carte téléchargé) ; classes de quantiles en légende.
+    Avec `only`, seuls ces territoires sont dessinés : la carte est cadrée sur eux (une région et ses départements)."""
+    shapes = {code: shape for code, shape in map_shapes(level).items() if only is None or code in only}
     known = [v for v in values.values() if v is not None]
     cuts = _bins(known)
     edges = [min(known) if known else 0.0, *cuts, max(known) if known else 0.0]

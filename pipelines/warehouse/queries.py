@@ -79,6 +79,22 @@ def national_gap(con: duckdb.DuckDBPyConnection, niveau: str, code: str, mois: d
     return gap["ecart_national"][0] if gap.height else None
 
 
+def parent_gap(
+    con: duckdb.DuckDBPyConnection,
+    niveau: str,
+    code: str,
+    parent_niveau: str,
+    parent_code: str,
+    mois: dt.date,
+) -> float | None:
+    """Écart des documents par habitant d'une géographie à ceux de son parent (un département à sa région) le mois
+    donné, même définition que `national_gap`."""
+    series = flux_series(con, niveau, code).filter(pl.col("couloir") == ALL_COULOIRS)
+    parent = flux_series(con, parent_niveau, parent_code).filter(pl.col("couloir") == ALL_COULOIRS)
+    gap = gap_to_national(series.lazy(), parent.lazy()).filter(pl.col("mois") == mois).collect()
+    return gap["ecart_national"][0] if gap.height else None
+
+
 def trajectories(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return _frame(con, "trajectories")
 
