@@ -29,7 +29,9 @@ departements = read(queries.flux_month, "departement", sel.mois)
 demo_note(bool(regions["donnees_demo"].any()) if regions.height else False)
 # Le territoire choisi dans la barre latérale cadre la page : sa région (celle du département choisi), ses
 # départements, ses comparaisons à son parent.
-geographies = read(queries.geographies)
+geographies = read(queries.geographies).filter(
+    pl.col("niveau") == "departement"
+)  # « 93 » : région et département
 region_of = dict(zip(geographies["code_geo"], geographies["code_region"], strict=True))
 focus = (
     sel.code if sel.niveau == "region" else region_of.get(sel.code) if sel.niveau == "departement" else None
