@@ -13,6 +13,7 @@ import polars as pl
 
 from pipelines import formats
 from pipelines.indicators.codes import ALL_COULOIRS
+from pipelines.publish import events
 from pipelines.publish.theme import (
     COULOIR_COLORS,
     COULOIR_DASHES,
@@ -134,6 +135,8 @@ def annualised_trend(
     if series.height:
         last = projection["mois"].max() if projection.height else series["mois"].max()
         _milestone_marks(fig, milestones, series["mois"].min(), last)  # type: ignore[arg-type]
+        # Échéances et incidents (grève des envois en biologie de novembre 2024) : un creux s'explique où il se voit.
+        events.annotate(fig, series["mois"].min(), last, ("Échéance", "Incident"))  # type: ignore[arg-type]
     if selected_month is not None:
         fig.add_vline(x=selected_month, line={"color": "#000", "width": 1})
     apply_defaults(fig, title, height=460)
@@ -162,6 +165,8 @@ def couloir_stacked(series: pl.DataFrame, title: str) -> go.Figure:
                 hovertemplate=f"{couloir_label(code)} — %{{x|%m/%Y}} : %{{y:,.0f}} documents<extra></extra>",
             )
         )
+    if series.height:
+        events.annotate(fig, series["mois"].min(), series["mois"].max())  # type: ignore[arg-type]
     apply_defaults(fig, title, height=440)
     fig.update_layout(barmode="stack", bargap=0.1)
     monthly_totals = series.group_by("mois").agg(pl.col("documents").sum())["documents"].to_list()

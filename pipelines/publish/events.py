@@ -34,10 +34,12 @@ def in_range(first: dt.date | None, last: dt.date | None, table: pl.DataFrame | 
     return table.filter(pl.col("date").is_between(first, last)).sort("date")
 
 
-def annotate(fig: go.Figure, first: dt.date | None, last: dt.date | None) -> pl.DataFrame:
+def annotate(
+    fig: go.Figure, first: dt.date | None, last: dt.date | None, categories: tuple[str, ...] = tuple(STYLES)
+) -> pl.DataFrame:
     """Ajoute au graphique un trait vertical par événement de la période et un repère survolable (libellé, source),
     un nom court écrit au-dessus des incidents. Rend les événements portés (pour le texte alternatif)."""
-    shown = in_range(first, last)
+    shown = in_range(first, last).filter(pl.col("categorie").is_in(categories))
     for category, (symbol, color, dash) in STYLES.items():
         part = shown.filter(pl.col("categorie") == category)
         if not part.height:
