@@ -133,6 +133,7 @@ def test_datapackage_and_readme_describe_the_files(demo_export: tuple[Path, Path
         "trajectoires",
         "indicateurs_sons",
         "indicateurs_sunes",
+        "indicateurs_usage",
         "chiffres_publies",
     }
     flux = next(r for r in package["resources"] if r["name"] == "indicateurs_flux")

@@ -13,7 +13,7 @@ import polars as pl
 from pipelines.intake.parsing import normalise_words
 from pipelines.intake.validation import Column, Context, rule_problems
 from pipelines.settings import REFERENCE_DIR
-from pipelines.sources.declaration import Source
+from pipelines.sources.declaration import Source, flagger, level_and_code
 
 COLUMNS = (
     Column("mois", "month", aliases=("periode", "date", "date_mois", "mois_de_reference")),
@@ -50,7 +50,6 @@ def rules(
 ) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
     """Indicateur connu (code, libellé ou synonyme) ; niveau et code géographique d'après la région et le
     département ; département cohérent avec la région de la même ligne."""
-    aliases = indicator_aliases()
     region_of_dep = {code: reg for code, (_, reg) in ctx.reference.departements.items()}
     region, departement = pl.col("region").cast(pl.String), pl.col("departement").cast(pl.String)
     dep_region = departement.replace_strict(region_of_dep, default=None, return_dtype=pl.String)
@@ -59,18 +58,12 @@ def rules(
         pl.col("indicateur")
         .cast(pl.String)
         .map_elements(normalise_words, return_dtype=pl.String)
-        .replace_strict(aliases, default=None, return_dtype=pl.String)
+        .replace_strict(indicator_aliases(), default=None, return_dtype=pl.String)
         .alias("indicateur"),
-        pl.when(departement.is_not_null())
-        .then(pl.lit("departement"))
-        .when(region.is_not_null())
-        .then(pl.lit("region"))
-        .otherwise(pl.lit("pays"))
-        .alias("niveau"),
-        pl.coalesce(departement, region, pl.lit("FR")).alias("code_geo"),
+        *level_and_code("departement", "region"),
         pl.coalesce(region, dep_region, pl.lit("")).alias("code_region"),
-        (region.is_not_null() & departement.is_not_null() & (region != dep_region)).alias("__incoherent"),
     )
+    flag = flagger(values, origins)
     codes = ", ".join(nomenclature()["code"].to_list())
     problems = [
         rule_problems(
@@ -80,15 +73,13 @@ def rules(
             pl.col("__brut"),
             pl.lit(f"indicateur d'usage inconnu (codes admis : {codes} ; ou leur libellé)"),
         ),
-        rule_problems(
-            values,
-            pl.col("__incoherent"),
-            origins.get("departement", "departement"),
-            pl.col("departement"),
-            pl.lit("ce département n'appartient pas à la région indiquée sur la même ligne"),
+        flag(
+            "departement",
+            region.is_not_null() & departement.is_not_null() & (region != dep_region),
+            "ce département n'appartient pas à la région indiquée sur la même ligne",
         ),
     ]
-    return values.drop("__brut", "__incoherent"), problems
+    return values.drop("__brut"), problems
 
 
 SOURCE = Source(
