@@ -293,3 +293,33 @@ def test_demo_usage_passes_through_published_points_and_is_labelled(demo_warehou
         total = deps.filter((pl.col("mois") == month) & (pl.col("indicateur") == row["indicateur"]))["total"]
         assert total.to_list() == [int(row["valeur"])], row
     assert rates == [(101,)]
+
+
+# --- Secret statistique des usages publiés -----------------------------------------------------------------------
+
+
+def test_a_small_usage_count_is_masked_with_a_neighbour_and_its_derived_rate() -> None:
+    from pipelines.publish.usage_diffusion import mask_usage
+
+    month = D(2025, 9, 1)
+    frame = pl.DataFrame(
+        [
+            (month, "professionnels_ayant_consulte", "departement", "2A", "94", 5.0, False),
+            (month, "professionnels_ayant_consulte", "departement", "2B", "94", 200.0, False),
+            (month, "professionnels_ayant_consulte", "region", "94", "94", 205.0, False),
+            (month, "documents_consultes", "departement", "2A", "94", 900.0, False),
+            (month, "documents_consultes_par_utilisateur", "departement", "2A", "94", 180.0, True),
+            (month, "documents_consultes_par_utilisateur", "departement", "2B", "94", 4.0, True),
+        ],
+        schema=["mois", "indicateur", "niveau", "code_geo", "code_region", "valeur", "calcule"],
+        orient="row",
+    )
+    out = {(r["indicateur"], r["code_geo"]): r for r in mask_usage(frame).iter_rows(named=True)}
+    # 5 masqué (secret primaire) ; 2B aussi, sinon la Corse (205) − 2B le redonnerait (secret secondaire).
+    assert out[("professionnels_ayant_consulte", "2A")]["valeur"] is None
+    assert out[("professionnels_ayant_consulte", "2B")]["valeur"] is None
+    assert out[("professionnels_ayant_consulte", "94")]["valeur"] == 205.0
+    # Le rapport documents ÷ professionnels redonnerait 5 : vidé ; les documents (900) restent publiés.
+    assert out[("documents_consultes_par_utilisateur", "2A")]["valeur"] is None
+    assert out[("documents_consultes", "2A")]["valeur"] == 900.0
+    assert out[("documents_consultes_par_utilisateur", "2A")]["masque_secret_statistique"]

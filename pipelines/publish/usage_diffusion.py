@@ -1,13 +1,14 @@
 """Secret statistique des usages publiés : les mêmes règles que les flux (`diffusion.py`), en forme longue.
 
-Au niveau du département, un compte de 1 à 10 est masqué ; un indicateur dérivé d'un compte masqué (du mois, ou du
-mois précédent pour les activations nettes) est vidé aussi, pour qu'il ne le révèle pas par un rapport."""
+Au niveau du département, un compte de 1 à 10 est masqué, et une autre case de son groupe (secret secondaire) pour
+qu'aucune soustraction ne le retrouve ; un indicateur dérivé d'un compte masqué (du mois, ou du mois précédent pour
+les activations nettes) est vidé aussi, pour qu'il ne le révèle pas par un rapport."""
 
 from __future__ import annotations
 
 import polars as pl
 
-from pipelines.publish.diffusion import MASK_MAX, MASK_MIN, MASKED_LEVELS
+from pipelines.publish.diffusion import primary_secret, secondary_secret
 
 # Les comptes dont dépend chaque indicateur dérivé.
 DEPENDS_ON = {
@@ -18,38 +19,43 @@ DEPENDS_ON = {
 
 
 def mask_usage(frame: pl.DataFrame) -> pl.DataFrame:
-    """`valeur` vidée et `masque_secret_statistique` vrai pour les petits comptes des départements et les dérivés
-    qui en découlent ; les autres lignes inchangées."""
-    small = (
-        pl.col("niveau").is_in(MASKED_LEVELS)
-        & ~pl.col("calcule")
-        & pl.col("valeur").is_between(MASK_MIN, MASK_MAX)
+    """`valeur` vidée et `masque_secret_statistique` vrai pour les petits comptes des départements (secret primaire),
+    pour ce qui permettrait de les retrouver par soustraction (secret secondaire de `diffusion.py` : départements
+    d'une région, régions de la France, par indicateur et par mois) et pour les dérivés qui en découlent."""
+    counts = frame.filter(~pl.col("calcule"))
+    # La même règle que les flux : l'indicateur tient la place du couloir, la valeur celle des documents.
+    view = counts.select(
+        "mois",
+        "niveau",
+        "code_geo",
+        "code_region",
+        pl.col("indicateur").alias("couloir"),
+        pl.col("valeur").alias("documents"),
     )
-    flagged = frame.with_columns(small.alias("masque_secret_statistique"))
-    masked_counts = flagged.filter(pl.col("masque_secret_statistique")).select(
+    flags = secondary_secret(view, primary_secret(view))
+    counts = counts.with_columns(flags.alias("masque_secret_statistique"))
+    masked_counts = counts.filter(pl.col("masque_secret_statistique")).select(
         "indicateur", "niveau", "code_geo", "mois"
     )
     # Un compte masqué vide ses dérivés du même mois et, pour les activations nettes, du mois suivant.
     following = masked_counts.with_columns(pl.col("mois").dt.offset_by("1mo"))
-    hidden = [
-        pl.concat([masked_counts, following])
-        .filter(pl.col("indicateur").is_in(sources))
-        .select(pl.lit(derived).alias("indicateur"), "niveau", "code_geo", "mois")
-        for derived, sources in DEPENDS_ON.items()
-    ]
-    hidden_keys = pl.concat(hidden).unique().with_columns(pl.lit(True).alias("_cache"))
-    return (
-        flagged.join(hidden_keys, on=["indicateur", "niveau", "code_geo", "mois"], how="left")
-        .with_columns(
-            (pl.col("masque_secret_statistique") | pl.col("_cache").fill_null(False)).alias(
-                "masque_secret_statistique"
-            )
-        )
-        .with_columns(
-            pl.when(pl.col("masque_secret_statistique"))
-            .then(None)
-            .otherwise(pl.col("valeur"))
-            .alias("valeur")
-        )
-        .drop("_cache")
+    hidden = pl.concat(
+        [
+            pl.concat([masked_counts, following])
+            .filter(pl.col("indicateur").is_in(sources))
+            .select(pl.lit(derived).alias("indicateur"), "niveau", "code_geo", "mois")
+            for derived, sources in DEPENDS_ON.items()
+        ]
+    ).unique()
+    derived_rows = frame.filter(pl.col("calcule")).join(
+        hidden.with_columns(pl.lit(True).alias("masque_secret_statistique")),
+        on=["indicateur", "niveau", "code_geo", "mois"],
+        how="left",
     )
+    out = pl.concat(
+        [counts, derived_rows.with_columns(pl.col("masque_secret_statistique").fill_null(False))],
+        how="diagonal_relaxed",
+    ).select(*frame.columns, "masque_secret_statistique")
+    return out.with_columns(
+        pl.when(pl.col("masque_secret_statistique")).then(None).otherwise(pl.col("valeur")).alias("valeur")
+    ).sort("indicateur", "niveau", "code_geo", "mois")
