@@ -134,6 +134,7 @@ def test_datapackage_and_readme_describe_the_files(demo_export: tuple[Path, Path
         "indicateurs_sons",
         "indicateurs_sunes",
         "indicateurs_usage",
+        "indicateurs_etablissements",  # établissements de démonstration (issue 18)
         "chiffres_publies",
     }
     flux = next(r for r in package["resources"] if r["name"] == "indicateurs_flux")
