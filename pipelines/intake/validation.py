@@ -299,21 +299,11 @@ def _categories_from(categories: pl.Categories, first: int) -> pl.Series:
     return pl.Series(names, dtype=pl.String)
 
 
-def _parse_coded(
-    frame: pl.DataFrame, column: Column, where: pl.Expr, ctx: Context
-) -> tuple[pl.Series, pl.DataFrame]:
-    """Code, mois, date, texte : lu une fois par valeur distincte, puis reporté sur chaque ligne par son code.
-
-    Les codes viennent d'une seule conversion en catégories, propres à la colonne et gardées d'une tranche à l'autre
-    d'un gros fichier : une valeur déjà lue garde son code, et la table de correspondance se lit par indexation."""
+def _coded_lookup(categorical: pl.Series, column: Column, ctx: Context) -> pl.DataFrame:
+    """Table de correspondance (valeur brute, `<colonne>__valeur`, `<colonne>__motif`, `__code`) des valeurs de la
+    colonne, une lecture par valeur distincte ; une cellule vide y a sa ligne (code null) quand il y en a une."""
     name = column.name
     dtype = column_dtype(column.kind)
-    raw = frame.get_column(name)
-    # Déjà en catégories si la lecture l'a fait (gros CSV) ; sinon converti une fois, aux catégories de la colonne.
-    categorical = (
-        raw if isinstance(raw.dtype, pl.Categorical) else raw.cast(pl.Categorical(ctx.categories_of(name)))
-    )
-    codes = categorical.to_physical()
     parser = _code_parser(column.kind, ctx.reference)
     cache = ctx.parse_cache.setdefault(name, {})
     categories = categorical.dtype.categories if isinstance(categorical.dtype, pl.Categorical) else None
@@ -324,22 +314,22 @@ def _parse_coded(
         lookup = parse_distinct(
             distinct.cast(pl.String).to_frame(name), name, parser, dtype, unique=False, cache=cache
         ).with_columns(distinct.to_physical().alias("__code"))
-    if codes.null_count() and not lookup.get_column("__code").null_count():
-        # Cellule vide : lue comme "" (manquante, ou admise si la colonne est facultative).
-        if None not in cache:
-            parse_distinct(
-                pl.DataFrame({name: [None]}, schema={name: pl.String}), name, parser, dtype, cache=cache
-            )
-        value, reason = cache[None]
-        lookup = pl.concat(
-            [
-                lookup,
-                pl.DataFrame(
-                    {name: [None], f"{name}__valeur": [value], f"{name}__motif": [reason], "__code": [None]},
-                    schema=lookup.schema,
-                ),
-            ]
+    if not categorical.null_count() or lookup.get_column("__code").null_count():
+        return lookup
+    # Cellule vide : lue comme "" (manquante, ou admise si la colonne est facultative).
+    if None not in cache:
+        parse_distinct(
+            pl.DataFrame({name: [None]}, schema={name: pl.String}), name, parser, dtype, cache=cache
         )
+    value, reason = cache[None]
+    empty = {name: [None], f"{name}__valeur": [value], f"{name}__motif": [reason], "__code": [None]}
+    return pl.concat([lookup, pl.DataFrame(empty, schema=lookup.schema)])
+
+
+def _values_by_code(lookup: pl.DataFrame, codes: pl.Series, column: Column, ctx: Context) -> pl.Series:
+    """La valeur lue de chaque ligne, par simple indexation de la table de correspondance sur son code."""
+    name = column.name
+    dtype = column_dtype(column.kind)
     known = lookup.filter(pl.col("__code").is_not_null())
     size = int(known.get_column("__code").max() or 0) + 1 if known.height else 0  # type: ignore[arg-type]
     by_code = pl.Series(name, [None] * size, dtype=dtype).scatter(
@@ -349,7 +339,20 @@ def _parse_coded(
         # Par tranches, les textes sont gardés en catégories (4 octets par cellule au lieu de 16) : la conversion se
         # fait sur la petite table des valeurs distinctes, pas sur chaque ligne.
         by_code = by_code.cast(pl.Categorical())
-    values = by_code.gather(codes)
+    return by_code.gather(codes)
+
+
+def _coded_problems(
+    frame: pl.DataFrame,
+    column: Column,
+    where: pl.Expr,
+    ctx: Context,
+    lookup: pl.DataFrame,
+    codes: pl.Series,
+    values: pl.Series,
+) -> pl.DataFrame:
+    """Les cellules refusées (motif de leur valeur dans la table de correspondance), et les mois ou dates futurs."""
+    name = column.name
 
     def rows(mask: pl.Series | None = None) -> pl.DataFrame:
         # Les lignes à signaler seulement : la colonne d'origine (`where`) n'est construite que pour elles.
@@ -377,7 +380,27 @@ def _parse_coded(
         future = (values > current).fill_null(False)
         if future.any():
             problems.append(_problem_rows(rows(future), pl.lit(reason)))
-    return values, pl.concat(problems)
+    return pl.concat(problems)
+
+
+def _parse_coded(
+    frame: pl.DataFrame, column: Column, where: pl.Expr, ctx: Context
+) -> tuple[pl.Series, pl.DataFrame]:
+    """Code, mois, date, texte : lu une fois par valeur distincte, puis reporté sur chaque ligne par son code.
+
+    Les codes viennent d'une seule conversion en catégories, propres à la colonne et gardées d'une tranche à l'autre
+    d'un gros fichier : une valeur déjà lue garde son code, et la table de correspondance se lit par indexation."""
+    raw = frame.get_column(column.name)
+    # Déjà en catégories si la lecture l'a fait (gros CSV) ; sinon converti une fois, aux catégories de la colonne.
+    categorical = (
+        raw
+        if isinstance(raw.dtype, pl.Categorical)
+        else raw.cast(pl.Categorical(ctx.categories_of(column.name)))
+    )
+    codes = categorical.to_physical()
+    lookup = _coded_lookup(categorical, column, ctx)
+    values = _values_by_code(lookup, codes, column, ctx)
+    return values, _coded_problems(frame, column, where, ctx, lookup, codes, values)
 
 
 def parse_columns(
