@@ -156,6 +156,8 @@ def bound_frame(role: Role, frame: Any) -> Any:
         return frame.filter(keep.fill_null(False))
     if "code_region" in columns:
         return frame.filter(pl.col("code_region") == region)
+    if "code_departement" in columns:  # listes d'établissements : leur département
+        return frame.filter(pl.col("code_departement").is_in(departements_of(region)))
     return frame
 
 

@@ -76,6 +76,8 @@ def test_a_region_reads_its_rows_and_the_national_total_only() -> None:
     # Sans colonne de région : les départements d'après le référentiel INSEE.
     sons = pl.DataFrame({"niveau": ["departement", "departement"], "code_geo": ["69", "75"], "n": [1, 2]})
     assert bound_frame(Role("region", "84"), sons)["code_geo"].to_list() == ["69"]
+    listing = pl.DataFrame({"finess": ["690000001", "750000001"], "code_departement": ["69", "75"]})
+    assert bound_frame(Role("region", "84"), listing)["finess"].to_list() == ["690000001"]
 
 
 def test_startup_refusals(tmp_path: Path, roles: Path) -> None:

@@ -87,6 +87,15 @@ def test_regional_user_sees_its_region_only_even_through_the_address(
         expect(page.locator('[data-testid="stMetric"]')).to_have_count(0)
         answers.append(page.locator("h1").first.inner_text())
     assert len(set(answers)) == 1
+    # Les établissements proposés sont ceux de la région (numéro FINESS : département en tête), même par l'adresse.
+    page.goto(f"{url}/etablissements")
+    expect(page.locator("h1").first).to_contain_text("Établissements", timeout=TIMEOUT)
+    expect(page.locator("h1").first).to_contain_text("Auvergne-Rhône-Alpes")
+    expect(page.get_by_role("heading", name="Un établissement")).to_be_visible(timeout=TIMEOUT)
+    main = page.locator('[data-testid="stMain"]').inner_text()
+    assert "Paris" not in main and "Île-de-France" not in main
+    page.goto(f"{url}/etablissements?departement=75")
+    expect(page.get_by_text("Cette adresse ne correspond à aucune page")).to_be_visible(timeout=TIMEOUT)
     # Un département de la région, par l'adresse : accepté.
     page.goto(f"{url}/?departement=69")
     expect(page.locator("h1").first).to_contain_text("Rhône", timeout=TIMEOUT)
