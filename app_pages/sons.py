@@ -14,8 +14,25 @@ from pipelines.settings import get_settings
 from pipelines.warehouse import queries
 
 sel = selection()
-niveau, code = (sel.niveau, sel.code) if sel.niveau != "departement" else ("pays", "FR")
-st.title(f"SONS — {sel.libelle if sel.niveau != 'departement' else 'France'}")
+niveau, code, shown = sel.niveau, sel.code, sel.libelle
+if sel.niveau == "departement":
+    # Les statistiques SONS agrégées sont livrées par région : un département montre celles de sa région, et le dit.
+    parent = read(queries.geographies).filter(
+        (pl.col("niveau") == "departement") & (pl.col("code_geo") == sel.code)
+    )
+    regions = read(queries.geographies).filter(pl.col("niveau") == "region")
+    niveau, code = "region", str(parent["code_region"].item()) if parent.height else "FR"
+    shown = next(
+        (n for c, n in zip(regions["code_geo"], regions["libelle_geo"], strict=True) if c == code), "France"
+    )
+st.title(f"SONS — {shown}")
+if sel.niveau == "departement":
+    st.info(
+        f"Les statistiques SONS agrégées sont livrées par région : cette page montre {shown}, région de "
+        f"{sel.libelle}. SONS établissement par établissement (bons de commande, installations, demandes de solde) : "
+        "page « Établissements ».",
+        icon=":material/info:",
+    )
 sons = read(queries.sons, niveau, code)
 if sons.height == 0:
     st.info(

@@ -13,8 +13,30 @@ from pipelines.publish.theme import DOMAINE_LABELS
 from pipelines.warehouse import queries
 
 sel = selection()
-niveau, code = ("region", sel.code) if sel.niveau == "region" else ("pays", "FR")
-st.title(f"SUN-ES et médico-social — {sel.libelle if niveau == 'region' else 'France'}")
+niveau, code, shown = (
+    ("region", sel.code, sel.libelle) if sel.niveau == "region" else ("pays", "FR", "France")
+)
+if sel.niveau == "departement":
+    # SUN-ES est livré par région : un département montre sa région, et le dit.
+    geographies = read(queries.geographies)
+    parent = geographies.filter((pl.col("niveau") == "departement") & (pl.col("code_geo") == sel.code))
+    if parent.height:
+        niveau, code = "region", str(parent["code_region"].item())
+        shown = next(
+            (
+                n
+                for c, n, lv in geographies.select("code_geo", "libelle_geo", "niveau").rows()
+                if c == code and lv == "region"
+            ),
+            code,
+        )
+st.title(f"SUN-ES et médico-social — {shown}")
+if sel.niveau == "departement":
+    st.info(
+        f"SUN-ES et les indicateurs médico-sociaux sont livrés par région : cette page montre {shown}, région de "
+        f"{sel.libelle}.",
+        icon=":material/info:",
+    )
 
 sunes = read(queries.sunes, niveau, code)
 st.header("SUN-ES : usage du numérique à l'hôpital")

@@ -83,10 +83,16 @@ def test_arret(values: list[int | None], expected: bool) -> None:
     assert found.height == int(expected)
     if expected:
         assert found.row(0, named=True) == {
-            "finess": "x", "code_departement": "35", "couloir": "HOP", "type": "arret", "documents_mois": 0,
-            "reference": 1.0, "base_reference": "moyenne des 3 mois précédents", "documents_perdus": 1.0,
+            "finess": "x",
+            "code_departement": "35",
+            "couloir": "HOP",
+            "type": "arret",
+            "documents_mois": 0,
+            "reference": 1.0,
+            "base_reference": "moyenne des 3 mois précédents",
+            "documents_perdus": 1.0,
             "sans_ligne": values[-1] is None,
-        }  # fmt: skip
+        }
 
 
 @pytest.mark.parametrize(
@@ -174,9 +180,13 @@ def test_one_per_series_keeps_the_first_rule_and_names_the_others() -> None:
 
 def test_mark_new_and_rank_by_loss() -> None:
     current = pl.LazyFrame(
-        {"finess": ["a", "b", "c"], "couloir": ["HOP"] * 3, "code_departement": ["35"] * 3,
-         "documents_perdus": [5.0, 50.0, 5.0]}
-    )  # fmt: skip
+        {
+            "finess": ["a", "b", "c"],
+            "couloir": ["HOP"] * 3,
+            "code_departement": ["35"] * 3,
+            "documents_perdus": [5.0, 50.0, 5.0],
+        }
+    )
     previous = pl.LazyFrame({"finess": ["b"], "couloir": ["HOP"], "type": ["arret"]})
     out = R.rank_by_loss(R.mark_new(current, previous)).collect()
     assert out.select("finess", "nouvelle").rows() == [("b", False), ("a", True), ("c", True)]
@@ -256,8 +266,18 @@ def literal_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
             if value is not None:
                 lines.append(f"2025-{k + 2:02d};{couloir};{code};{dep};{value}")
     flux = write_text(tmp / "flux_etablissements.csv", "\n".join(lines) + "\n")
-    names = [(A, "CH A"), (B, "CH B"), (C, "Labo C"), (D, "Labo D"), (E, "Imagerie E"), (F, "Clinique F"),
-             (G, "Clinique G"), (H, "CH H"), (K, "CH K"), (J, "CH J")]  # fmt: skip
+    names = [
+        (A, "CH A"),
+        (B, "CH B"),
+        (C, "Labo C"),
+        (D, "Labo D"),
+        (E, "Imagerie E"),
+        (F, "Clinique F"),
+        (G, "Clinique G"),
+        (H, "CH H"),
+        (K, "CH K"),
+        (J, "CH J"),
+    ]
     directory = write_text(
         tmp / "finess.csv",
         "nofinesset;nofinessej;rs;categetab;departement\n"

@@ -27,8 +27,9 @@ def test_month_survives_the_change_of_geography_and_lives_in_the_address(app: Ap
     assert not app.exception, [e.value for e in app.exception]
     departements = app.selectbox(key="departement").options
     # Les huit départements d'Île-de-France, et eux seuls.
-    assert len(departements) == 8 and all(o.split(" – ")[0] in {"75", "77", "78", "91", "92", "93", "94", "95"}
-                                          for o in departements)  # fmt: skip
+    assert len(departements) == 8 and all(
+        o.split(" – ")[0] in {"75", "77", "78", "91", "92", "93", "94", "95"} for o in departements
+    )
     app.selectbox(key="departement").set_value("93").run()
     assert app.selectbox(key="mois_departement_93").value == dt.date(2024, 6, 1)
     assert dict(app.query_params) == {"departement": "93", "mois": "2024-06"}
@@ -72,3 +73,17 @@ def test_territoires_follow_the_region_then_the_departement(app: AppTest) -> Non
     # Le département face à sa région (écart chiffré quand la population des départements est connue).
     assert any(t.startswith("Seine-Saint-Denis") and "Île-de-France" in t for t in titles), titles
     assert any("par rapport à la moyenne nationale" in t for t in titles)
+
+
+@pytest.mark.parametrize(("page", "words"), [("app_pages/sons.py", "SONS"), ("app_pages/sunes.py", "SUN-ES")])
+def test_sons_and_sunes_say_which_territory_they_show_for_a_departement(
+    app: AppTest, page: str, words: str
+) -> None:
+    app.radio(key="niveau").set_value("Région").run()
+    app.selectbox(key="region").set_value("11").run()
+    app.radio(key="niveau").set_value("Département").run()
+    app.selectbox(key="departement").set_value("93").run()
+    app.switch_page(page).run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert app.title[0].value.endswith("Île-de-France")
+    assert any(words in i.value and "région de Seine-Saint-Denis" in i.value for i in app.info)

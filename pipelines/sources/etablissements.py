@@ -21,8 +21,15 @@ COLUMNS = (
         "finess",
         "finess",
         aliases=(
-            "nofinesset", "finess_geographique", "finess_et", "n_finess_et", "numero_finess_et", "numero_finess",
-            "n_finess", "finess_etablissement", "no_finess_et",
+            "nofinesset",
+            "finess_geographique",
+            "finess_et",
+            "n_finess_et",
+            "numero_finess_et",
+            "numero_finess",
+            "n_finess",
+            "finess_etablissement",
+            "no_finess_et",
         ),
     ),
     Column(
@@ -30,14 +37,24 @@ COLUMNS = (
         "finess",
         required=False,
         aliases=(
-            "nofinessej", "finess_ej", "n_finess_ej", "numero_finess_ej", "finess_entite_juridique", "no_finess_ej",
+            "nofinessej",
+            "finess_ej",
+            "n_finess_ej",
+            "numero_finess_ej",
+            "finess_entite_juridique",
+            "no_finess_ej",
         ),
     ),
     Column(
         "raison_sociale",
         "text",
         aliases=(
-            "rs", "rslongue", "raison_sociale_longue", "nom", "nom_etablissement", "denomination",
+            "rs",
+            "rslongue",
+            "raison_sociale_longue",
+            "nom",
+            "nom_etablissement",
+            "denomination",
             "libelle_etablissement",
         ),
     ),
@@ -53,14 +70,22 @@ COLUMNS = (
         required=False,
         aliases=("libcategetab", "libelle_categorie_etablissement", "categorie_libelle"),
     ),
-    DEPARTEMENT := Column("departement", "departement", aliases=("code_departement", "dep", "dept", "code_dep")),
-)  # fmt: skip
+    DEPARTEMENT := Column(
+        "departement", "departement", aliases=("code_departement", "dep", "dept", "code_dep")
+    ),
+)
 KEYS = ("finess",)
 VALUES = ("finess_juridique", "raison_sociale", "categorie", "libelle_categorie", "code_departement")
 LOAD_COLUMNS = (
-    "ligne", "finess", "finess_juridique", "raison_sociale", "categorie", "libelle_categorie", "code_departement",
+    "ligne",
+    "finess",
+    "finess_juridique",
+    "raison_sociale",
+    "categorie",
+    "libelle_categorie",
+    "code_departement",
     "code_region",
-)  # fmt: skip
+)
 # L'extraction FINESS code les départements d'outre-mer sur deux caractères (9A = Guadeloupe … 9F = Mayotte).
 FINESS_OVERSEAS = {"9A": "971", "9B": "972", "9C": "973", "9D": "974", "9F": "976"}
 

@@ -20,7 +20,13 @@ COLUMNS = (
         "finess",
         "finess",
         aliases=(
-            "finess_pmsi", "nofinesset", "finess_geographique", "finess_et", "numero_finess", "n_finess", "finess_bdc",
+            "finess_pmsi",
+            "nofinesset",
+            "finess_geographique",
+            "finess_et",
+            "numero_finess",
+            "n_finess",
+            "finess_bdc",
         ),
     ),
     Column("vague", "text", aliases=("vague_sons", "numero_de_vague")),
@@ -31,13 +37,23 @@ COLUMNS = (
         required=False,
         aliases=("date_bdc", "date_commande", "date_du_bon_de_commande", "bon_de_commande", "bdc"),
     ),
-    Column("date_installation", "date", required=False, aliases=("installation", "date_d_installation", "installe_le")),
+    Column(
+        "date_installation",
+        "date",
+        required=False,
+        aliases=("installation", "date_d_installation", "installe_le"),
+    ),
     Column(
         "date_demande_solde",
         "date",
         required=False,
         aliases=(
-            "date_va", "date_verification_aptitude", "date_demande_de_solde", "date_solde", "demande_de_solde", "va",
+            "date_va",
+            "date_verification_aptitude",
+            "date_demande_de_solde",
+            "date_solde",
+            "demande_de_solde",
+            "va",
         ),
     ),
     Column(
@@ -46,7 +62,7 @@ COLUMNS = (
         required=False,
         aliases=("montant", "montant_verse", "montant_verse_eur", "montants_verses_eur", "montant_euros"),
     ),
-)  # fmt: skip
+)
 KEYS = ("finess", "vague", "dispositif")
 VALUES = (*DATES, "montant_eur")
 LOAD_COLUMNS = ("ligne", "finess", "vague", "dispositif", *DATES, "montant_eur")

@@ -50,8 +50,14 @@ ATTRIBUTED_SHARE = {"HOP": 0.85, "BIO": 0.6, "RAD": 0.35, "PHA": 0.25, "MS": 0.5
 HOP_TYPES = {"CRH": 0.5, "LL": 0.35, "CRO": 0.15}
 # Dispositifs SONS vague 1 installés par catégorie (part des établissements équipés), sous les installations
 # publiées de la vague 1 (`sons_publie.csv` : 317 SGL, 851 RIS, 2 015 DPI…).
-SONS_V1 = {"101": (("DPI", 1.0), ("RIS", 1.0)), "355": (("DPI", 0.8), ("RIS", 0.5)), "365": (("DPI", 0.7),),
-           "611": (("SGL", 0.3),), "620": (("LGO", 0.7),), "500": (("MS1", 0.55),)}  # fmt: skip
+SONS_V1 = {
+    "101": (("DPI", 1.0), ("RIS", 1.0)),
+    "355": (("DPI", 0.8), ("RIS", 0.5)),
+    "365": (("DPI", 0.7),),
+    "611": (("SGL", 0.3),),
+    "620": (("LGO", 0.7),),
+    "500": (("MS1", 0.55),),
+}
 SONS_PRICE = {"DPI": 30_000.0, "RIS": 12_000.0, "SGL": 9_000.0, "LGO": 800.0, "MS1": 3_000.0}
 # Départements où chaque situation est toujours plantée (Seine-Saint-Denis, La Réunion) : le parcours régional.
 ALWAYS_IN = ("93", "974")
@@ -284,8 +290,13 @@ def demo_establishment_sons(establishments: list[Establishment], plants: Planted
     return pl.DataFrame(
         rows,
         schema={
-            "finess": pl.String, "vague": pl.String, "dispositif": pl.String, "date_bon_de_commande": pl.String,
-            "date_installation": pl.String, "date_demande_solde": pl.String, "montant_eur": pl.Float64,
+            "finess": pl.String,
+            "vague": pl.String,
+            "dispositif": pl.String,
+            "date_bon_de_commande": pl.String,
+            "date_installation": pl.String,
+            "date_demande_solde": pl.String,
+            "montant_eur": pl.Float64,
         },
         orient="row",
-    )  # fmt: skip
+    )

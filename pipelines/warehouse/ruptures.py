@@ -18,10 +18,25 @@ from pipelines.warehouse.connection import first_row, named_statements
 _SQL = "queries/ruptures.sql"
 # Les colonnes de la liste (et du JSON), dans l'ordre.
 COLUMNS = [
-    "finess", "raison_sociale", "categorie", "libelle_categorie", "departement", "nom_departement", "region",
-    "nom_region", "couloir", "type", "mois", "documents_mois", "reference", "base_reference", "documents_perdus",
-    "nouvelle", "autres_types", "donnees_demo",
-]  # fmt: skip
+    "finess",
+    "raison_sociale",
+    "categorie",
+    "libelle_categorie",
+    "departement",
+    "nom_departement",
+    "region",
+    "nom_region",
+    "couloir",
+    "type",
+    "mois",
+    "documents_mois",
+    "reference",
+    "base_reference",
+    "documents_perdus",
+    "nouvelle",
+    "autres_types",
+    "donnees_demo",
+]
 
 
 @dataclass(frozen=True)
@@ -108,8 +123,13 @@ def ruptures(
     labels = _frame(con, "labels")
     out = (
         current.join(demo, on=R.SERIES_KEYS, how="left")
-        .join(directory.lazy().drop("code_departement", "code_region").rename({"donnees_demo": "demo_repertoire"}),
-              on="finess", how="left")
+        .join(
+            directory.lazy()
+            .drop("code_departement", "code_region")
+            .rename({"donnees_demo": "demo_repertoire"}),
+            on="finess",
+            how="left",
+        )
         .join(labels.lazy(), on="code_departement", how="left")
         .with_columns(
             pl.col("code_departement").alias("departement"),
@@ -118,7 +138,7 @@ def ruptures(
             pl.col("reference").round(1),
             pl.col("documents_perdus").round(0).cast(pl.Int64),
         )
-    )  # fmt: skip
+    )
     return R.rank_by_loss(out).select(COLUMNS).collect()
 
 
