@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app_pages import francais
 from app_pages.common import Selection, month_choices, read
 from app_pages.registry import pages_for
 from app_pages.session import current_role, geography_from_query, signed_out_page, unknown_geography
@@ -22,6 +23,7 @@ st.set_page_config(
     page_icon=":material/description:",
     layout="wide",
 )
+francais.install()
 
 settings = get_settings()
 # Le lanceur (`python -m pipelines serve`) refuse déjà de démarrer ; ceci couvre un `streamlit run` direct.

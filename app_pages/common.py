@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
+from app_pages.francais import PLOTLY_CONFIG
 from pipelines import formats
 from pipelines.access import LOCAL, PUBLIC, AccessError, Role, bound_frame
 from pipelines.indicators import kpi as kpi_module
@@ -191,7 +192,14 @@ def selection() -> Selection:
     return cast(Selection, chosen)
 
 
-def chart(fig: go.Figure, caption: str, table: pl.DataFrame | None = None, key: str | None = None) -> None:
+def chart(
+    fig: go.Figure,
+    caption: str,
+    table: pl.DataFrame | None = None,
+    key: str | None = None,
+    percent: tuple[str, ...] = (),
+    digits: dict[str, int] | None = None,
+) -> None:
     """Un graphique accessible : la figure, sa légende (définition et source) et les mêmes chiffres en tableau. Sur le
     site public, des données de démonstration portent le filigrane du paquet de transparence."""
     if get_settings().mode == "public" and read(queries.has_demo):
@@ -199,11 +207,62 @@ def chart(fig: go.Figure, caption: str, table: pl.DataFrame | None = None, key: 
 
         fig = go.Figure(fig)  # une copie : la figure d'origine peut venir d'un cache partagé
         watermark(fig)
-    st.plotly_chart(fig, config={"displaylogo": False, "locale": "fr"}, key=key)
+    title = fig.layout.title.text
+    if title:
+        # Le constat s'écrit au-dessus du graphique, en texte : il se replie à toute largeur, les lecteurs d'écran le
+        # lisent, et la barre d'outils de Plotly ne le recouvre plus.
+        st.markdown(f"**{_escape(title)}**")
+    spec = (
+        fig.to_plotly_json()
+    )  # sans copie des tracés : une carte en a une centaine, et la figure reste intacte
+    layout = {**spec["layout"], "title": None}
+    layout["margin"] = {
+        **layout.get("margin", {}),
+        "t": 36 if title else layout.get("margin", {}).get("t", 36),
+    }
+    st.plotly_chart({"data": spec["data"], "layout": layout}, config=PLOTLY_CONFIG, theme=None, key=key)
     st.caption(caption)
     if table is not None:
         with st.expander("Voir les chiffres du graphique (tableau)"):
-            st.dataframe(table, hide_index=True)
+            show_table(table, percent=percent, digits=digits)
+
+
+def _display(value: Any, percent: bool, digits: int) -> str:
+    """Une cellule écrite à la française : milliers séparés, virgule décimale, « — » pour une valeur absente."""
+    if value is None or (isinstance(value, float) and value != value):
+        return formats.MISSING
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if isinstance(value, int):
+        return formats.integer(value)
+    if isinstance(value, float):
+        return formats.percent(value, 1) if percent else formats.decimal(value, digits)
+    if isinstance(value, dt.datetime):
+        return f"{formats.date(value.date())} à {value:%H:%M}"
+    if isinstance(value, dt.date):
+        return formats.date(value)
+    return str(value)
+
+
+def show_table(
+    frame: pl.DataFrame, percent: tuple[str, ...] = (), digits: dict[str, int] | None = None
+) -> None:
+    """Un tableau dont les colonnes restent numériques (tri, téléchargement) mais s'affichent à la française.
+
+    `percent` : colonnes de parts (0–1) affichées en « 2,6 % » ; `digits` : décimales par colonne (2 par défaut)."""
+    places = digits or {}
+
+    def formatter(column: str) -> Any:
+        is_percent, decimals = column in percent, places.get(column, 2)
+        return lambda value: _display(value, is_percent, decimals)
+
+    styler = frame.to_pandas().style.format({column: formatter(column) for column in frame.columns})
+    st.dataframe(styler, hide_index=True)
+
+
+def _escape(text: str) -> str:
+    """Le texte tel quel en Markdown (les titres viennent des données : un « * » ne doit rien mettre en forme)."""
+    return "".join("\\" + c if c in "\\`*_{}[]<>()#+-.!|$~" else c for c in text)
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)

@@ -52,6 +52,7 @@ chart(
     "Part du couloir = documents du couloir ÷ documents de tous les couloirs, même mois et même géographie.",
     by_couloir.select(label_month, label_couloir, pl.col("part_couloir").alias("Part")),
     key="parts",
+    percent=("Part",),
 )
 targeted = month_rows.filter(pl.col("cible").is_not_null())
 if targeted.height:
@@ -65,7 +66,7 @@ if targeted.height:
     chart(
         charts.couloir_targets(targeted, title),
         "Rythme annuel du couloir (mois × 12) face à sa cible : 120 M médecins de ville, 75 M biologie, 35 M "
-        "radiologie, 20 M hôpital (COSUI ; DSIH). Le cadre orange est la cible.",
+        "radiologie, 20 M hôpital (COSUI ; DSIH). Le trait orange vertical marque la cible.",
         targeted.select(
             label_couloir,
             pl.col("flux_annualise").alias("Rythme annuel"),
@@ -73,6 +74,7 @@ if targeted.height:
             pl.col("taux_atteinte_cible").alias("Part de la cible"),
         ),
         key="cibles",
+        percent=("Part de la cible",),
     )
 else:
     st.caption("Les cibles par couloir sont nationales : choisissez « France » pour les comparer.")

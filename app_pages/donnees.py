@@ -10,9 +10,10 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
-from app_pages.common import read, role
+from app_pages.common import read, role, show_table
 from pipelines import formats
 from pipelines.intake.reading import ACCEPTED_EXTENSIONS, UPLOAD_PREFIX
+from pipelines.publish.citations import source_title
 from pipelines.publish.diffusion import neutralise_formulas
 from pipelines.settings import REPO_ROOT, get_settings
 from pipelines.warehouse import queries
@@ -27,7 +28,7 @@ settings = get_settings()
 def show_report(result: IngestResult) -> None:
     if not result.ok:
         st.error(f"Fichier refusé : {result.total_problems} problème(s). Rien n'a été écrit dans l'entrepôt.")
-        st.dataframe(
+        show_table(
             pl.DataFrame(
                 {
                     "Ligne": [p.ligne for p in result.problems],
@@ -37,7 +38,6 @@ def show_report(result: IngestResult) -> None:
                 },
                 schema={"Ligne": pl.Int64, "Colonne": pl.String, "Valeur": pl.String, "Problème": pl.String},
             ),
-            hide_index=True,
         )
         if result.total_problems > len(result.problems):
             st.caption(f"… et {result.total_problems - len(result.problems)} autre(s) problème(s).")
@@ -148,7 +148,7 @@ if imports.height:
         f"{last['accepte_le']:%d/%m/%Y à %H:%M}, "
         f"par {last['auteur'] or 'un auteur non enregistré'}."
     )
-st.dataframe(
+show_table(
     imports.select(
         pl.col("id").alias("N°"),
         pl.col("fichier").alias("Fichier"),
@@ -157,32 +157,30 @@ st.dataframe(
         pl.col("accepte_le").alias("Accepté le"),
         pl.col("statut").alias("Statut"),
         pl.col("donnees_demo").alias("Démonstration"),
-        pl.col("source").alias("Source"),
+        pl.col("source").map_elements(source_title, return_dtype=pl.String).alias("Source"),
         pl.col("auteur").alias("Importé par"),
         pl.col("message").alias("Compte rendu"),
     ),
-    hide_index=True,
 )
 
 st.header("Révisions et errata")
 st.subheader("Errata publiés")
-st.dataframe(
+show_table(
     read(queries.errata).select(
         formats.date_column("date_correction").alias("Corrigé le"),
         pl.col("mois_concerne").alias("Mois concerné"),
         pl.col("valeur_affichee").alias("Valeur affichée"),
         pl.col("valeur_corrigee").alias("Valeur corrigée"),
         pl.col("explication").alias("Explication"),
-        pl.col("source").alias("Source"),
+        pl.col("source").map_elements(source_title, return_dtype=pl.String).alias("Source"),
     ),
-    hide_index=True,
 )
 st.subheader("Valeurs révisées dans l'entrepôt")
 revisions = read(queries.revisions)
 if revisions.height == 0:
     st.caption("Aucune valeur n'a été révisée.")
 else:
-    st.dataframe(
+    show_table(
         revisions.select(
             pl.col("import_id").alias("Import n°"),
             pl.col("fichier").alias("Fichier"),
@@ -193,7 +191,6 @@ else:
             pl.col("documents_apres").alias("Documents après"),
             pl.col("donnees_demo").alias("Démonstration"),
         ),
-        hide_index=True,
     )
 
 st.header("Dictionnaire des données")

@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 
@@ -24,7 +25,7 @@ def prepare(
     running: str,
     failed: str,
     refusal: type[Exception],
-    build: Callable[..., tuple[str, bytes, str]],
+    build: Callable[..., tuple[str, Any, str]],
 ) -> None:
     """Prépare un fichier à télécharger, étape par étape ; gardé dans la session sous `key` (nom, contenu), ou la
     raison du refus affichée."""
@@ -76,13 +77,21 @@ if st.button("Préparer le dossier COSUI", key="preparer_cosui"):
     dossier = partial(cosui_file, date=cosui_date)
     prepare("cosui", "Préparation des diapositives…", "Dossier impossible", CosuiError, dossier)
 if "cosui" in st.session_state:
-    name, payload = st.session_state["cosui"]
-    st.download_button(
-        f"Télécharger {name}",
-        payload,
-        file_name=name,
+    name, (pptx, pdf) = st.session_state["cosui"]
+    left, right = st.columns(2)
+    left.download_button(
+        f"Télécharger {name}.pptx",
+        pptx,
+        file_name=f"{name}.pptx",
         mime="application/vnd.openxmlformats-officedocument.presentationml.presentation",
         key="telecharger_cosui",
+    )
+    right.download_button(
+        f"Télécharger {name}.pdf (mêmes diapositives)",
+        pdf,
+        file_name=f"{name}.pdf",
+        mime="application/pdf",
+        key="telecharger_cosui_pdf",
     )
 if has_demo:
     st.caption(

@@ -6,9 +6,10 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from app_pages.common import read
+from app_pages.common import read, show_table
 from pipelines import formats
 from pipelines.indicators.usage import DERIVED
+from pipelines.publish.citations import source_title
 from pipelines.publish.diffusion import MASK_MAX, MASK_MIN, MASK_TEXT
 from pipelines.publish.freshness import calendar
 from pipelines.settings import get_settings
@@ -74,7 +75,7 @@ derived = pl.DataFrame(
         "Période": ["calculé", "calculé", "calculé"],
     }
 )
-st.dataframe(pl.concat([definitions, derived]), hide_index=True)
+show_table(pl.concat([definitions, derived]))
 st.caption(
     "Une région vaut la valeur livrée pour elle, sinon la somme de tous ses départements ; il en manque un, elle "
     "reste vide : une somme partielle n'est jamais montrée comme un total."
@@ -91,14 +92,13 @@ st.markdown(
 - Chaque chiffre publié repris ici garde sa source, ligne à ligne :
 """
 )
-st.dataframe(
+show_table(
     read(queries.published_usage).select(
         formats.month_column("mois", short=False).alias("Mois"),
         pl.col("indicateur").alias("Indicateur"),
         pl.col("valeur").alias("Valeur publiée"),
-        pl.col("source").alias("Source"),
+        pl.col("source").map_elements(source_title, return_dtype=pl.String).alias("Source"),
     ),
-    hide_index=True,
 )
 
 st.header("Révisions")
@@ -110,28 +110,26 @@ encore incomplet n'est jamais présenté comme complet. Une erreur publiée est 
 """
 )
 st.subheader("Errata")
-st.dataframe(
+show_table(
     read(queries.errata).select(
         formats.date_column("date_correction").alias("Corrigé le"),
         pl.col("mois_concerne").alias("Mois concerné"),
         pl.col("valeur_affichee").alias("Valeur affichée"),
         pl.col("valeur_corrigee").alias("Valeur corrigée"),
         pl.col("explication").alias("Explication"),
-        pl.col("source").alias("Source"),
+        pl.col("source").map_elements(source_title, return_dtype=pl.String).alias("Source"),
     ),
-    hide_index=True,
 )
 st.subheader("Journal des révisions")
 revisions = read(queries.revision_log)
 if revisions.height:
-    st.dataframe(
+    show_table(
         revisions.select(
             formats.date_column("date_revision").alias("Révisé le"),
             formats.month_column("mois", short=False).alias("Mois révisé"),
             pl.col("valeurs_revisees").alias("Valeurs révisées"),
             pl.col("donnees_demo").alias("Démonstration"),
         ),
-        hide_index=True,
     )
     st.caption(
         "Le journal dit quand un mois a été révisé et combien de valeurs ont changé ; les nouvelles valeurs sont "
@@ -157,13 +155,12 @@ st.markdown(
     "si le 20 tombe un samedi ou un dimanche). Chaque page publique indique la date d'arrêt des données et la "
     "prochaine mise à jour prévue, et signale quand une mise à jour prévue n'a pas eu lieu."
 )
-st.dataframe(
+show_table(
     upcoming.select(
         formats.month_column("mois", short=False).alias("Données du mois"),
         formats.date_column("donnees_arretees_au").alias("Arrêtées au"),
         formats.date_column("publication_prevue").alias("Publication prévue le"),
     ),
-    hide_index=True,
 )
 
 st.header("Données de démonstration")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from app_pages.common import chart, demo_note, first_by, read, selection
+from app_pages.common import chart, demo_note, read, selection, show_table
 from pipelines import formats
 from pipelines.indicators.codes import DISPOSITIF_GROUPS
-from pipelines.publish import charts
+from pipelines.publish import charts, titles
 from pipelines.publish.theme import DISPOSITIF_GROUP_LABELS
 from pipelines.settings import get_settings
 from pipelines.warehouse import queries
@@ -65,13 +65,11 @@ funnel = {
     "Installations": snapshot["installations"].to_list(),
     "Demandes de solde": snapshot["demandes_de_solde"].to_list(),
 }
-top = first_by(snapshot, "bons_de_commande")
-assert top is not None  # une date de situation a au moins un dispositif
 chart(
     charts.grouped_bars(
         dispositifs,
         funnel,
-        f"{vague} au {formats.date(date)} : {top['dispositif']} en tête des bons de commande",
+        titles.sons_leader(snapshot, f"{vague} au {formats.date(date)}"),
         "Nombre",
     ),
     "Cycle SONS : référencement → bon de commande (BDC) → installation → vérification d'aptitude → demande de solde. "
@@ -89,21 +87,28 @@ chart(
         pl.col("taux_solde").alias("Taux de solde"),
     ),
     key="sons_cycle",
+    percent=("Couverture", "Taux de solde"),
+    digits={"Montants versés (€)": 0},
 )
 covered = snapshot.filter(pl.col("taux_couverture").is_not_null()).sort("taux_couverture")
 if covered.height:
-    low = covered.row(0, named=True)
     chart(
         charts.rate_bars(
             covered["dispositif"].to_list(),
             covered["taux_couverture"].to_list(),
-            f"Couverture la plus faible : {low['dispositif']} ({formats.percent(low['taux_couverture'], 0)} "
-            "des structures éligibles)",
+            titles.sons_lowest_coverage(covered),
             "Couverture (BDC ÷ cible)",
         ),
         "Couverture = bons de commande ÷ structures éligibles (cible).",
-        None,
+        covered.select(
+            pl.col("dispositif").alias("Dispositif"),
+            pl.col("libelle_dispositif").alias("Libellé"),
+            pl.col("cible").alias("Structures éligibles"),
+            pl.col("bons_de_commande").alias("BDC"),
+            pl.col("taux_couverture").alias("Couverture"),
+        ),
         key="sons_couverture",
+        percent=("Couverture",),
     )
 if groups.height:
     st.caption(
@@ -126,12 +131,11 @@ if upcoming.height:
             f"J − {row['jours_restants']}",
             help=row["libelle"],
         )
-st.dataframe(
+show_table(
     deadlines.select(
         formats.date_column("date_echeance").alias("Échéance"),
         pl.col("programme").alias("Programme"),
         pl.col("libelle").alias("Jalon"),
         pl.col("jours_restants").alias("Jours restants"),
     ),
-    hide_index=True,
 )

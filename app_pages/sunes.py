@@ -79,6 +79,7 @@ else:
             pl.col("taux_validation").alias("Taux de validation"),
         ),
         key="sunes_domaines",
+        percent=("Taux de validation",),
     )
 
 st.header("Médico-social : commandes SONS face aux cibles")
@@ -114,4 +115,5 @@ else:
             pl.col("taux_couverture").alias("Couverture"),
         ),
         key="ms_commandes",
+        percent=("Couverture",),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from app_pages.common import chart, choropleth, demo_note, first_by, read, selection
+from app_pages.common import chart, choropleth, demo_note, first_by, read, selection, show_table
 from pipelines import formats
 from pipelines.indicators.codes import ALL_COULOIRS
 from pipelines.publish import charts
@@ -91,12 +91,13 @@ with left:
         choropleth(values, "region", title, "doc./hab./an", 1),
         f"Documents par habitant et par an en {month} (rythme annuel ÷ population INSEE de la région). "
         f"Classes de quantiles. {MAP_ATTRIBUTION}",
-        regions.select(
-            pl.col("code_geo").alias("Code"),
+        regions.sort("documents_par_habitant_an", descending=True, nulls_last=True).select(
             pl.col("libelle_geo").alias("Région"),
-            pl.col("documents_par_habitant_an").round(2).alias("Documents/habitant/an"),
+            pl.col("code_geo").alias("Code"),
+            pl.col("documents_par_habitant_an").alias("Documents/habitant/an"),
         ),
         key="carte_regions",
+        digits={"Documents/habitant/an": 1},
     )
 with right:
     has_population = departements.height and departements["documents_par_habitant_an"].is_not_null().any()
@@ -119,12 +120,13 @@ with right:
             "au niveau département) : la carte montre le nombre de documents du mois, pas un taux."
         )
         + f" {MAP_ATTRIBUTION}",
-        departements.select(
-            pl.col("code_geo").alias("Code"),
+        departements.sort(column, descending=True, nulls_last=True).select(
             pl.col("libelle_geo").alias("Département"),
+            pl.col("code_geo").alias("Code"),
             pl.col(column).alias(unit),
         ),
         key="carte_departements",
+        digits={unit: digits},
     )
 
 if focus is not None:
@@ -150,10 +152,10 @@ ranking = regions.sort("documents_par_habitant_an", descending=True, nulls_last=
     pl.col("documents").alias("Documents du mois"),
     pl.col("flux_annualise").alias("Rythme annuel"),
     pl.col("population").alias("Population"),
-    pl.col("documents_par_habitant_an").round(2).alias("Documents/habitant/an"),
-    formats.percent_points("evolution_12_mois").alias("Évolution sur 12 mois (%)"),
+    pl.col("documents_par_habitant_an").alias("Documents/habitant/an"),
+    pl.col("evolution_12_mois").alias("Évolution sur 12 mois"),
 )
-st.dataframe(ranking, hide_index=True)
+show_table(ranking, percent=("Évolution sur 12 mois",))
 
 st.subheader("Une région et ses départements")
 names = region_names
@@ -172,9 +174,8 @@ if names:
         .pivot(on="couloir", index=["code_geo", "libelle_geo"], values="documents")
         .rename({"code_geo": "Département", "libelle_geo": "Nom"})
     )
-    st.dataframe(
+    show_table(
         pivot.rename({c: couloir_label(c) for c in pivot.columns if c not in ("Département", "Nom")}),
-        hide_index=True,
     )
     region_series = read(queries.flux_series, "region", region).filter(pl.col("couloir") == ALL_COULOIRS)
     national_series = read(queries.flux_series, "pays", "FR").filter(pl.col("couloir") == ALL_COULOIRS)
@@ -234,7 +235,7 @@ if stopped.height == 0:
     )
 else:
     st.warning(f"{stopped.height} rupture(s) de flux : le dernier envoi précède {month}.")
-    st.dataframe(
+    show_table(
         stopped.select(
             pl.col("code_geo").alias("Département"),
             pl.col("libelle_geo").alias("Nom"),
@@ -244,5 +245,4 @@ else:
             formats.month_column("dernier_mois_avec_envoi", short=False).alias("Dernier mois avec envoi"),
             pl.col("documents_dernier_envoi").alias("Documents ce mois-là"),
         ),
-        hide_index=True,
     )

@@ -5,12 +5,14 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from app_pages.common import chart, demo_note, key_figures, month_label, read, selection
+from app_pages.common import chart, demo_note, key_figures, month_label, read, selection, show_table
 from pipelines import formats
 from pipelines.indicators.codes import ALL_COULOIRS
 from pipelines.indicators.kpi import NoData
 from pipelines.indicators.target_status import target_status
 from pipelines.publish import charts
+from pipelines.publish.citations import source_title
+from pipelines.settings import get_settings
 from pipelines.warehouse import queries
 
 sel = selection()
@@ -96,7 +98,9 @@ if target:
     finding += (
         f", soit {formats.percent(k['taux_atteinte_cible'], 0)} de la cible de {formats.millions(target, 0)}"
     )
-fig = charts.annualised_trend(series, published, milestones, projection, target, finding, sel.mois)
+fig = charts.annualised_trend(
+    series, published, milestones, projection, target, finding, sel.mois, today=get_settings().today()
+)
 table = series.select(
     formats.month_column("mois").alias("Mois"),
     pl.col("documents").alias("Documents du mois"),
@@ -111,17 +115,17 @@ chart(
     "corrigée des saisons quand 24 mois existent, avec l'intervalle à 90 %. Sources : COSUI, INSEE ; voir Données.",
     table,
     key="tendance",
+    percent=("Part de la cible",),
 )
 if national and published.height:
     with st.expander("Chiffres publiés repris sur le graphique"):
-        st.dataframe(
+        show_table(
             published.select(
                 formats.month_column("mois").alias("Mois"),
                 pl.col("indicateur").alias("Indicateur publié"),
                 pl.col("valeur").alias("Valeur publiée"),
                 pl.col("flux_annualise").alias("Rythme annuel"),
                 pl.col("remarque").alias("Remarque"),
-                pl.col("source").alias("Source"),
+                pl.col("source").map_elements(source_title, return_dtype=pl.String).alias("Source"),
             ),
-            hide_index=True,
         )

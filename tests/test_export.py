@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 import duckdb
@@ -269,7 +270,11 @@ def test_cosui_pack_opens_and_carries_the_figures(demo_export: tuple[Path, Path]
     assert any("DÉMONSTRATION" in t for t in texts)
     assert any(p.shape_type == 13 for p in deck.slides[2].shapes)  # image de la trajectoire
     evolution = tables[0]
-    assert evolution[0] == ["Couloir", "Documents mai 2024", "Documents octobre 2025", "Évolution"]
+    # Base : le dernier COSUI tenu avant octobre 2025, celui du 2 avril 2025 (data/reference/jalons.csv).
+    assert evolution[0] == ["Couloir", "Documents d'avril 2025", "Documents d'octobre 2025", "Évolution"]
+    assert "Chiffres d'octobre 2025" in texts[0] and "Chiffres au" not in texts[0]
+    assert "Évolution depuis le COSUI d'avril 2025" in texts[1]
+    assert "depuis février 2024" in texts[2] and "2024-02" not in texts[2]  # mois écrit en français
     sizes = [
         p.font.size.pt
         for slide in deck.slides
@@ -279,5 +284,9 @@ def test_cosui_pack_opens_and_carries_the_figures(demo_export: tuple[Path, Path]
         if p.text and p.font.size
     ]
     assert len(sizes) > 20 and min(sizes) >= 16  # lisible au projecteur
+    # Le même dossier en PDF, à côté : une page par diapositive, au format 16:9.
+    pdf = out.with_suffix(".pdf").read_bytes()
+    assert pdf.startswith(b"%PDF")
+    assert len(re.findall(rb"/Type\s*/Page(?!s)", pdf)) == len(deck.slides)
     errata = texts[-1]
     assert "231 M affichés, 226 M corrigés" in errata or "Révision de décembre 2023" in errata

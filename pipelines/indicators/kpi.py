@@ -193,11 +193,11 @@ def render_table(figures: dict[str, Any]) -> str:
         ("Évolution sur 1 mois", formats.percent(figures["evolution_1_mois"], signed=True)),
         ("Évolution sur 12 mois", formats.percent(figures["evolution_12_mois"], signed=True)),
         (
-            f"Évolution depuis le COSUI ({figures['mois_reference_cosui'] or '—'})",
+            f"Évolution depuis le COSUI {formats.of_month(_date(figures['mois_reference_cosui']))}",
             formats.percent(figures["evolution_depuis_cosui"], signed=True),
         ),
         (
-            f"Multiplicateur depuis {figures['mois_base'] or '—'}",
+            f"Multiplicateur depuis {formats.month(_date(figures['mois_base']))}",
             f"× {formats.decimal(figures['multiplicateur_depuis_base'], 1)}",
         ),
         ("Statut de la cible", f"{status.value} — {status.detail}"),
@@ -208,3 +208,8 @@ def render_table(figures: dict[str, Any]) -> str:
     width = max(len(item[0]) for item in lines if isinstance(item, tuple))
     assert width > 0
     return "\n".join(f"{item[0]:<{width}}  {item[1]}" if isinstance(item, tuple) else item for item in lines)
+
+
+def _date(iso_month: str | None) -> dt.date | None:
+    """« 2024-05 » (forme JSON des chiffres clés) → 1er mai 2024, pour l'écrire en français."""
+    return dt.date.fromisoformat(f"{iso_month}-01") if iso_month else None

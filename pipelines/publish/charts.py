@@ -13,7 +13,7 @@ import polars as pl
 
 from pipelines import formats
 from pipelines.indicators.codes import ALL_COULOIRS
-from pipelines.publish import events
+from pipelines.publish import citations, events, layout
 from pipelines.publish.theme import (
     COULOIR_COLORS,
     COULOIR_DASHES,
@@ -68,7 +68,11 @@ def _published_trace(fig: go.Figure, published: pl.DataFrame) -> None:
             mode="markers",
             marker={"symbol": "diamond-open", "size": 12, "color": PUBLISHED_COLOR, "line": {"width": 2}},
             customdata=list(
-                zip(published["source"].to_list(), published["remarque"].fill_null("").to_list(), strict=True)
+                zip(
+                    [citations.source_title(s) for s in published["source"].to_list()],
+                    published["remarque"].fill_null("").to_list(),
+                    strict=True,
+                )
             ),
             hovertemplate="Publié : %{y:,.0f} documents/an (%{x|%m/%Y})<br>%{customdata[1]}<br>"
             "Source : %{customdata[0]}<extra></extra>",
@@ -76,8 +80,11 @@ def _published_trace(fig: go.Figure, published: pl.DataFrame) -> None:
     )
 
 
-def _milestone_marks(fig: go.Figure, milestones: pl.DataFrame, x_min: dt.date, x_max: dt.date) -> None:
-    """Les COSUI de la période : un trait vertical et un triangle (le jalon au survol)."""
+def _milestone_marks(
+    fig: go.Figure, milestones: pl.DataFrame, x_min: dt.date, x_max: dt.date, today: dt.date | None = None
+) -> None:
+    """Les COSUI de la période : un trait vertical et un triangle (le jalon au survol, « (prévu) » s'il est
+    postérieur à `today`)."""
     visible = milestones.filter(
         pl.col("programme").is_in(MILESTONE_PROGRAMMES)
         & (pl.col("date") >= x_min)
@@ -93,7 +100,10 @@ def _milestone_marks(fig: go.Figure, milestones: pl.DataFrame, x_min: dt.date, x
                 mode="markers",
                 marker={"symbol": "triangle-up", "size": 11, "color": "#555"},
                 name="COSUI",
-                text=visible["jalon"].to_list(),
+                text=[
+                    f"{jalon} (prévu)" if today is not None and day > today else jalon
+                    for jalon, day in zip(visible["jalon"].to_list(), visible["date"].to_list(), strict=True)
+                ],
                 hovertemplate="%{x|%d/%m/%Y} : %{text}<extra></extra>",
             )
         )
@@ -107,8 +117,10 @@ def annualised_trend(
     target: float | None,
     title: str,
     selected_month: dt.date | None = None,
+    today: dt.date | None = None,
 ) -> go.Figure:
-    """Rythme annuel (mois × 12) dans le temps, cible, points publiés (avec leur source), COSUI et projection."""
+    """Rythme annuel (mois × 12) dans le temps, cible, points publiés (avec leur source), COSUI et projection.
+    Un COSUI postérieur à `today` est marqué « (prévu) »."""
     fig = go.Figure()
     fig.add_trace(
         go.Scatter(
@@ -134,7 +146,7 @@ def annualised_trend(
         )
     if series.height:
         last = projection["mois"].max() if projection.height else series["mois"].max()
-        _milestone_marks(fig, milestones, series["mois"].min(), last)  # type: ignore[arg-type]
+        _milestone_marks(fig, milestones, series["mois"].min(), last, today)  # type: ignore[arg-type]
         # Échéances et incidents (grève des envois en biologie de novembre 2024) : un creux s'explique où il se voit.
         events.annotate(fig, series["mois"].min(), last, ("Échéance", "Incident"))  # type: ignore[arg-type]
     if selected_month is not None:
@@ -195,47 +207,60 @@ def couloir_shares(series: pl.DataFrame, title: str) -> go.Figure:
     return fig
 
 
-def couloir_targets(latest: pl.DataFrame, title: str) -> go.Figure:
-    """Rythme annuel de chaque couloir ciblé face à sa cible, avec le taux d'atteinte écrit sur la barre."""
+def couloir_targets(
+    latest: pl.DataFrame, title: str, font_size: float = 14, plot_width: float = 640
+) -> go.Figure:
+    """Rythme annuel de chaque couloir ciblé face à sa cible (trait orange par-dessus la barre), le taux d'atteinte
+    écrit au bout de la barre ; l'axe s'étend assez pour que ce texte tienne dans `plot_width` pixels."""
     rows = latest.filter(pl.col("cible").is_not_null() & (pl.col("couloir") != ALL_COULOIRS)).sort(
         "taux_atteinte_cible"
     )
     labels = [couloir_label(c) for c in rows["couloir"].to_list()]
+    texts = [formats.percent(v, 0) + " de la cible" for v in rows["taux_atteinte_cible"].to_list()]
     fig = go.Figure()
-    fig.add_trace(
-        go.Bar(
-            y=labels,
-            x=rows["cible"].to_list(),
-            orientation="h",
-            name="Cible",
-            marker={"color": "rgba(0,0,0,0)", "line": {"color": TARGET_COLOR, "width": 2}},
-            hovertemplate="Cible : %{x:,.0f} documents/an<extra></extra>",
-        )
-    )
     fig.add_trace(
         go.Bar(
             y=labels,
             x=rows["flux_annualise"].to_list(),
             orientation="h",
             name="Rythme annuel",
-            marker={"color": [COULOIR_COLORS[c] for c in rows["couloir"].to_list()]},
-            text=[formats.percent(v, 0) + " de la cible" for v in rows["taux_atteinte_cible"].to_list()],
+            marker={"color": PROJECTION_COLOR},
+            text=texts,
             textposition="outside",
+            cliponaxis=False,
             hovertemplate="Rythme annuel : %{x:,.0f} documents/an<extra></extra>",
         )
     )
-    apply_defaults(fig, title, height=360)
-    fig.update_layout(barmode="overlay")
-    highest = max(rows["cible"].to_list() + rows["flux_annualise"].to_list() + [0])
-    millions_axis(fig, "Documents par an", highest * 1.15)
+    # La cible se dessine après la barre : un couloir qui la dépasse ne la cache pas.
+    fig.add_trace(
+        go.Scatter(
+            y=labels,
+            x=rows["cible"].to_list(),
+            mode="markers",
+            name="Cible",
+            marker={"symbol": "line-ns", "size": 34, "line": {"color": TARGET_COLOR, "width": 4}},
+            hovertemplate="Cible : %{x:,.0f} documents/an<extra></extra>",
+        )
+    )
+    apply_defaults(fig, title, height=max(300, 90 + 70 * rows.height))
+    fig.update_layout(barmode="overlay", font={"size": font_size})
+    # Le bout de chaque barre et son texte tiennent dans la zone de tracé : x / étendue × largeur + texte ≤ largeur.
+    reach = [
+        value / max(0.2, 1 - (layout.text_width(text, font_size) + 12) / plot_width)
+        for value, text in zip(rows["flux_annualise"].to_list(), texts, strict=True)
+        if value is not None
+    ]
+    highest = max(reach + [c * 1.05 for c in rows["cible"].to_list()] + [0])
+    millions_axis(fig, "Documents par an", highest)
     fig.update_xaxes(
         showgrid=True,
         gridcolor="#e5e5e5",
         title="Documents par an",
         tickvals=fig.layout.yaxis.tickvals,
         ticktext=fig.layout.yaxis.ticktext,
+        range=[0, highest],
     )
-    fig.update_yaxes(tickvals=None, ticktext=None, title=None)
+    fig.update_yaxes(tickvals=None, ticktext=None, title=None, range=None)
     return fig
 
 
@@ -355,6 +380,19 @@ def map_shapes(level: str) -> dict[str, tuple[str, list[float | None], list[floa
     return shapes
 
 
+def _centre(x: list[float | None], y: list[float | None]) -> tuple[float, float]:
+    """Centre de la boîte du plus grand anneau d'un contour (où écrire sa valeur)."""
+    rings: list[list[tuple[float, float]]] = [[]]
+    for px, py in zip(x, y, strict=True):
+        if px is None or py is None:
+            rings.append([])
+        else:
+            rings[-1].append((px, py))
+    largest = max(rings, key=len)
+    xs, ys = [p[0] for p in largest], [p[1] for p in largest]
+    return (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2
+
+
 def _bins(values: list[float]) -> list[float]:
     ordered = sorted(values)
     if not ordered:
@@ -410,6 +448,26 @@ def choropleth(
                 hoveron="fills",
                 text=f"{name} ({code}) : {shown_value}",
                 hoverinfo="text",
+            )
+        )
+    if level == "region":
+        # La valeur écrite sur chaque région : la carte se lit sans les couleurs (RGAA 3.1).
+        centres = [
+            (code, _centre(x, y)) for code, (_, x, y) in shapes.items() if values.get(code) is not None
+        ]
+        fig.add_trace(
+            go.Scatter(
+                x=[c[0] for _, c in centres],
+                y=[c[1] for _, c in centres],
+                mode="text",
+                text=[formats.decimal(values[code], digits) for code, _ in centres],
+                # Blanc sur les deux classes les plus foncées, noir ailleurs : contraste d'au moins 4,5:1.
+                textfont={
+                    "size": 12,
+                    "color": ["#ffffff" if klass(values[code]) >= 3 else "#000000" for code, _ in centres],  # type: ignore[arg-type]
+                },
+                hoverinfo="skip",
+                showlegend=False,
             )
         )
     apply_defaults(fig, title, height=620)

@@ -1,4 +1,5 @@
-"""Dossier COSUI (PowerPoint) : les diapositives que l'équipe de pilotage construisait à la main.
+"""Dossier COSUI (PowerPoint, et le même en PDF à côté) : les diapositives que l'équipe de pilotage construisait à
+la main.
 
 Chiffres clés du dernier mois complet, trajectoire vers 250 M, couloirs face à leurs cibles, évolution depuis le
 COSUI précédent, SONS, SUN-ES, errata et révisions depuis le COSUI précédent. Polices lisibles au projecteur.
@@ -9,16 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import plotly.graph_objects as go
 import polars as pl
-from pptx import Presentation
-from pptx.dml.color import RGBColor
-from pptx.util import Emu, Inches, Pt
 
 from pipelines import formats
 from pipelines.indicators import completeness
@@ -28,12 +26,12 @@ from pipelines.indicators.target_status import target_status
 from pipelines.progress import Progress, silent
 from pipelines.publish import charts
 from pipelines.publish.export import watermark, write_images
+from pipelines.publish.slides import Picture, Slide, Table, Text, write_pdf, write_pptx
 from pipelines.publish.theme import COULOIR_LABELS, DOMAINE_LABELS
 from pipelines.warehouse import queries
 from pipelines.warehouse.connection import first_row
 
 TITLE_PT, BODY_PT, TABLE_PT, NUMBER_PT = 32, 20, 16, 40
-WIDE = (Inches(13.333), Inches(7.5))
 
 
 class CosuiError(RuntimeError):
@@ -70,7 +68,7 @@ def latest_complete_month(con: duckdb.DuckDBPyConnection, date: dt.date) -> dt.d
 
 
 def _text(
-    slide: Any,
+    slide: Slide,
     text: str,
     left: float,
     top: float,
@@ -78,60 +76,31 @@ def _text(
     height: float,
     size: int = BODY_PT,
     bold: bool = False,
-    color: RGBColor | None = None,
+    color: str | None = None,
 ) -> None:
-    box = slide.shapes.add_textbox(Inches(left), Inches(top), Inches(width), Inches(height))
-    frame = box.text_frame
-    frame.word_wrap = True
-    for i, line in enumerate(text.split("\n")):
-        paragraph = frame.paragraphs[0] if i == 0 else frame.add_paragraph()
-        paragraph.text = line
-        paragraph.font.size = Pt(size)
-        paragraph.font.bold = bold
-        if color is not None:
-            paragraph.font.color.rgb = color
-
-
-def _slide(prs: Any, title: str, demo: bool) -> Any:
-    slide = prs.slides.add_slide(prs.slide_layouts[6])
-    _text(slide, title, 0.5, 0.3, 12.3, 0.9, TITLE_PT, bold=True)
-    if demo:
-        _text(
-            slide,
-            "DONNÉES DE DÉMONSTRATION — NON OFFICIELLES",
-            0.5,
-            6.9,
-            12.3,
-            0.5,
-            16,
-            bold=True,
-            color=RGBColor(0xD5, 0x5E, 0x00),
-        )
-    return slide
+    slide.blocks.append(Text(text, left, top, width, height, size, bold, color))
 
 
 def _table(
-    slide: Any, header: Sequence[str], rows: Sequence[Sequence[str]], top: float = 1.4, size: int = TABLE_PT
+    slide: Slide, header: Sequence[str], rows: Sequence[Sequence[str]], top: float = 1.4, size: int = TABLE_PT
 ) -> None:
-    shape = slide.shapes.add_table(
-        len(rows) + 1, len(header), Inches(0.5), Inches(top), Inches(12.3), Inches(0.4 * (len(rows) + 1))
-    )
-    table = shape.table
-    for j, name in enumerate(header):
-        table.cell(0, j).text = name
-    for i, row in enumerate(rows, start=1):
-        for j, value in enumerate(row):
-            table.cell(i, j).text = value
-    for cell in (table.cell(i, j) for i in range(len(rows) + 1) for j in range(len(header))):
-        for paragraph in cell.text_frame.paragraphs:
-            paragraph.font.size = Pt(size)
+    slide.blocks.append(Table(list(header), [list(r) for r in rows], top, size))
+
+
+def _since(month: dt.date | None) -> str:
+    """« depuis le COSUI de mai 2024 » : le mois du COSUI qui sert de base à l'évolution."""
+    return f"depuis le COSUI {formats.of_month(month)}" if month else "depuis le COSUI précédent"
+
+
+def _month(iso_month: str | None) -> str:
+    """« 2024-02 » (forme JSON des chiffres clés) → « février 2024 »."""
+    return formats.month(dt.date.fromisoformat(f"{iso_month}-01")) if iso_month else formats.MISSING
 
 
 @dataclass(frozen=True)
 class Dossier:
-    """Ce que les diapositives partagent : la présentation en cours et les chiffres du COSUI."""
+    """Ce que les diapositives partagent : les diapositives déjà écrites et les chiffres du COSUI."""
 
-    prs: Any
     con: duckdb.DuckDBPyConnection
     date: dt.date  # date du COSUI
     mois: dt.date  # dernier mois complet
@@ -140,38 +109,50 @@ class Dossier:
     series: pl.DataFrame  # série nationale, tous couloirs et `TOUS`
     jalons: pl.DataFrame
     previous: dt.date | None  # COSUI précédent
+    images: Path  # dossier temporaire des graphiques, le temps d'écrire le PPTX et le PDF
+    deck: list[Slide] = field(default_factory=list)
 
-    def slide(self, title: str) -> Any:
-        return _slide(self.prs, title, self.demo)
+    @property
+    def reference(self) -> dt.date | None:
+        """Mois du dernier COSUI tenu avant le mois des chiffres : la base de « l'évolution depuis le COSUI »."""
+        iso = self.figures["mois_reference_cosui"]
+        return dt.date.fromisoformat(f"{iso}-01") if iso else None
+
+    def slide(self, title: str) -> Slide:
+        slide = Slide()
+        _text(slide, title, 0.5, 0.3, 12.3, 0.9, TITLE_PT, bold=True)
+        if self.demo:
+            _text(
+                slide, "DONNÉES DE DÉMONSTRATION — NON OFFICIELLES", 0.5, 6.9, 12.3, 0.5, 16, True, "D55E00"
+            )
+        self.deck.append(slide)
+        return slide
 
 
 def _title_slide(dossier: Dossier) -> None:
     slide = dossier.slide(f"Ségur du numérique en santé — COSUI du {formats.date(dossier.date)}")
     subtitle = (
         "Alimentation de Mon espace santé, SONS et SUN-ES\n"
-        f"Chiffres au {formats.month(dossier.mois)} (dernier mois complet)"
+        f"Chiffres {formats.of_month(dossier.mois)} (dernier mois complet)"
     )
     _text(slide, subtitle, 0.5, 2.5, 12.3, 2, 28)
 
 
 def _key_figures_slide(dossier: Dossier) -> None:
     k = dossier.figures
-    slide = dossier.slide(f"Chiffres clés — {formats.month(dossier.mois)}")
+    slide = dossier.slide(f"Chiffres clés {formats.of_month(dossier.mois)}")
     cards = [
-        ("Documents envoyés", formats.integer(k["documents_mois"])),
-        ("Rythme annuel", formats.millions(k["flux_annualise"])),
-        ("Part de la cible 250 M", formats.percent(k["taux_atteinte_cible"])),
-        ("Documents / habitant / an", formats.decimal(k["documents_par_habitant_an"], 2)),
-        ("Sur 12 mois", formats.percent(k["evolution_12_mois"], signed=True)),
-        (
-            f"Depuis le COSUI ({k['mois_reference_cosui'] or '—'})",
-            formats.percent(k["evolution_depuis_cosui"], signed=True),
-        ),
+        ("Documents envoyés dans le mois", formats.integer(k["documents_mois"])),
+        ("Rythme annuel (mois × 12)", formats.millions(k["flux_annualise"])),
+        ("Part de la cible de 250 M", formats.percent(k["taux_atteinte_cible"])),
+        ("Documents par habitant et par an", formats.decimal(k["documents_par_habitant_an"], 2)),
+        ("Évolution sur 12 mois", formats.percent(k["evolution_12_mois"], signed=True)),
+        (f"Évolution {_since(dossier.reference)}", formats.percent(k["evolution_depuis_cosui"], signed=True)),
     ]
     for i, (label, value) in enumerate(cards):
         left, top = 0.5 + (i % 3) * 4.2, 1.6 + (i // 3) * 2.5
         _text(slide, value, left, top, 4.0, 1.0, NUMBER_PT, bold=True)
-        _text(slide, label, left, top + 1.0, 4.0, 0.8, BODY_PT)
+        _text(slide, label, left, top + 1.0, 4.0, 1.0, BODY_PT)
 
 
 def _chart_figures(dossier: Dossier) -> tuple[go.Figure, go.Figure, pl.DataFrame]:
@@ -195,9 +176,10 @@ def _chart_figures(dossier: Dossier) -> tuple[go.Figure, go.Figure, pl.DataFrame
         projection,
         k["cible_annuelle"],
         finding,
+        today=dossier.date,
     )
     latest = dossier.series.filter((pl.col("mois") == dossier.mois) & (pl.col("couloir") != ALL_COULOIRS))
-    targets = charts.couloir_targets(latest, "Couloirs face à leur cible")
+    targets = charts.couloir_targets(latest, "Couloirs face à leur cible", font_size=20)
     for fig in (trend, targets):
         fig.update_layout(font={"size": 20}, title={"font": {"size": 24}})
         if dossier.demo:
@@ -205,17 +187,17 @@ def _chart_figures(dossier: Dossier) -> tuple[go.Figure, go.Figure, pl.DataFrame
     return trend, targets, latest
 
 
-def _trajectory_slide(dossier: Dossier, image: Path) -> None:
+def _trajectory_slide(dossier: Dossier, image: Path, alt: str) -> None:
     status = target_status(dossier.figures)
     slide = dossier.slide("Trajectoire vers 250 M de documents par an")
-    slide.shapes.add_picture(str(image), Inches(0.5), Inches(1.2), width=Inches(9.5))
+    slide.blocks.append(Picture(image, 0.5, 1.2, 9.5, alt))
     text = f"{status.label} : {status.value}.\n{status.detail}\n\nRythme annuel = documents du mois × 12."
     _text(slide, text, 10.2, 1.5, 2.9, 4.5, 18)
 
 
-def _couloirs_slide(dossier: Dossier, image: Path, latest: pl.DataFrame) -> None:
+def _couloirs_slide(dossier: Dossier, image: Path, latest: pl.DataFrame, alt: str) -> None:
     slide = dossier.slide("Couloirs face à leurs cibles")
-    slide.shapes.add_picture(str(image), Inches(0.5), Inches(1.2), width=Inches(9.5))
+    slide.blocks.append(Picture(image, 0.5, 1.2, 9.5, alt))
     below = latest.filter(pl.col("cible").is_not_null() & (pl.col("taux_atteinte_cible") < 1))
     names = ", ".join(COULOIR_LABELS[c] for c in below["couloir"].to_list()) or "aucun"
     _text(slide, f"Sous leur cible : {names}", 10.2, 1.5, 2.9, 4.5, 18)
@@ -225,26 +207,25 @@ def _chart_slides(dossier: Dossier, progress: Progress) -> None:
     """Trajectoire et couloirs : les deux images écrites d'un seul démarrage de kaleido."""
     progress("graphiques du COSUI…")
     trend, targets, latest = _chart_figures(dossier)
-    with tempfile.TemporaryDirectory(prefix="mes-cosui-") as tmp:
-        images = write_images(
-            {"trajectoire": (trend, "", pl.DataFrame()), "couloirs": (targets, "", pl.DataFrame())},
-            Path(tmp),
-            progress,
-        )
-        png = {p.stem: p for p in images if p.suffix == ".png"}
-        _trajectory_slide(dossier, png["trajectoire"])
-        _couloirs_slide(dossier, png["couloirs"], latest)
+    images = write_images(
+        {"trajectoire": (trend, "", pl.DataFrame()), "couloirs": (targets, "", pl.DataFrame())},
+        dossier.images,
+        progress,
+    )
+    png = {p.stem: p for p in images if p.suffix == ".png"}
+    _trajectory_slide(dossier, png["trajectoire"], str(trend.layout.title.text).replace("<br>", " "))
+    _couloirs_slide(dossier, png["couloirs"], latest, str(targets.layout.title.text).replace("<br>", " "))
 
 
 def _since_previous_slide(dossier: Dossier) -> None:
-    previous = dossier.previous
-    slide = dossier.slide(
-        f"Évolution depuis le COSUI précédent ({formats.date(previous) if previous else '—'})"
-    )
-    if previous is None:
+    """Évolution par couloir depuis le dernier COSUI tenu avant le mois des chiffres (même base que les chiffres
+    clés : le COSUI du 5 novembre ne sert pas de base à des chiffres d'octobre)."""
+    reference = dossier.reference
+    slide = dossier.slide(f"Évolution {_since(reference)}")
+    if reference is None:
         _text(slide, "Aucun COSUI antérieur dans les jalons.", 0.5, 1.5, 12, 1)
         return
-    ref_month = previous.replace(day=1)
+    ref_month = reference
     then = dossier.series.filter(pl.col("mois") == ref_month)
     now = dossier.series.filter(pl.col("mois") == dossier.mois)
     joined = now.join(
@@ -261,8 +242,8 @@ def _since_previous_slide(dossier: Dossier) -> None:
     ]
     header = [
         "Couloir",
-        f"Documents {formats.month(ref_month)}",
-        f"Documents {formats.month(dossier.mois)}",
+        f"Documents {formats.of_month(ref_month)}",
+        f"Documents {formats.of_month(dossier.mois)}",
         "Évolution",
     ]
     _table(slide, header, rows)
@@ -333,18 +314,12 @@ def _errata_slide(dossier: Dossier) -> None:
     _text(slide, text, 0.5, 1.4, 12.3, 5, 18)
 
 
-def build_cosui(
-    con: duckdb.DuckDBPyConnection, out: Path, date: dt.date, progress: Progress = silent
-) -> Path:
-    """Écrit le dossier PPTX du COSUI du `date` : une fonction par diapositive, dans l'ordre de la séance."""
+def _dossier(con: duckdb.DuckDBPyConnection, date: dt.date, images: Path) -> Dossier:
     month = latest_complete_month(con, date)
     if month is None:
         raise CosuiError(f"aucun mois complet de flux avant le {formats.date(date)}")
     milestones = queries.milestones(con)
-    prs = Presentation()
-    prs.slide_width, prs.slide_height = Emu(WIDE[0]), Emu(WIDE[1])
-    dossier = Dossier(
-        prs=prs,
+    return Dossier(
         con=con,
         date=date,
         mois=month,
@@ -353,23 +328,44 @@ def build_cosui(
         series=queries.flux_series(con, "pays", "FR"),
         jalons=milestones,
         previous=_previous_cosui(milestones, date),
+        images=images,
     )
-    _title_slide(dossier)
-    _key_figures_slide(dossier)
-    _chart_slides(dossier, progress)
-    _since_previous_slide(dossier)
-    _sons_slide(dossier)
-    _sunes_slide(dossier)
-    _errata_slide(dossier)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    prs.save(str(out))
+
+
+def cosui_figures(con: duckdb.DuckDBPyConnection, date: dt.date) -> dict[str, go.Figure]:
+    """Les graphiques du dossier, tels qu'ils sont écrits sur les diapositives (pour les vérifier)."""
+    trend, targets, _ = _chart_figures(_dossier(con, date, Path(tempfile.gettempdir())))
+    return {"trajectoire": trend, "couloirs": targets}
+
+
+def build_cosui(
+    con: duckdb.DuckDBPyConnection, out: Path, date: dt.date, progress: Progress = silent
+) -> Path:
+    """Écrit le dossier du COSUI du `date` en PPTX (`out`) et le même en PDF à côté (`out` en .pdf) : une fonction
+    par diapositive, dans l'ordre de la séance."""
+    with tempfile.TemporaryDirectory(prefix="mes-cosui-") as tmp:
+        dossier = _dossier(con, date, Path(tmp))
+        _title_slide(dossier)
+        _key_figures_slide(dossier)
+        _chart_slides(dossier, progress)
+        _since_previous_slide(dossier)
+        _sons_slide(dossier)
+        _sunes_slide(dossier)
+        _errata_slide(dossier)
+        write_pptx(dossier.deck, out)
+        progress("PDF du dossier…")
+        write_pdf(dossier.deck, out.with_suffix(".pdf"), f"COSUI du {formats.date(date)}")
     return out
 
 
 def cosui_file(
     con: duckdb.DuckDBPyConnection, date: dt.date, progress: Progress = silent
-) -> tuple[str, bytes, str]:
-    """Le dossier COSUI à télécharger : (nom du fichier, contenu, compte rendu). Lève `CosuiError`."""
+) -> tuple[str, tuple[bytes, bytes], str]:
+    """Le dossier COSUI à télécharger : (nom sans extension, (PPTX, PDF), compte rendu). Lève `CosuiError`."""
     with tempfile.TemporaryDirectory(prefix="mes-cosui-") as tmp:
         out = build_cosui(con, Path(tmp) / "cosui.pptx", date, progress=progress)
-        return f"cosui_{date:%Y-%m-%d}.pptx", out.read_bytes(), "Dossier prêt"
+        return (
+            f"cosui_{date:%Y-%m-%d}",
+            (out.read_bytes(), out.with_suffix(".pdf").read_bytes()),
+            "Dossier prêt",
+        )

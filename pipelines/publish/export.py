@@ -24,7 +24,7 @@ from pipelines.indicators.codes import ALL_COULOIRS
 from pipelines.indicators.completeness import latest_complete_month
 from pipelines.indicators.kpi import key_figures
 from pipelines.progress import Progress, silent
-from pipelines.publish import api, cards, charts, datagouv
+from pipelines.publish import api, cards, charts, datagouv, layout
 from pipelines.publish.dictionary import COLUMN_DESCRIPTIONS, TABLE_DESCRIPTIONS
 from pipelines.publish.diffusion import (
     SECONDARY_MASK_TEXT,
@@ -35,11 +35,14 @@ from pipelines.publish.diffusion import (
     spreadsheet_view,
 )
 from pipelines.publish.freshness import Freshness, freshness
+from pipelines.publish.plotly_fr import PLOTLY_CONFIG
 from pipelines.publish.public_warehouse import public_database
 from pipelines.publish.theme import COULOIR_LABELS, DEMO_BANNER
 from pipelines.settings import get_settings
 from pipelines.warehouse import queries
 
+# Largeur (px) des graphiques du paquet et des diapositives : 9,5 pouces sur une diapositive.
+CHART_WIDTH = 1200
 LICENCE = "Licence Ouverte / Open Licence version 2.0 (Etalab)"
 
 
@@ -345,24 +348,40 @@ def public_charts(
         "rythme_annuel": (
             trend,
             trend_title + ". Ligne : rythme annuel mensuel ; tirets : cible ; losanges : chiffres publiés.",
-            national.select("mois", "documents", "flux_annualise", "taux_atteinte_cible"),
+            national.select(
+                pl.col("mois").alias("Mois"),
+                pl.col("documents").alias("Documents du mois"),
+                pl.col("flux_annualise").alias("Rythme annuel"),
+                pl.col("taux_atteinte_cible").alias("Part de la cible"),
+            ),
         ),
         "couloirs_cibles": (
             targets,
             "Rythme annuel de chaque couloir ciblé face à sa cible.",
             latest.filter(pl.col("cible").is_not_null()).select(
-                "couloir", "flux_annualise", "cible", "taux_atteinte_cible"
+                pl.col("couloir").replace_strict(COULOIR_LABELS, default=pl.col("couloir")).alias("Couloir"),
+                pl.col("flux_annualise").alias("Rythme annuel"),
+                pl.col("cible").alias("Cible"),
+                pl.col("taux_atteinte_cible").alias("Part de la cible"),
             ),
         ),
         "couloirs_mensuels": (
             stacked,
             "Documents envoyés chaque mois, empilés par couloir.",
-            couloirs.select("mois", "couloir", "documents"),
+            couloirs.select(
+                pl.col("mois").alias("Mois"),
+                pl.col("couloir").replace_strict(COULOIR_LABELS, default=pl.col("couloir")).alias("Couloir"),
+                pl.col("documents").alias("Documents"),
+            ),
         ),
         "carte_regions": (
             region_map,
             "Carte des documents par habitant et par an, par région.",
-            regions.select("code_geo", "libelle_geo", "documents_par_habitant_an"),
+            regions.sort("documents_par_habitant_an", descending=True, nulls_last=True).select(
+                pl.col("libelle_geo").alias("Région"),
+                pl.col("code_geo").alias("Code"),
+                pl.col("documents_par_habitant_an").alias("Documents par habitant et par an"),
+            ),
         ),
     }
     if demo:
@@ -398,10 +417,14 @@ def write_images(
     try:
         for name, (fig, _, _) in figures.items():
             progress(f"graphique {name}…")
+            layout.fit(fig, CHART_WIDTH)
             for ext in ("png", "svg"):
                 path = target / f"{name}.{ext}"
                 fig.write_image(
-                    path, width=1200, height=int(fig.layout.height or 500), scale=2 if ext == "png" else 1
+                    path,
+                    width=CHART_WIDTH,
+                    height=int(fig.layout.height or 500),
+                    scale=2 if ext == "png" else 1,
                 )
                 written.append(path)
     finally:
@@ -409,10 +432,18 @@ def write_images(
     return written
 
 
+PERCENT_COLUMNS = {"Part de la cible"}
+
+
 def _table_html(frame: pl.DataFrame, caption: str) -> str:
     head = "".join(f"<th scope='col'>{html.escape(c)}</th>" for c in frame.columns)
     body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(_cell(v))}</td>" for v in row) + "</tr>"
+        "<tr>"
+        + "".join(
+            f"<td>{html.escape(formats.percent(v) if c in PERCENT_COLUMNS and isinstance(v, float) else _cell(v))}</td>"
+            for c, v in zip(frame.columns, row, strict=True)
+        )
+        + "</tr>"
         for row in frame.iter_rows()
     )
     caption_html = f"<caption>{html.escape(caption)}</caption>"
@@ -466,10 +497,10 @@ def _chart_html(index: int, name: str, fig: go.Figure, alt: str, table: pl.DataF
         fig,
         include_plotlyjs=(index == 0),
         full_html=False,
-        config={"displaylogo": False, "responsive": True},
+        config={**PLOTLY_CONFIG, "responsive": True},
         div_id=f"g-{name}",
     )
-    title = html.escape(fig.layout.title.text or name)
+    title = html.escape((fig.layout.title.text or name).replace("<br>", " "))
     return (
         f"<section aria-labelledby='t-{name}'><h2 id='t-{name}'>{title}</h2>"
         f"<figure role='img' aria-label='{html.escape(alt, quote=True)}'>{div}"

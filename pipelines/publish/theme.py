@@ -91,6 +91,9 @@ def apply_defaults(fig: go.Figure, title: str, height: int = 420, legend: bool =
     # Mois en chiffres (« 01/2024 ») : Plotly écrirait sinon les noms de mois en anglais, même hors ligne.
     fig.update_xaxes(showgrid=False, linecolor="#666", ticks="outside", tickformat="%m/%Y")
     fig.update_yaxes(gridcolor="#e5e5e5", zerolinecolor="#999")
+    # Les marges s'agrandissent pour contenir graduations et titres d'axes (sinon « 250 M » devient « M »).
+    fig.update_xaxes(automargin=True)
+    fig.update_yaxes(automargin=True)
     return fig
 
 

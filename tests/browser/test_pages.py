@@ -118,7 +118,7 @@ def test_export_page_downloads_the_cosui_pack(
     url, _ = app_server
     open_page(page, url, "exports")
     page.get_by_role("button", name="Préparer le dossier COSUI").click()
-    button = page.get_by_role("button", name=re.compile("Télécharger cosui_"))
+    button = page.get_by_role("button", name=re.compile(r"Télécharger cosui_.*\.pptx"))
     expect(button).to_be_visible(timeout=120_000)
     with page.expect_download() as download:
         button.click()
