@@ -21,6 +21,7 @@ from pipelines.access import LOCAL, PUBLIC, AccessError, Role, bound_frame
 from pipelines.indicators import kpi as kpi_module
 from pipelines.indicators.completeness import current_month
 from pipelines.publish import charts
+from pipelines.publish import layout as chart_layout
 from pipelines.settings import get_settings
 from pipelines.warehouse import queries
 from pipelines.warehouse.connection import (
@@ -212,14 +213,17 @@ def chart(
         # Le constat s'écrit au-dessus du graphique, en texte : il se replie à toute largeur, les lecteurs d'écran le
         # lisent, et la barre d'outils de Plotly ne le recouvre plus.
         st.markdown(f"**{_escape(title)}**")
-    spec = (
-        fig.to_plotly_json()
-    )  # sans copie des tracés : une carte en a une centaine, et la figure reste intacte
+    # Sans copie des tracés (une carte en a une centaine) : la figure, parfois en cache, reste intacte.
+    spec = fig.to_plotly_json()
     layout = {**spec["layout"], "title": None}
-    layout["margin"] = {
-        **layout.get("margin", {}),
-        "t": 36 if title else layout.get("margin", {}).get("t", 36),
-    }
+    margin = {**layout.get("margin", {}), "t": 36 if title else layout.get("margin", {}).get("t", 36)}
+    # La légende se pose au pied de la figure, sous le titre de l'axe : place calculée pour une colonne de 800 px.
+    below = chart_layout.legend_below(fig, APP_CHART_WIDTH)
+    if below:
+        layout["legend"] = {**layout.get("legend", {}), **chart_layout.LEGEND_AT_BOTTOM}
+        margin["b"] = int(margin.get("b", 10) + below)
+        layout["height"] = int((layout.get("height") or 450) + below / 2)
+    layout["margin"] = margin
     st.plotly_chart({"data": spec["data"], "layout": layout}, config=PLOTLY_CONFIG, theme=None, key=key)
     st.caption(caption)
     if table is not None:
@@ -258,6 +262,11 @@ def show_table(
 
     styler = frame.to_pandas().style.format({column: formatter(column) for column in frame.columns})
     st.dataframe(styler, hide_index=True)
+
+
+APP_CHART_WIDTH = (
+    800  # px : largeur d'un graphique pleine page, barre latérale ouverte, sur un écran de 1400 px
+)
 
 
 def _escape(text: str) -> str:

@@ -10,10 +10,14 @@ from pipelines.publish import titles
 def sons(rows: list[tuple[str, int | None, int | None, int | None]]) -> pl.DataFrame:
     return pl.DataFrame(
         rows,
-        schema={"dispositif": pl.String, "bons_de_commande": pl.Int64, "installations": pl.Int64,
-                "demandes_de_solde": pl.Int64},
+        schema={
+            "dispositif": pl.String,
+            "bons_de_commande": pl.Int64,
+            "installations": pl.Int64,
+            "demandes_de_solde": pl.Int64,
+        },
         orient="row",
-    )  # fmt: skip
+    )
 
 
 def test_sons_leader_names_the_first_step_with_figures() -> None:

@@ -56,6 +56,32 @@ def _font_size(fig: go.Figure, default: float = 14) -> float:
     return float(size) if size else default
 
 
+LEGEND_AT_BOTTOM = {"yref": "container", "y": 0, "yanchor": "bottom", "x": 0, "xanchor": "left"}
+
+
+def legend_below(fig: go.Figure, plot_width: float) -> float:
+    """Hauteur (px) à réserver sous le graphique pour une légende horizontale posée au pied de la figure, sous les
+    graduations et le titre de l'axe horizontal qu'elle ne doit pas recouvrir ; 0 sans légende horizontale."""
+    if fig.layout.showlegend is False or fig.layout.legend.orientation != "h":
+        return 0.0
+    font = _font_size(fig)
+    # Un nom de légende par groupe (les cartes répètent le nom de la classe sur chaque contour).
+    names = list(dict.fromkeys(t.name for t in fig.data if t.name and t.showlegend is not False))
+    if not names:
+        return 0.0
+    rows, used = 1, 0.0
+    for name in names:
+        item = text_width(name, font) + 50
+        if used and used + item > plot_width:
+            rows, used = rows + 1, 0.0
+        used += item
+    height = rows * font * 1.9 + 10
+    xaxis = fig.layout.xaxis
+    if xaxis.visible is not False:
+        height += font * 1.8 + (font * 1.9 if xaxis.title.text else 0)
+    return height
+
+
 def fit(fig: go.Figure, width: int) -> go.Figure:
     """Adapte la figure à `width` pixels : titre replié, marges du titre et de la légende, graduations contenues."""
     font = _font_size(fig)
@@ -67,31 +93,16 @@ def fit(fig: go.Figure, width: int) -> go.Figure:
     top = margin.t if margin.t is not None else 40
     if title:
         lines = wrap(title, width - left - right - 20, title_font)
+        title_layout = {"text": "<br>".join(lines), "x": 0, "xref": "paper", "xanchor": "left"}
         fig.update_layout(
-            title={"text": "<br>".join(lines), "x": 0, "xref": "paper", "xanchor": "left", "y": 1, "yref": "container",
-                   "yanchor": "top", "pad": {"t": 12}},
-        )  # fmt: skip
+            title={**title_layout, "y": 1, "yref": "container", "yanchor": "top", "pad": {"t": 12}}
+        )
         top = max(top, int(len(lines) * title_font * 1.35 + 24))
     bottom = margin.b if margin.b is not None else 10
-    if fig.layout.showlegend is not False and fig.layout.legend.orientation == "h":
-        names = [t.name for t in fig.data if t.name and t.showlegend is not False]
-        # Un nom de légende par groupe (les cartes répètent le nom de la classe sur chaque contour).
-        names = list(dict.fromkeys(names))
-        rows, used = 1, 0.0
-        for name in names:
-            item = text_width(name, font) + 50
-            if used and used + item > width - left - right:
-                rows, used = rows + 1, 0.0
-            used += item
-        legend_height = rows * font * 1.9 + 10
-        # La légende se place sous les graduations et le titre de l'axe horizontal, qu'elle ne doit pas recouvrir.
-        xaxis = fig.layout.xaxis
-        if xaxis.visible is not False:
-            legend_height += font * 1.8 + (font * 1.9 if xaxis.title.text else 0)
-        fig.update_layout(
-            legend={"yref": "container", "y": 0, "yanchor": "bottom", "x": 0, "xanchor": "left"}
-        )
-        bottom = int(bottom + legend_height)
+    below = legend_below(fig, width - left - right)
+    if below:
+        fig.update_layout(legend=LEGEND_AT_BOTTOM)
+        bottom = int(bottom + below)
     fig.update_layout(margin={"t": top, "b": bottom, "l": left, "r": right, "autoexpand": True})
     fig.update_xaxes(automargin=True)
     fig.update_yaxes(automargin=True)

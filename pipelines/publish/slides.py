@@ -73,9 +73,13 @@ def write_pptx(slides: list[Slide], out: Path) -> Path:
                         paragraph.font.color.rgb = RGBColor.from_string(block.color)
             elif isinstance(block, Table):
                 shape = slide.shapes.add_table(
-                    len(block.rows) + 1, len(block.header), Inches(block.left), Inches(block.top),
-                    Inches(block.width), Inches(0.4 * (len(block.rows) + 1)),
-                )  # fmt: skip
+                    len(block.rows) + 1,
+                    len(block.header),
+                    Inches(block.left),
+                    Inches(block.top),
+                    Inches(block.width),
+                    Inches(0.4 * (len(block.rows) + 1)),
+                )
                 table = shape.table
                 for j, name in enumerate(block.header):
                     table.cell(0, j).text = name
