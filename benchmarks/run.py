@@ -85,6 +85,7 @@ def run_size(rows: int, work: Path, pages: bool = True, repetitions: int = 3) ->
     refreshes = [timed_rss([py, "-m", "benchmarks.steps", "refresh", parquet_db]) for _ in range(repetitions)]
     out["recalcul"] = _median_run(refreshes, "secondes", inner=True)
     out["kpi"] = timed_rss([py, "-m", "benchmarks.steps", "kpi", parquet_db])
+    out["ruptures"] = timed_rss([py, "-m", "benchmarks.steps", "ruptures", parquet_db])
     if pages:
         out["pages"] = timed_rss([py, "-m", "benchmarks.steps", "pages", parquet_db])
     # Médiane contre médiane : la commande `ingest` entière (CSV) et la référence pandas, passages alternés.

@@ -55,6 +55,24 @@ def kpi(db: str) -> dict[str, float]:
     return {"mediane_s": statistics.median(timings), "premiere_s": timings[0]}
 
 
+def ruptures(db: str) -> dict[str, float]:
+    """`python -m pipelines ruptures` pour la France, le dernier mois : médiane de sept passages, chacun sa
+    connexion."""
+    from pipelines.warehouse.connection import connect_read
+    from pipelines.warehouse.ruptures import latest_month
+    from pipelines.warehouse.ruptures import ruptures as month_ruptures
+
+    timings = []
+    found = 0
+    for _ in range(7):
+        started = time.perf_counter()
+        with connect_read(Path(db)) as con:
+            month = latest_month(con)
+            found = month_ruptures(con, month).height if month else 0
+        timings.append(time.perf_counter() - started)
+    return {"mediane_s": statistics.median(timings), "premiere_s": timings[0], "alertes": float(found)}
+
+
 def pages(db: str) -> dict[str, dict[str, float]]:
     import os
 
@@ -160,6 +178,7 @@ if __name__ == "__main__":
         "ingest": ingest,
         "refresh": refresh,
         "kpi": kpi,
+        "ruptures": ruptures,
         "pages": pages,
         "pandas": pandas_baseline,
     }

@@ -24,7 +24,7 @@ def test_generated_feed_is_deterministic_and_valid() -> None:
 def test_tiny_benchmark_run_measures_every_step(tmp_path: Path) -> None:
     result = run_size(3000, tmp_path, pages=True, repetitions=2)
     assert result["lignes"] == 3000
-    for step in ("import_csv", "import_parquet", "recalcul", "kpi", "pages", "pandas"):
+    for step in ("import_csv", "import_parquet", "recalcul", "kpi", "ruptures", "pages", "pandas"):
         assert result[step]["secondes"] > 0, step
     assert result["import_csv"]["lignes_par_s"] > 0 and result["rapport_pandas"] > 0
     assert len(result["import_csv"]["passages"]) == 2 and len(result["recalcul"]["passages"]) == 2
