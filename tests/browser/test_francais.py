@@ -201,3 +201,19 @@ def test_keyboard_reaches_navigation_and_content(page: Page, app_server: tuple[s
     assert "Mois" in focused or any("octobre 2025" in text for text in focused)
     assert any("Voir les chiffres du graphique" in text for text in focused), focused
     assert any(text == "Télécharger le graphique (PNG)" for text in focused), focused
+
+
+def test_uploader_speaks_french(page: Page, app_server: tuple[str, Path], tmp_path: Path) -> None:
+    """Le dépôt de fichier : bouton, taille maximale, taille du fichier et refus d'un PDF, en français."""
+    url, _ = app_server
+    page.goto(f"{url}/donnees")
+    settle(page)
+    uploader = page.locator('[data-testid="stFileUploader"]')
+    expect(uploader).to_contain_text("Mo par fichier", timeout=TIMEOUT)
+    expect(uploader.get_by_role("button", name="Choisir un fichier")).to_be_visible()
+    pdf = tmp_path / "rapport.pdf"
+    pdf.write_bytes(b"%PDF-1.4 essai")
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(pdf))
+    expect(uploader).to_contain_text("Type de fichier refusé (application/pdf)", timeout=TIMEOUT)
+    expect(uploader).to_contain_text("14\u00a0o")
+    assert english_in(page.evaluate(VISIBLE_TEXT) + page.evaluate(LABELS)) == []
