@@ -306,3 +306,10 @@ def test_parquet_value_of_200_mb_in_8_kb_is_refused_before_it_is_read(
     assert path.stat().st_size < 100_000
     result = one(settings, path)
     assert not result.ok and "valeur démesurée" in result.message and "MES_CHAMP_MAX_CAR" in result.message
+
+
+def test_utf16_csv_from_excel_unicode_export_is_refused_by_name(settings: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "unicode.csv"
+    path.write_bytes((HEADER + "2024-01;BIO;75;10\n").encode("utf-16"))
+    result = one(settings, path)
+    assert not result.ok and "encodage non reconnu (UTF-16" in result.message

@@ -371,6 +371,8 @@ def _detect_encoding(path: Path, whole_file: bool = True) -> str:
         head = handle.read(8192)
         # Un vrai fichier binaire (classeur renommé, image) est truffé d'octets nuls ; un NUL isolé dans un texte est
         # une cellule abîmée, signalée à sa ligne et sa colonne par le contrôle des cellules.
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            raise ValueError("utf-16")
         if (nuls := head.count(b"\x00")) >= 2 and nuls * 100 >= len(head):
             raise ValueError("binaire")
         handle.seek(0)
@@ -479,7 +481,13 @@ def _csv_preamble(
     d'en-tête (à partir de 1) d'un CSV. Le temporaire est effacé si le fichier est refusé ici."""
     try:
         encoding = _detect_encoding(path, whole_file)
-    except ValueError:
+    except ValueError as exc:
+        if str(exc) == "utf-16":
+            raise _refuse(
+                name,
+                "encodage non reconnu (UTF-16, « Unicode » d'Excel) : réenregistrez le fichier en CSV UTF-8",
+                1,
+            ) from None
         raise _refuse(
             name, "fichier binaire : ce n'est pas un CSV (un classeur Excel doit garder l'extension .xlsx)"
         ) from None
