@@ -55,7 +55,7 @@ def importer() -> str:
 
 # Le navigateur refuse un fichier trop gros avant tout envoi (server.maxUploadSize = MES_UPLOAD_MAX_MO, passé par
 # le lanceur) avec un message anglais écrit dans Streamlit : ce script, sans donnée de l'utilisateur, le traduit.
-UPLOAD_MESSAGES_FR = """<script>
+UPLOAD_MESSAGES_FR = r"""<script>
 (() => {
   const limit = "__LIMITE__";
   const translate = (node) => {
