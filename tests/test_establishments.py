@@ -254,7 +254,11 @@ def test_warehouse_with_text_codes_is_numbered_and_reads_the_same(demo_db: Path)
         apply_schema(con)
         columns = [row[0] for row in con.sql("DESCRIBE raw_flux").fetchall()]
         assert "couloir_num" in columns and "couloir" not in columns
-        assert con.sql("SELECT valeur FROM codes_niveaux").fetchall() == [("departement",)]
+        # Départements et établissements de démonstration (issue 18).
+        assert con.sql("SELECT valeur FROM codes_niveaux ORDER BY valeur").fetchall() == [
+            ("departement",),
+            ("etablissement",),
+        ]
         assert (con.sql(current).fetchall(), con.sql(history).fetchall()) == before
         assert con.sql("SELECT * FROM flux_remplacees ORDER BY ALL").fetchall() == replaced
         assert con.sql("SELECT * FROM revisions_flux ORDER BY ALL").fetchall() == revisions
