@@ -55,6 +55,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             print(f"{result.fichier} ({result.nature}) : {result.message}")
             for note in result.notes:
                 print(f"  note : {note}")
+            for change in result.changements:
+                print(f"  chiffre de tête modifié : {change}")
         else:
             print(result.message)
     return EXIT_OK if all(r.ok for r in results) else EXIT_REFUSED

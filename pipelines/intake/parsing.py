@@ -36,48 +36,155 @@ def _compact(column: str) -> pl.Expr:
     return pl.col(column).str.strip_chars().str.replace_all(_SPACES, "")
 
 
+# Bornes de plausibilité par ligne (docs/INDICATEURS.md, « Nombres ») : au-delà, une valeur est une erreur de saisie
+# ou de conversion, jamais un chiffre. Dix milliards de documents sur une ligne, c'est vingt ans du programme entier
+# au rythme d'octobre 2025 (42,8 M par mois) ; mille milliards d'euros, plus que le budget de l'État. Sous ces
+# bornes, toute somme d'un entrepôt tient largement dans un entier de 64 bits (vérifié à l'import, en HUGEINT).
+COUNT_MAX = 10**10
+AMOUNT_MAX = 10**12
+
+_GROUPED = r"^[+-]?\d{1,3}(" + _SPACES + r"\d{3})+"
+
+
+def _spaced(column: str) -> pl.Expr:
+    """Vrai si la valeur contient un séparateur de milliers (espace, insécable, apostrophe)."""
+    return pl.col(column).str.strip_chars().str.contains(_SPACES)
+
+
+def _well_grouped(column: str, decimals: bool) -> pl.Expr:
+    """Séparateurs de milliers par groupes de trois chiffres (« 1 234 567 », et « 1 234,56 » pour un montant)."""
+    tail = r"(,\d+)?$" if decimals else "$"
+    return ~_spaced(column) | pl.col(column).str.strip_chars().str.contains(_GROUPED + tail)
+
+
+_AMBIGUOUS_DOT = r"^[+-]?[1-9]\d{0,2}\.\d{3}$"  # « 12.345 » : 12 345 ou 12,345 ?
+_SCIENTIFIC = r"^[+-]?\d+([.,]\d+)?[eE][+-]?\d+$"
+
+
 def integer_value(column: str) -> pl.Expr:
-    """Entier écrit « 1 234 567 », « 1.234.567 », « 1234567 » ou « 1234567.0 » (cellule Excel) ; sinon null."""
+    """Compte : entier écrit « 1234567 », « 1 234 567 » (espaces de milliers par groupes de trois), « 1.234.567 »
+    (points de milliers, deux groupes au moins) ou « 1234567.0 » (cellule numérique d'Excel) ; sinon null."""
     s = _compact(column)
     return (
-        pl.when(s.str.contains(r"^[+-]?\d+$"))
+        pl.when(~_well_grouped(column, decimals=False))
+        .then(None)
+        .when(s.str.contains(r"^[+-]?\d+$"))
         .then(s.cast(pl.Int64, strict=False))
-        .when(s.str.contains(r"^[+-]?\d{1,3}(\.\d{3})+$"))
+        .when(s.str.contains(r"^[+-]?\d{1,3}(\.\d{3}){2,}$"))
         .then(s.str.replace_all(r"\.", "").cast(pl.Int64, strict=False))
-        .when(s.str.contains(r"^[+-]?\d+[.,]0+$"))
-        .then(s.str.replace(r"[.,]0+$", "").cast(pl.Int64, strict=False))
+        .when(s.str.contains(r"^[+-]?\d+\.0$"))
+        .then(s.str.replace(r"\.0$", "").cast(pl.Int64, strict=False))
         .otherwise(None)
     )
 
 
 def integer_problem(column: str) -> pl.Expr:
-    """Motif du refus d'un entier (null si la valeur est lisible et positive ou nulle)."""
+    """Motif du refus d'un compte (null si la valeur est lisible, positive ou nulle, et plausible)."""
     s = _compact(column)
     value = integer_value(column)
     return (
         pl.when(s.is_null() | (s == ""))
         .then(pl.lit("valeur manquante"))
+        .when(~_well_grouped(column, decimals=False))
+        .then(pl.lit("séparateur de milliers mal placé : groupes de trois chiffres attendus (« 1 234 567 »)"))
+        .when(s.str.contains(_AMBIGUOUS_DOT))
+        .then(
+            pl.lit(
+                "nombre ambigu : le point peut séparer les milliers (12 345) ou les décimales (12,345) ; "
+                "un compte s'écrit sans point (12345 ou 12 345)"
+            )
+        )
+        .when(s.str.contains(_SCIENTIFIC))
+        .then(pl.lit("notation scientifique : la valeur exacte est perdue ; un compte s'écrit en entier"))
+        .when(value.is_null() & s.str.contains(r"^[+-]?\d+$"))
+        .then(pl.lit("nombre trop grand pour un compte"))
         .when(value.is_null() & s.str.contains(r"^[+-]?\d+([.,]\d+)?$"))
-        .then(pl.lit("nombre décimal : un nombre entier est attendu"))
+        .then(pl.lit("nombre décimal : un compte est un nombre entier (« 1.00 » et « 1,5 » sont refusés)"))
         .when(value.is_null())
         .then(pl.lit("nombre illisible"))
         .when(value < 0)
         .then(pl.lit("nombre négatif"))
+        .when(value > COUNT_MAX)
+        .then(pl.lit(implausible(COUNT_MAX)))
+        .otherwise(None)
+    )
+
+
+def implausible(bound: int) -> str:
+    """Motif du refus d'une valeur au-delà de sa borne de plausibilité."""
+    limit = f"{bound:,}".replace(",", " ")
+    return (
+        f"valeur invraisemblable : plus de {limit} sur une ligne (borne de plausibilité, docs/INDICATEURS.md)"
+    )
+
+
+def amount_value(column: str) -> pl.Expr:
+    """Montant en euros : « 1234 », « 1 234,56 », « 1.234,56 » (points de milliers suivis de la virgule), « 1.234.567 »,
+    ou « 1234.5 » (point décimal, admis quand il ne peut pas séparer des milliers : un ou deux chiffres après) ; au
+    plus deux décimales ; sinon null."""
+    s = _compact(column)
+    return (
+        pl.when(~_well_grouped(column, decimals=True))
+        .then(None)
+        .when(s.str.contains(r"^[+-]?\d+$"))
+        .then(s.cast(pl.Float64, strict=False))
+        .when(s.str.contains(r"^[+-]?\d+[.,]\d{1,2}$"))
+        .then(s.str.replace(",", ".").cast(pl.Float64, strict=False))
+        .when(s.str.contains(r"^[+-]?\d{1,3}(\.\d{3})+,\d{1,2}$"))
+        .then(s.str.replace_all(r"\.", "").str.replace(",", ".").cast(pl.Float64, strict=False))
+        .when(s.str.contains(r"^[+-]?\d{1,3}(\.\d{3}){2,}$"))
+        .then(s.str.replace_all(r"\.", "").cast(pl.Float64, strict=False))
+        .otherwise(None)
+    )
+
+
+def amount_problem(column: str) -> pl.Expr:
+    """Motif du refus d'un montant en euros (null si la valeur est lisible, positive ou nulle, et plausible)."""
+    s = _compact(column)
+    value = amount_value(column)
+    return (
+        pl.when(s.is_null() | (s == ""))
+        .then(pl.lit("valeur manquante"))
+        .when(~_well_grouped(column, decimals=True))
+        .then(pl.lit("séparateur de milliers mal placé : groupes de trois chiffres attendus (« 1 234,56 »)"))
+        .when(s.str.contains(_AMBIGUOUS_DOT))
+        .then(
+            pl.lit(
+                "montant ambigu : le point peut séparer les milliers (12 345 €) ou les décimales (12,345 €) ; "
+                "écrivez 12345 ou 12,35"
+            )
+        )
+        .when(s.str.contains(_SCIENTIFIC))
+        .then(pl.lit("notation scientifique : un montant s'écrit au centime près, en entier"))
+        .when(value.is_null() & s.str.contains(r"^[+-]?(\d+|\d{1,3}(\.\d{3})+)[.,]\d{3,}$"))
+        .then(
+            pl.lit("plus de deux décimales : un montant en euros s'écrit au centime près (virgule décimale)")
+        )
+        .when(value.is_null())
+        .then(pl.lit("montant illisible"))
+        .when(value < 0)
+        .then(pl.lit("nombre négatif"))
+        .when(value > AMOUNT_MAX)
+        .then(pl.lit(implausible(AMOUNT_MAX)))
         .otherwise(None)
     )
 
 
 def decimal_value(column: str) -> pl.Expr:
-    """Décimal écrit « 1 234,56 », « 1.234,56 », « 1234.56 » ou « 1,5E+07 » ; sinon null."""
+    """Décimal (taux, cible) écrit « 1 234,56 », « 1.234,56 », « 1234.56 », « 0.125 » ou « 1,5E+07 » ; null pour un
+    point suivi de trois chiffres sans virgule (« 12.345 », ambigu) et pour tout le reste."""
     s = _compact(column)
-    french_thousands = s.str.contains(r"^[+-]?\d{1,3}(\.\d{3})+(,\d+)?$")
+    # Points de milliers : un premier groupe sans zéro de tête (« 0.125 » est un décimal).
+    french_thousands = s.str.contains(r"^[+-]?[1-9]\d{0,2}(\.\d{3})+(,\d+)?$")
     normalised = (
         pl.when(french_thousands)
         .then(s.str.replace_all(r"\.", "").str.replace(",", "."))
         .otherwise(s.str.replace(",", "."))
     )
     return (
-        pl.when(normalised.str.contains(r"^[+-]?\d+(\.\d+)?([eE][+-]?\d+)?$"))
+        pl.when(s.str.contains(_AMBIGUOUS_DOT))
+        .then(None)
+        .when(normalised.str.contains(r"^[+-]?\d+(\.\d+)?([eE][+-]?\d+)?$"))
         .then(normalised.cast(pl.Float64, strict=False))
         .otherwise(None)
     )
@@ -90,10 +197,19 @@ def decimal_problem(column: str) -> pl.Expr:
     return (
         pl.when(s.is_null() | (s == ""))
         .then(pl.lit("valeur manquante"))
-        .when(value.is_null())
+        .when(s.str.contains(_AMBIGUOUS_DOT))
+        .then(
+            pl.lit(
+                "nombre ambigu : le point peut séparer les milliers (12 345) ou les décimales (12,345) ; "
+                "écrivez 12345 ou 12,345"
+            )
+        )
+        .when(value.is_null() | ~value.is_finite())
         .then(pl.lit("nombre illisible"))
         .when(value < 0)
         .then(pl.lit("nombre négatif"))
+        .when(value > AMOUNT_MAX)
+        .then(pl.lit(implausible(AMOUNT_MAX)))
         .otherwise(None)
     )
 

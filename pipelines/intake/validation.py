@@ -15,9 +15,13 @@ from typing import Literal
 import polars as pl
 
 from pipelines.intake.parsing import (
+    COUNT_MAX,
     ParseError,
+    amount_problem,
+    amount_value,
     decimal_problem,
     decimal_value,
+    implausible,
     integer_problem,
     integer_value,
     is_blank,
@@ -35,6 +39,7 @@ Kind = Literal[
     "date",
     "integer",
     "decimal",
+    "euros",
     "text",
     "year",
     "couloir",
@@ -146,6 +151,38 @@ def missing_columns(columns: Sequence[Column], origins: dict[str, str], headers:
     return pl.DataFrame(rows, schema=PROBLEM_SCHEMA)
 
 
+def luhn_key(digits: str) -> int:
+    """Clé de Luhn d'une suite de chiffres : le chiffre qui, ajouté à droite, rend la somme de Luhn multiple de 10."""
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        digit = int(char)
+        if position % 2 == 0:  # doublés : un rang sur deux en partant de la droite, la clé étant à venir
+            digit = digit * 2 - 9 if digit > 4 else digit * 2
+        total += digit
+    return (10 - total % 10) % 10
+
+
+def finess_number(raw: str) -> str:
+    """Numéro FINESS : neuf caractères tels que livrés (jamais complétés de zéros), le dernier étant la clé de Luhn des
+    huit premiers. Un numéro de Corse (2A, 2B en tête) est admis sans contrôle de clé : la règle du référentiel pour
+    ces lettres n'est pas établie ici (docs/INDICATEURS.md)."""
+    value = raw.strip().upper().removesuffix(".0")
+    corsica = value[:2] in ("2A", "2B")
+    if not (value.isdigit() or (corsica and value[2:].isdigit())):
+        raise ParseError("numéro FINESS invalide : neuf chiffres attendus (2A ou 2B en tête pour la Corse)")
+    if len(value) != 9:
+        hint = " ; un zéro initial perdu par Excel ? livrez le numéro en texte" if len(value) == 8 else ""
+        raise ParseError(
+            f"numéro FINESS de {len(value)} caractère(s) : neuf attendus, jamais complétés{hint}"
+        )
+    if not corsica and luhn_key(value[:8]) != int(value[8]):
+        raise ParseError(
+            f"clé de contrôle FINESS fausse : le 9e chiffre devrait être {luhn_key(value[:8])} "
+            "(formule de Luhn sur les huit premiers)"
+        )
+    return value
+
+
 def _code_parser(kind: Kind, reference: Reference) -> Callable[[str], object]:
     def niveau(raw: str) -> str:
         value = normalise_label(raw)
@@ -154,14 +191,7 @@ def _code_parser(kind: Kind, reference: Reference) -> Callable[[str], object]:
         return value
 
     def finess(raw: str) -> str:
-        value = raw.strip().upper().removesuffix(".0").zfill(9)
-        if not (
-            len(value) == 9
-            and value[:2].replace("2A", "00").replace("2B", "00").isdigit()
-            and value[2:].isdigit()
-        ):
-            raise ParseError("numéro FINESS invalide (9 caractères attendus)")
-        return value
+        return finess_number(raw)
 
     def year(raw: str) -> int:
         text = raw.strip().removesuffix(".0")
@@ -198,12 +228,14 @@ def _code_parser(kind: Kind, reference: Reference) -> Callable[[str], object]:
     return parse
 
 
+NUMBER_KINDS = ("integer", "decimal", "euros")
 _DTYPES: dict[str, pl.DataType] = {
     "month": pl.Date(),
     "date": pl.Date(),
     "year": pl.Int32(),
     "integer": pl.Int64(),
     "decimal": pl.Float64(),
+    "euros": pl.Float64(),
 }
 
 
@@ -223,27 +255,38 @@ def _problem_rows(rows: pl.DataFrame, reason: pl.Expr) -> pl.DataFrame:
 
 
 def _parse_number(frame: pl.DataFrame, column: Column, where: pl.Expr) -> tuple[pl.Series, pl.DataFrame]:
-    """Nombre : conversion directe d'abord (la quasi-totalité des cellules d'un gros fichier) ; les seules cellules
-    qu'elle ne lit pas passent par les formats français (espaces, points de milliers, virgule décimale)."""
+    """Nombre, selon la règle de son type (docs/INDICATEURS.md, « Nombres ») : un compte (`integer`) passe d'abord par
+    la conversion directe (la quasi-totalité des cellules d'un gros fichier), les seules cellules qu'elle ne lit pas
+    par les formats français ; chaque compte lu est comparé à sa borne de plausibilité. Montants (`euros`) et décimaux,
+    où un point peut être ambigu, sont tous lus par leur règle."""
     integer = column.kind == "integer"
     raw = pl.col(column.name)
     if isinstance(frame.schema[column.name], pl.Categorical):  # en-tête pris pour un code à la lecture
         frame = frame.with_columns(raw.cast(pl.String))
-    fast = frame.get_column(column.name).cast(pl.Int64 if integer else pl.Float64, strict=False)
-    if not integer:  # « nan », « inf » : lisibles par la conversion, refusés comme les autres textes
-        fast = (
-            fast.to_frame()
-            .select(pl.when(pl.col(column.name).is_finite()).then(pl.col(column.name)))
-            .to_series()
-        )
+    if frame.schema[column.name] != pl.String:
+        frame = frame.with_columns(raw.cast(pl.String))
+    value_of, reason_of = {
+        "integer": (integer_value, integer_problem),
+        "euros": (amount_value, amount_problem),
+        "decimal": (decimal_value, decimal_problem),
+    }[column.kind]
+    if integer:
+        fast = frame.get_column(column.name).cast(pl.Int64, strict=False)
+    else:
+        fast = pl.Series(column.name, [None] * frame.height, dtype=pl.Float64)
     checked = frame.select(ROW_COLUMN, raw.alias("raw"), where.alias("w")).with_columns(fast.alias("v"))
-    problems = [_problem_rows(checked.filter(pl.col("v") < 0), pl.lit("nombre négatif"))]
+    problems = [
+        _problem_rows(checked.filter(pl.col("v") < 0), pl.lit("nombre négatif")),
+        _problem_rows(checked.filter(pl.col("v") > COUNT_MAX), pl.lit(implausible(COUNT_MAX))),
+    ]
     slow_mask = fast.is_null()
     if slow_mask.any():
-        value = integer_value(column.name) if integer else decimal_value(column.name)
-        reason = integer_problem(column.name) if integer else decimal_problem(column.name)
         slow = frame.filter(slow_mask).select(
-            value.alias("v"), reason.alias("r"), raw.alias("raw"), where.alias("w"), ROW_COLUMN
+            value_of(column.name).alias("v"),
+            reason_of(column.name).alias("r"),
+            raw.alias("raw"),
+            where.alias("w"),
+            ROW_COLUMN,
         )
         if not column.required:
             slow = slow.with_columns(pl.when(is_blank("raw")).then(None).otherwise(pl.col("r")).alias("r"))
@@ -420,7 +463,7 @@ def parse_columns(
             if column_origin(column.name) in frame.columns
             else pl.lit(origins.get(column.name, column.name))
         )
-        parse = _parse_number if column.kind in ("integer", "decimal") else None
+        parse = _parse_number if column.kind in NUMBER_KINDS else None
         parsed, found = parse(frame, column, where) if parse else _parse_coded(frame, column, where, ctx)
         values = values.with_columns(parsed.alias(column.name))
         problems.append(found)

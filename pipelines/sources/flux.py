@@ -186,8 +186,35 @@ def rules(
             ctx.notes.append(note)
     values = _with_places(values, ctx).with_columns(pl.col("type_document").fill_null(""))
     mismatch = "ce département n'appartient pas à la région indiquée sur la même ligne"
-    region_mismatch = flagger(values, origins)("departement", pl.col("__incoherent"), mismatch)
-    return values.drop("__incoherent"), [region_mismatch]
+    flag = flagger(values, origins)
+    region_mismatch = flag("departement", pl.col("__incoherent"), mismatch)
+    finess_mismatch = flag(
+        "finess",
+        _finess_contradicts_departement(),
+        "le numéro FINESS commence par le code d'un autre département que celui de la colonne département",
+    )
+    if values.select(pl.col("finess").cast(pl.String).str.contains("^2[AB]").any()).item():
+        note = (
+            "FINESS de Corse (2A, 2B) : clé de contrôle non vérifiée (voir docs/INDICATEURS.md, « FINESS »)"
+        )
+        if note not in ctx.notes:
+            ctx.notes.append(note)
+    return values.drop("__incoherent"), [region_mismatch, finess_mismatch]
+
+
+def _finess_contradicts_departement() -> pl.Expr:
+    """Vrai quand le FINESS ne commence pas par le département de sa ligne : ses deux premiers caractères pour un
+    département métropolitain (2A et 2B compris), « 97 » ou « 98 » pour un département d'outre-mer (la suite du
+    préfixe d'outre-mer n'est pas contrôlée, docs/INDICATEURS.md)."""
+    finess = pl.col("finess").cast(pl.String)
+    departement = pl.col("departement").cast(pl.String)
+    overseas = departement.str.len_chars() == 3
+    expected = finess.str.slice(0, 2)
+    return (
+        finess.is_not_null()
+        & departement.is_not_null()
+        & pl.when(overseas).then(~expected.is_in(["97", "98"])).otherwise(expected != departement)
+    ).fill_null(False)
 
 
 SOURCE = Source(

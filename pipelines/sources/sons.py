@@ -48,7 +48,7 @@ COLUMNS = (
     ),
     Column(
         "montants_verses_eur",
-        "decimal",
+        "euros",
         False,
         (
             "montants_verses",

@@ -10,6 +10,8 @@ import contextlib
 import datetime as dt
 import hashlib
 import os
+import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -30,9 +32,11 @@ from pipelines.progress import Progress, silent
 from pipelines.settings import Settings, get_settings
 from pipelines.sources import SOURCES, detect_kind, source_of
 from pipelines.sources.declaration import Source, conclude_all
+from pipelines.warehouse import headlines
 from pipelines.warehouse.connection import (
     WarehouseError,
     Writer,
+    apply_schema,
     first_row,
     named_statements,
     unavailable,
@@ -52,6 +56,9 @@ class IngestResult:
     inchangees: int = 0
     import_id: int | None = None
     message: str = ""
+    # Chiffres de tête (France, régions) que le fichier change, avant → après, publiés ou non ; et combien il en crée.
+    changements: list[headlines.HeadlineChange] = field(default_factory=list)
+    nouveaux_totaux: int = 0
     notes: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     total_problems: int = 0
@@ -222,7 +229,7 @@ def _code_header(kind: str | None) -> Callable[[str], bool]:
 
     def is_code(header: str) -> bool:
         kinds = {c.kind for c in columns if c.matches(header)}
-        return bool(kinds) and not kinds & {"integer", "decimal"}
+        return bool(kinds) and not kinds & {"integer", "decimal", "euros"}
 
     return is_code
 
@@ -260,13 +267,12 @@ def load_validated(
     holder = frame if isinstance(frame, list) else [frame]
     rows = holder[0].height
     result = IngestResult(incoming.name, source.kind, "identique", lignes=rows, notes=ctx.notes)
+    # « Identique » veut dire « ne change rien à l'état courant », jugé par la comparaison ci-dessous, pas « mêmes
+    # octets qu'un import passé » : relivrer un fichier ancien après une révision est une révision (A, B, A finit
+    # sur A). L'empreinte ne sert qu'à nommer l'import dont le contenu est repris.
     previous = _already_imported(con, digest, source.kind)
-    if previous is not None:
-        result.message = (
-            f"fichier identique à l'import n° {previous[0]} du {previous[1]:%d/%m/%Y %H:%M} : rien n'a changé"
-        )
-        return result
     statements = named_statements(f"load/{source.kind}.sql")
+    month_totals = statements.pop("month_totals", None)
     started = time.perf_counter()
     con.execute("BEGIN TRANSACTION")
     try:
@@ -284,7 +290,11 @@ def load_validated(
         result.nouvelles, result.revisees, result.inchangees = counts
         if result.nouvelles == 0 and result.revisees == 0:
             con.execute("ROLLBACK")
-            result.message = "aucune valeur nouvelle ni modifiée : rien n'a changé"
+            result.message = "aucune valeur nouvelle ni modifiée : rien n'a changé" + (
+                f" (même fichier que l'import n° {previous[0]} du {previous[1]:%d/%m/%Y %H:%M})"
+                if previous
+                else ""
+            )
             return result
         import_id = _next_import_id(con)
         result.statut = "revision" if result.revisees else "nouveau"
@@ -314,13 +324,25 @@ def load_validated(
         for name, statement in statements.items():
             if name not in ("overlap", "compare"):
                 con.execute(statement, [import_id] if "?" in statement else [])
+        if month_totals is not None and (
+            too_large := con.execute(month_totals, [MONTH_TOTAL_MAX]).fetchall()
+        ):
+            con.execute("ROLLBACK")
+            return _refused_totals(result, too_large)
         con.unregister("lot")
         del lot
         loaded = time.perf_counter()
         result.durees["chargement"] = loaded - started
         if refresh is not None:
+            before = headlines.headline_totals(con) if source.kind == "flux" else None
             refresh(con)
             result.durees["recalcul"] = time.perf_counter() - loaded
+            if before is not None:
+                result.changements, result.nouveaux_totaux = headlines.compare(
+                    con, before, headlines.headline_totals(con)
+                )
+                headlines.record_errata(con, import_id, result.changements)
+                result.message += " ; " + headlines.summary(result.changements, result.nouveaux_totaux)
         con.execute("COMMIT")
     except BaseException:
         # Connexion perdue (disque plein…) : l'annulation peut échouer à son tour ; c'est l'erreur d'origine qui
@@ -328,6 +350,27 @@ def load_validated(
         with contextlib.suppress(duckdb.Error):
             con.execute("ROLLBACK")
         raise
+    return result
+
+
+# Borne du total d'un mois, toutes lignes courantes comprises (contrôlée en HUGEINT à l'import) : sous elle, le rythme
+# annuel (× 12) et le cumul sur 12 mois tiennent dans un entier de 64 bits (9,2 × 10^18). Les lignes, elles, sont
+# bornées à 10^10 (`parsing.COUNT_MAX`).
+MONTH_TOTAL_MAX = 10**17
+
+
+def _refused_totals(result: IngestResult, too_large: list[tuple[object, ...]]) -> IngestResult:
+    """Refus d'un lot dont un total mensuel dépasserait `MONTH_TOTAL_MAX` : rien n'est écrit."""
+    reason = (
+        "total mensuel hors de portée : la somme des documents du mois dépasserait 10^17 ; rien n'a été écrit"
+    )
+    result.statut = "refuse"
+    result.import_id = None
+    result.problems = [
+        Problem(result.fichier, None, "documents", f"{m:%Y-%m} : {t}", reason) for m, t in too_large
+    ]
+    result.total_problems = len(result.problems)
+    result.message = RefusedFile(result.fichier, result.problems).render()
     return result
 
 
@@ -344,8 +387,9 @@ def ingest(
     settings = settings or get_settings()
     db_path = Path(os.path.realpath(db or settings.db_path()))
     if dry_run:
-        # Un essai à blanc ne lit ni n'écrit l'entrepôt : ni verrou ni copie (il marche sur un disque en lecture seule).
-        return [_check_only(incoming, kind, settings, sheet, progress) for incoming in files]
+        # Un essai à blanc n'écrit pas l'entrepôt : ni verrou ni copie à côté de lui (il marche sur un disque en
+        # lecture seule). Ce que l'import changerait se calcule sur une copie jetable, dans un dossier temporaire.
+        return _dry_run(files, kind, settings, sheet, progress, db_path)
     from pipelines.indicators.refresh import refresh_indicators
 
     results: list[IngestResult] = []
@@ -410,6 +454,66 @@ def refused_result(incoming: Incoming, kind: str | None, refused: RefusedFile) -
         problems=refused.problems,
         total_problems=refused.total,
     )
+
+
+def _dry_run(
+    files: Sequence[Incoming],
+    kind: str | None,
+    settings: Settings,
+    sheet: str | None,
+    progress: Progress,
+    db_path: Path,
+) -> list[IngestResult]:
+    """Validation de chaque fichier puis, si l'entrepôt existe, le même chargement et le même recalcul que l'import
+    sur une copie jetable : le compte rendu donne les mêmes chiffres de tête changés, avant que rien ne soit écrit.
+    Les fichiers s'enchaînent comme à l'import (le deuxième voit le premier)."""
+    if not db_path.is_file():
+        return [_check_only(incoming, kind, settings, sheet, progress) for incoming in files]
+    from pipelines.indicators.refresh import refresh_indicators
+
+    results: list[IngestResult] = []
+    with tempfile.TemporaryDirectory(prefix="mes-essai-") as tmp:
+        copy = Path(tmp) / "essai.duckdb"
+        config: dict[str, str | bool | int | float | list[str]] = {
+            "memory_limit": f"{settings.memoire_max_mo}MB"
+        }
+        try:
+            shutil.copyfile(db_path, copy)
+            con = duckdb.connect(str(copy), config=config)
+            apply_schema(con)
+            install_reference_tables(con)
+        except (OSError, duckdb.Error) as exc:
+            # Entrepôt illisible : la validation seule, et la raison pour laquelle l'effet n'est pas chiffré.
+            checked = [_check_only(incoming, kind, settings, sheet, progress) for incoming in files]
+            for result in checked:
+                result.notes.append(f"effet sur les chiffres non calculé : entrepôt illisible ({exc})")
+            return checked
+        with con:
+            for incoming in files:
+                try:
+                    source, frame, ctx = validate_file(incoming, kind, settings, sheet, progress)
+                except RefusedFile as refused:
+                    progress(refused.render())
+                    results.append(_refused(incoming, kind, refused))
+                    continue
+                digest = sha256_of(incoming.path)
+                loaded = load_validated(con, incoming, source, [frame], ctx, digest, refresh_indicators)
+                results.append(_as_preview(loaded, source))
+    return results
+
+
+def _as_preview(loaded: IngestResult, source: Source) -> IngestResult:
+    """Le compte rendu d'un chargement d'essai, dit au conditionnel : rien n'a encore été écrit."""
+    if not loaded.ok:
+        return loaded
+    effect = loaded.message.split(" : ", 1)[1] if loaded.import_id is not None else loaded.message
+    loaded.statut = "verifie"
+    loaded.import_id = None
+    loaded.message = (
+        f"fichier valide : {formats.integer(loaded.lignes)} ligne(s) ({source.label}) ; rien n'a encore été écrit. "
+        f"À l'import : {effect}"
+    )
+    return loaded
 
 
 def _check_only(

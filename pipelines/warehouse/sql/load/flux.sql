@@ -52,3 +52,14 @@ JOIN courantes AS c USING (mois, couloir_num, niveau_num, geo_num, type_num);
 INSERT INTO raw_flux
 SELECT ? AS import_id, ligne, mois, couloir_num, niveau_num, geo_num, region_num, departement_num, type_num, documents
 FROM lot;
+
+-- name: month_totals
+-- Contrôle après l'insertion, hors des étapes de chargement : le total de chaque mois du lot, toutes lignes courantes
+-- comprises, calculé en HUGEINT (il ne peut pas déborder). Au-delà de la borne (paramètre), l'import est refusé :
+-- les sommes des indicateurs (entiers de 64 bits, × 12 pour le rythme annuel) ne pourraient plus être exactes.
+SELECT mois, sum(CAST(documents AS HUGEINT)) AS total
+FROM stg_flux_numeros
+WHERE mois IN (SELECT DISTINCT mois FROM lot)
+GROUP BY mois
+HAVING sum(CAST(documents AS HUGEINT)) > ?
+ORDER BY mois;

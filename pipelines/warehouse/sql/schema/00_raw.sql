@@ -116,3 +116,18 @@ CREATE TABLE IF NOT EXISTS raw_usage (
     code_region VARCHAR NOT NULL,   -- '' au niveau pays
     valeur      BIGINT  NOT NULL
 );
+
+-- Révisions de chiffres publiés : un import qui change un chiffre de tête déjà publié (`chiffres_publies`) y inscrit
+-- les deux valeurs (pipelines/warehouse/headlines.py), dans sa transaction. La page Données les liste aux errata.
+CREATE TABLE IF NOT EXISTS revisions_publiees (
+    import_id          INTEGER NOT NULL,
+    mois               DATE    NOT NULL,
+    niveau             VARCHAR NOT NULL,
+    code_geo           VARCHAR NOT NULL,
+    couloir            VARCHAR NOT NULL,
+    indicateur_publie  VARCHAR NOT NULL,
+    valeur_publiee     DOUBLE  NOT NULL,
+    source_publiee     VARCHAR,
+    documents_avant    BIGINT,
+    documents_apres    BIGINT
+);
