@@ -45,6 +45,23 @@ def show_report(result: IngestResult) -> None:
         st.success(f"{result.fichier} ({result.nature}) : {result.message}")
         for note in result.notes:
             st.caption(f"Note : {note}")
+        if result.changements:
+            published = [c for c in result.changements if c.publie]
+            if published:
+                st.warning(
+                    f"{len(published)} chiffre(s) déjà publié(s) change(nt) : chaque révision est inscrite aux errata "
+                    "avec les deux valeurs.",
+                    icon=":material/report:",
+                )
+            st.dataframe(
+                pl.DataFrame(
+                    {
+                        "Chiffre de tête modifié": [str(c) for c in result.changements],
+                        "Publié": ["oui" if c.publie else "" for c in result.changements],
+                    }
+                ),
+                hide_index=True,
+            )
 
 
 def importer() -> str:
@@ -175,6 +192,26 @@ show_table(
         pl.col("source").map_elements(source_title, return_dtype=pl.String).alias("Source"),
     ),
 )
+st.subheader("Révisions de chiffres publiés")
+published_revisions = read(queries.published_revisions)
+if published_revisions.height == 0:
+    st.caption("Aucun import n'a changé un chiffre publié.")
+else:
+    st.dataframe(
+        published_revisions.select(
+            pl.col("import_id").alias("Import n°"),
+            pl.col("fichier").alias("Fichier"),
+            formats.month_column("mois", short=False).alias("Mois"),
+            pl.col("code_geo").alias("Périmètre"),
+            pl.col("couloir").alias("Couloir"),
+            pl.col("indicateur_publie").alias("Chiffre publié"),
+            pl.col("valeur_publiee").alias("Valeur publiée"),
+            pl.col("documents_avant").alias("Avant l'import"),
+            pl.col("documents_apres").alias("Après l'import"),
+            pl.col("source_publiee").alias("Source de la publication"),
+        ),
+        hide_index=True,
+    )
 st.subheader("Valeurs révisées dans l'entrepôt")
 revisions = read(queries.revisions)
 if revisions.height == 0:
@@ -191,6 +228,45 @@ else:
             pl.col("documents_apres").alias("Documents après"),
             pl.col("donnees_demo").alias("Démonstration"),
         ),
+    )
+
+st.header("Complétude et rapprochement")
+st.write(
+    "Un mois est **complet** quand toutes les contributions attendues (régions, départements, établissements, "
+    "couloirs livrés les mois précédents) sont arrivées ; sinon il est **provisoire** et n'est jamais le mois par "
+    "défaut. Quand un total livré et la somme de ses sous-niveaux existent tous deux, le total livré est affiché : "
+    "l'écart est montré ci-dessous. Définitions : docs/INDICATEURS.md."
+)
+completeness_fr = read(queries.month_completeness, "pays", "FR")
+if completeness_fr.height:
+    st.dataframe(
+        completeness_fr.head(12).select(
+            formats.month_column("mois", short=False).alias("Mois (France)"),
+            pl.when(pl.col("complet")).then(pl.lit("complet")).otherwise(pl.lit("provisoire")).alias("État"),
+            pl.col("enfants_livres").alias("Régions livrées"),
+            pl.col("enfants_attendus").alias("Régions attendues"),
+            pl.col("couloirs_livres").alias("Couloirs livrés"),
+            pl.col("couloirs_attendus").alias("Couloirs attendus"),
+            pl.col("livrees").alias("Contributions complètes"),
+            pl.col("attendues").alias("Contributions attendues"),
+        ),
+        hide_index=True,
+    )
+gaps = read(queries.reconciliation)
+if gaps.height == 0:
+    st.caption("Aucun total livré ne coexiste avec la somme de ses sous-niveaux : rien à rapprocher.")
+else:
+    st.dataframe(
+        gaps.select(
+            formats.month_column("mois", short=False).alias("Mois"),
+            pl.col("niveau").alias("Niveau"),
+            pl.col("libelle_geo").alias("Périmètre"),
+            pl.col("couloir").alias("Couloir"),
+            pl.col("total_livre").alias("Total livré (affiché)"),
+            pl.col("somme_sous_niveaux").alias("Somme des sous-niveaux"),
+            pl.col("ecart").alias("Écart"),
+        ),
+        hide_index=True,
     )
 
 st.header("Dictionnaire des données")

@@ -292,3 +292,46 @@ def test_an_incomplete_month_is_never_the_default(deliveries: set[tuple[str, str
     }
     delivered_then = {(r, c) for r, c, m in deliveries if m == default}
     assert recent <= delivered_then
+
+
+def test_a_declared_contribution_replaces_the_rule_drawn_from_history() -> None:
+    rows = [
+        *_region_month("11", "BIO", D(2025, 9, 1)),
+        *_region_month("24", "BIO", D(2025, 9, 1)),
+        ("pays", "FR", "", "BIO", "somme", D(2025, 9, 1)),
+        *_region_month("11", "BIO", D(2025, 10, 1)),
+        ("pays", "FR", "", "BIO", "somme", D(2025, 10, 1)),
+    ]
+    # Sans déclaration, la région 24 reste attendue en octobre ; déclarée close en septembre, elle ne l'est plus, et
+    # la région 53, déclarée à partir d'octobre sans rien avoir livré, l'est.
+    declarations = pl.LazyFrame(
+        {
+            "niveau": ["pays", "pays"],
+            "code_geo": ["FR", "FR"],
+            "unite": ["24", "53"],
+            "couloir": ["BIO", "BIO"],
+            "debut": [D(2021, 1, 1), D(2025, 10, 1)],
+            "fin": [D(2025, 9, 1), None],
+        }
+    )
+
+    def october(table: pl.DataFrame) -> tuple[object, ...]:
+        row = table.filter(
+            (pl.col("niveau") == "pays") & (pl.col("couloir") == "TOUS") & (pl.col("mois") == D(2025, 10, 1))
+        )
+        return row.select("complet", "livrees", "attendues").row(0)
+
+    assert october(_completeness(rows)) == (False, 1, 2)
+    declared = completeness(
+        _consolidated(rows), _NO_ESTABLISHMENTS, _NO_PARENTS, _NO_COULOIRS, TODAY, declarations=declarations
+    ).collect()
+    assert october(declared) == (False, 1, 2)  # 24 n'est plus attendue, 53 l'est
+    only_closed = completeness(
+        _consolidated(rows),
+        _NO_ESTABLISHMENTS,
+        _NO_PARENTS,
+        _NO_COULOIRS,
+        TODAY,
+        declarations=declarations.head(1),
+    ).collect()
+    assert october(only_closed) == (True, 1, 1)

@@ -70,14 +70,44 @@ def absent_contributions(
     )
 
 
+def declared_expectations(
+    delivered: pl.LazyFrame, absent: pl.LazyFrame, declarations: pl.LazyFrame, first: dt.date, last: dt.date
+) -> pl.LazyFrame:
+    """Contributions déclarées (data/reference/contributions_attendues.csv) : attendues chaque mois de leur période
+    (debut à fin, dans les mois du flux), et seulement alors ; pour elles, l'historique ne décide plus.
+
+    `declarations` : niveau, code_geo (périmètre), unite, couloir, debut, fin (null : sans fin)."""
+    keys = [*PARENT, "unite", "couloir"]
+    kept = absent.join(declarations.select(keys).unique(), on=keys, how="anti")
+    start = pl.max_horizontal(month_index("debut"), pl.lit(first.year * 12 + first.month - 1))
+    end = pl.min_horizontal(
+        month_index("fin").fill_null(last.year * 12 + last.month - 1), pl.lit(last.year * 12 + last.month - 1)
+    )
+    months = (
+        declarations.select(*keys, pl.int_ranges(start, end + 1).alias("_t"))
+        .explode("_t")
+        .filter(pl.col("_t").is_not_null())
+        .select(*keys, month_from_index(pl.col("_t")).alias("mois"))
+    )
+    missing = months.join(delivered.select(*keys, "mois"), on=[*keys, "mois"], how="anti")
+    return pl.concat([kept.select(*keys, "mois"), missing]).unique()
+
+
 def family_counts(
-    delivered: pl.LazyFrame, last_month: dt.date, window: int = WINDOW, parent: list[str] = PARENT
+    delivered: pl.LazyFrame,
+    last_month: dt.date,
+    window: int = WINDOW,
+    parent: list[str] = PARENT,
+    declarations: pl.LazyFrame | None = None,
+    first_month: dt.date | None = None,
 ) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     """Comptes d'une famille de contributions (établissements, départements, régions ou totaux livrés) : par
     périmètre × couloir × mois, `attendues` (livrées + absentes), `livrees` (livrées et complètes) et `presentes` ;
     par périmètre × mois, `enfants_attendus` et `enfants_livres` (unités distinctes, tous couloirs, hors total livré).
-    Entrée : périmètre (`parent`), unite, couloir, mois, complet."""
+    Entrée : périmètre (`parent`), unite, couloir, mois, complet ; `declarations` : voir `declared_expectations`."""
     absent = absent_contributions(delivered, last_month, window, parent)
+    if declarations is not None and first_month is not None:
+        absent = declared_expectations(delivered, absent, declarations, first_month, last_month)
     keys = [*parent, "couloir", "mois"]
     present = delivered.group_by(keys).agg(
         pl.len().alias("presentes"), pl.col("complet").sum().alias("livrees")
@@ -148,6 +178,8 @@ def geographic_completeness(
     establishment_couloirs: pl.LazyFrame,
     last_month: dt.date,
     window: int = WINDOW,
+    declarations: pl.LazyFrame | None = None,
+    first_month: dt.date | None = None,
 ) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     """Complétude de chaque département, région et de la France, par couloir, de bas en haut : un département se
     compose de ses établissements, une région de ses départements (et des établissements rattachés à elle seule), la
@@ -156,7 +188,8 @@ def geographic_completeness(
     `consolidated` : les flux consolidés par couloir (niveau, code_geo, code_region, couloir, mois, origine) ;
     `establishments` : les livraisons des établissements en numéros (unite, parent, couloir, mois) ;
     `establishment_parents` : parent (numéro) → niveau, code_geo du rattachement ; `establishment_couloirs` :
-    couloir_id → couloir."""
+    couloir_id → couloir ; `declarations` : contributions déclarées des régions et départements
+    (`declared_expectations`), à partir de `first_month`."""
     flux = consolidated.filter(pl.col("couloir") != ALL_COULOIRS)
     declared = flux.filter(pl.col("origine") == "declare")
     etab_counts, etab_kids = family_counts(
@@ -178,9 +211,11 @@ def geographic_completeness(
         own_units = own.select(
             *PARENT, pl.lit(SELF).alias("unite"), "couloir", "mois", pl.lit(True).alias("complet")
         )
+        stated = declarations.filter(pl.col("niveau") == niveau) if declarations is not None else None
         families = [
             (etab_counts.filter(pl.col("niveau") == niveau), etab_kids.filter(pl.col("niveau") == niveau)),
-            *(family_counts(units, last_month, window) for units in [own_units, *children]),
+            family_counts(own_units, last_month, window),
+            *(family_counts(units, last_month, window, PARENT, stated, first_month) for units in children),
         ]
         by_couloir, kids = combine_families(families, own)
         return by_couloir.collect().lazy(), kids.collect().lazy()
@@ -251,14 +286,27 @@ def completeness(
     establishment_couloirs: pl.LazyFrame,
     current_month: dt.date,
     window: int = WINDOW,
+    declarations: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
     """La table `completude` entière : chaque périmètre × couloir (et `TOUS`) × mois où une contribution est livrée
-    ou attendue ; le dernier mois du flux borne l'attente."""
-    last = consolidated.select(pl.col("mois").max()).collect().item()
+    ou attendue ; le dernier mois du flux borne l'attente. `declarations` : contributions déclarées dans
+    data/reference/contributions_attendues.csv, rapportées à leur périmètre (`declared_expectations`)."""
+    first, last = (
+        consolidated.select(pl.col("mois").min().alias("premier"), pl.col("mois").max().alias("dernier"))
+        .collect()
+        .row(0)
+    )
     if last is None:
         return pl.LazyFrame(schema=_SCHEMA)
     by_couloir, children = geographic_completeness(
-        consolidated, establishments, establishment_parents, establishment_couloirs, last, window
+        consolidated,
+        establishments,
+        establishment_parents,
+        establishment_couloirs,
+        last,
+        window,
+        declarations,
+        first,
     )
     return with_all_couloirs(by_couloir, children, current_month).cast(_SCHEMA)  # type: ignore[arg-type]
 

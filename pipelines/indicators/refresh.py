@@ -94,6 +94,7 @@ def month_completeness(con: duckdb.DuckDBPyConnection, flux: pl.DataFrame) -> pl
             parents.lazy().select("parent", "niveau", "code_geo").unique(),
             _read(con, q["establishment_couloirs"]),
             current_month(),
+            declarations=_read(con, q["declared_contributions"]),
         ).collect()
     finally:
         con.unregister("etablissements_parents")

@@ -14,7 +14,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -290,10 +290,10 @@ def load_validated(
         result.nouvelles, result.revisees, result.inchangees = counts
         if result.nouvelles == 0 and result.revisees == 0:
             con.execute("ROLLBACK")
-            result.message = "aucune valeur nouvelle ni modifiée : rien n'a changé" + (
-                f" (même fichier que l'import n° {previous[0]} du {previous[1]:%d/%m/%Y %H:%M})"
+            result.message = (
+                f"fichier identique à l'import n° {previous[0]} du {previous[1]:%d/%m/%Y %H:%M} : rien n'a changé"
                 if previous
-                else ""
+                else "aucune valeur nouvelle ni modifiée : rien n'a changé"
             )
             return result
         import_id = _next_import_id(con)
@@ -456,22 +456,14 @@ def refused_result(incoming: Incoming, kind: str | None, refused: RefusedFile) -
     )
 
 
-def _dry_run(
-    files: Sequence[Incoming],
-    kind: str | None,
-    settings: Settings,
-    sheet: str | None,
-    progress: Progress,
-    db_path: Path,
-) -> list[IngestResult]:
-    """Validation de chaque fichier puis, si l'entrepôt existe, le même chargement et le même recalcul que l'import
-    sur une copie jetable : le compte rendu donne les mêmes chiffres de tête changés, avant que rien ne soit écrit.
-    Les fichiers s'enchaînent comme à l'import (le deuxième voit le premier)."""
+@contextlib.contextmanager
+def scratch_copy(db_path: Path, settings: Settings) -> Iterator[duckdb.DuckDBPyConnection | str]:
+    """Une copie jetable de l'entrepôt publié, dans un dossier temporaire (jamais à côté de l'entrepôt), schéma et
+    référence à jour : de quoi chiffrer l'effet d'un import sans rien écrire. Rend la raison (texte) si l'entrepôt
+    manque ou ne se lit pas."""
     if not db_path.is_file():
-        return [_check_only(incoming, kind, settings, sheet, progress) for incoming in files]
-    from pipelines.indicators.refresh import refresh_indicators
-
-    results: list[IngestResult] = []
+        yield "entrepôt encore vide"
+        return
     with tempfile.TemporaryDirectory(prefix="mes-essai-") as tmp:
         copy = Path(tmp) / "essai.duckdb"
         config: dict[str, str | bool | int | float | list[str]] = {
@@ -483,22 +475,56 @@ def _dry_run(
             apply_schema(con)
             install_reference_tables(con)
         except (OSError, duckdb.Error) as exc:
-            # Entrepôt illisible : la validation seule, et la raison pour laquelle l'effet n'est pas chiffré.
-            checked = [_check_only(incoming, kind, settings, sheet, progress) for incoming in files]
-            for result in checked:
-                result.notes.append(f"effet sur les chiffres non calculé : entrepôt illisible ({exc})")
-            return checked
+            yield f"entrepôt illisible ({exc})"
+            return
         with con:
-            for incoming in files:
-                try:
-                    source, frame, ctx = validate_file(incoming, kind, settings, sheet, progress)
-                except RefusedFile as refused:
-                    progress(refused.render())
-                    results.append(_refused(incoming, kind, refused))
-                    continue
-                digest = sha256_of(incoming.path)
-                loaded = load_validated(con, incoming, source, [frame], ctx, digest, refresh_indicators)
-                results.append(_as_preview(loaded, source))
+            yield con
+
+
+def preview(
+    con: duckdb.DuckDBPyConnection,
+    incoming: Incoming,
+    source: Source,
+    frame: pl.DataFrame,
+    ctx: Context,
+    digest: str,
+) -> IngestResult:
+    """Le chargement et le recalcul de l'import, sur une copie jetable (`scratch_copy`) : le compte rendu, au
+    conditionnel, avec les chiffres de tête que l'import changerait."""
+    from pipelines.indicators.refresh import refresh_indicators
+
+    return _as_preview(
+        load_validated(con, incoming, source, [frame], ctx, digest, refresh_indicators), source
+    )
+
+
+def _dry_run(
+    files: Sequence[Incoming],
+    kind: str | None,
+    settings: Settings,
+    sheet: str | None,
+    progress: Progress,
+    db_path: Path,
+) -> list[IngestResult]:
+    """Validation de chaque fichier puis, si l'entrepôt existe, le même chargement et le même recalcul que l'import
+    sur une copie jetable : le compte rendu donne les mêmes chiffres de tête changés, avant que rien ne soit écrit.
+    Les fichiers s'enchaînent comme à l'import (le deuxième voit le premier)."""
+    results: list[IngestResult] = []
+    with scratch_copy(db_path, settings) as con:
+        if isinstance(con, str):
+            checked = [_check_only(incoming, kind, settings, sheet, progress) for incoming in files]
+            if db_path.is_file():
+                for result in checked:
+                    result.notes.append(f"effet sur les chiffres non calculé : {con}")
+            return checked
+        for incoming in files:
+            try:
+                source, frame, ctx = validate_file(incoming, kind, settings, sheet, progress)
+            except RefusedFile as refused:
+                progress(refused.render())
+                results.append(refused_result(incoming, kind, refused))
+                continue
+            results.append(preview(con, incoming, source, frame, ctx, sha256_of(incoming.path)))
     return results
 
 

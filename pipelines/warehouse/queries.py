@@ -41,6 +41,14 @@ def month_completeness(con: duckdb.DuckDBPyConnection, niveau: str, code: str) -
         return pl.DataFrame(schema={"mois": pl.Date, "complet": pl.Boolean})
 
 
+def published_revisions(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Révisions de chiffres publiés inscrites par les imports (`revisions_publiees`) : les deux valeurs, l'import."""
+    try:
+        return con.sql(named_statements("queries/headlines.sql")["errata"]).pl()
+    except duckdb.CatalogException:
+        return pl.DataFrame(schema={"import_id": pl.Int32, "mois": pl.Date})
+
+
 def reconciliation(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Totaux livrés face à la somme de leurs sous-niveaux, par mois, couloir et niveau (table `rapprochement`)."""
     return _frame(con, "reconciliation")

@@ -122,6 +122,8 @@ _REFERENCE_TABLES: dict[str, tuple[str, dict[str, type[pl.DataType]]]] = {
     "ref_regions": ("regions.csv", {}),
     "ref_departements": ("departements.csv", {}),
     "chiffres_publies": ("chiffres_publies.csv", {"valeur": pl.Float64}),
+    # Contributions attendues déclarées (complétude, docs/INDICATEURS.md) : vide tant que l'historique suffit.
+    "ref_contributions_attendues": ("contributions_attendues.csv", {}),
     "jalons": ("jalons.csv", {"date": pl.Date}),
     "usage_publie": ("usage_publie.csv", {"valeur": pl.Float64}),
     "errata": (

@@ -19,7 +19,9 @@ from pipelines.warehouse.ingest import (
     IngestResult,
     checked_result,
     load_validated,
+    preview,
     refused_result,
+    scratch_copy,
     sha256_of,
     validate_file,
 )
@@ -46,7 +48,13 @@ def check_file(incoming: Incoming, settings: Settings | None = None, progress: P
     except RefusedFile as refused:
         return Checked(incoming, refused_result(incoming, None, refused))
     result = checked_result(incoming, source, frame, ctx)
-    return Checked(incoming, result, source, [frame], ctx, sha256_of(incoming.path))
+    digest = sha256_of(incoming.path)
+    # Ce que l'import changerait (chiffres de tête, chiffres publiés révisés), chiffré sur une copie jetable : la même
+    # liste que `ingest --dry-run`, montrée avant la confirmation.
+    with scratch_copy(settings.db_path(), settings) as con:
+        if not isinstance(con, str):
+            result = preview(con, incoming, source, frame, ctx, digest)
+    return Checked(incoming, result, source, [frame], ctx, digest)
 
 
 def import_checked(

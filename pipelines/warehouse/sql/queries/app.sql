@@ -107,5 +107,6 @@ WHERE niveau = ? AND code_geo = ? AND couloir = 'TOUS'
 ORDER BY mois DESC;
 
 -- name: reconciliation
--- Rapprochement des totaux livrés et des sommes de leurs sous-niveaux (table `rapprochement`).
-SELECT * FROM rapprochement ORDER BY mois DESC, niveau, code_geo, couloir;
+-- Rapprochement des totaux livrés et des sommes de leurs sous-niveaux (table `rapprochement`), France et régions :
+-- au niveau département, l'écart d'un petit total pourrait révéler un compte soumis au secret statistique.
+SELECT * FROM rapprochement WHERE niveau IN ('pays', 'region') ORDER BY mois DESC, niveau, code_geo, couloir;

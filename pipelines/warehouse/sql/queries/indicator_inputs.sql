@@ -64,3 +64,17 @@ SELECT mois, indicateur, niveau, code_geo, code_region, valeur, donnees_demo FRO
 
 -- name: departements
 SELECT code_departement AS code_geo, code_region FROM ref_departements;
+
+-- name: declared_contributions
+-- Les contributions déclarées attendues (data/reference/contributions_attendues.csv), rapportées au périmètre auquel
+-- elles contribuent : une région à la France, un département à sa région ; `*` vaut chaque couloir du référentiel.
+SELECT CASE c.niveau WHEN 'region' THEN 'pays' ELSE 'region' END AS niveau,
+       CASE c.niveau WHEN 'region' THEN 'FR' ELSE d.code_region END AS code_geo,
+       c.code_geo AS unite,
+       k.code AS couloir,
+       CAST(c.debut || '-01' AS DATE) AS debut,
+       CAST(nullif(c.fin, '') || '-01' AS DATE) AS fin
+FROM ref_contributions_attendues AS c
+LEFT JOIN ref_departements AS d ON c.niveau = 'departement' AND d.code_departement = c.code_geo
+JOIN ref_couloirs AS k ON c.couloir = '*' OR k.code = c.couloir
+WHERE c.niveau IN ('region', 'departement');
