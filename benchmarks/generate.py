@@ -6,10 +6,15 @@ from pathlib import Path
 
 import polars as pl
 
+from pipelines.intake.validation import luhn_key
 from pipelines.warehouse.reference import load_reference
 
 MONTHS = [f"{2021 + (m + 6) // 12}-{(m + 6) % 12 + 1:02d}" for m in range(60)]  # juillet 2021 → juin 2026
 SERIES = [("HOP", "LDL"), ("HOP", "CRO"), ("BIO", "CR-BIO"), ("RAD", "CR-IMG"), ("MDV", "VSM")]
+
+
+def _with_key(body: str) -> str:
+    return body + str(luhn_key(body.replace("A", "0").replace("B", "0")))
 
 
 def feed(rows: int) -> pl.DataFrame:
@@ -21,11 +26,14 @@ def feed(rows: int) -> pl.DataFrame:
         .map_elements(lambda i: departements[i % len(departements)], return_dtype=pl.String)
         .alias("departement"),
     )
+    # FINESS valides : deux caractères du département (2A, 2B compris), six chiffres, la clé de Luhn des huit premiers.
     etab = etab.with_columns(
-        (
-            pl.col("departement").str.replace("2A", "20").str.replace("2B", "20").str.slice(0, 2)
-            + pl.col("i").cast(pl.String).str.zfill(7)
-        ).alias("finess")
+        (pl.col("departement").str.slice(0, 2) + pl.col("i").cast(pl.String).str.zfill(6))
+        .map_elements(
+            lambda body: body + str(luhn_key(body.replace("A", "0").replace("B", "0"))),
+            return_dtype=pl.String,
+        )
+        .alias("finess")
     )
     months = pl.DataFrame({"mois": MONTHS, "m": list(range(len(MONTHS)))})
     series = pl.DataFrame(
