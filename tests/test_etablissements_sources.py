@@ -27,7 +27,7 @@ def query(db: Path, sql: str) -> list[tuple]:
 FINESS_EXTRACT = (
     "nofinesset;nofinessej;rs;categetab;libcategetab;departement;libdepartement\r\n"
     "930000013;930000104;CH Delafontaine;355;Centre Hospitalier (C.H.);93;SEINE SAINT DENIS\r\n"
-    "970400017;970400108;CHU de La Réunion;101;Centre Hospitalier Régional (C.H.R.);9D;REUNION\r\n"
+    "970400016;970400107;CHU de La Réunion;101;Centre Hospitalier Régional (C.H.R.);9D;REUNION\r\n"
     "2A0000014;2A0000105;CH d'Ajaccio;355;Centre Hospitalier (C.H.);2A;CORSE DU SUD\r\n"
 )
 
@@ -49,7 +49,7 @@ def test_public_finess_extract_is_recognised_with_its_column_names(
         ("2A0000014", "2A0000105", "CH d'Ajaccio", "355", "2A", "94"),
         ("930000013", "930000104", "CH Delafontaine", "355", "93", "11"),
         # L'extraction code La Réunion « 9D » : c'est le département 974.
-        ("970400017", "970400108", "CHU de La Réunion", "101", "974", "04"),
+        ("970400016", "970400107", "CHU de La Réunion", "101", "974", "04"),
     ]
 
 
