@@ -15,7 +15,7 @@ from tests.conftest import TODAY, write_text
 REPO = Path(__file__).resolve().parent.parent
 
 
-def cli(*args: str, db: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def cli(*args: str, db: Path, timeout: float = 900) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "MES_DB": str(db), "MES_AUJOURDHUI": TODAY.isoformat()}
     return subprocess.run(
         [sys.executable, "-m", "pipelines", *args],
