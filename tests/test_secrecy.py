@@ -265,6 +265,35 @@ def test_internal_series_are_neither_published_nor_recoverable(demo: duckdb.Duck
     assert residual.filter(pl.col("tous") != pl.col("somme")).height == 0
 
 
+def test_published_trajectories_and_projections_carry_no_internal_series(
+    demo: duckdb.DuckDBPyConnection,
+) -> None:
+    """Le rythme observé de la trajectoire publiée est 12 × le total publié du même mois : 12 × rythme − total ne
+    redonne pas la série interne ; la projection du site ne porte ni AUT ni un total qui la contiendrait."""
+    package = published_tables(demo)
+    flux = package["indicateurs_flux"]
+    trajectory = package["trajectoires"].filter(pl.col("couloir") == "TOUS").row(0, named=True)
+    total = flux.filter(
+        (pl.col("niveau") == "pays")
+        & (pl.col("couloir") == "TOUS")
+        & (pl.col("mois") == trajectory["mois_dernier"])
+    )["documents"].item()
+    assert trajectory["flux_annualise_dernier"] == 12 * total
+    internal = demo.sql("SELECT flux_annualise_dernier FROM trajectoires WHERE couloir = 'TOUS'").fetchall()[
+        0
+    ][0]
+    assert internal > trajectory["flux_annualise_dernier"]  # le total interne contient bien AUT
+    site = public_database(demo)
+    assert site.sql("SELECT count(*) FROM projections WHERE couloir = 'AUT'").fetchall()[0][0] == 0
+    site_start = site.sql(
+        "SELECT flux_annualise_projete FROM projections WHERE couloir = 'TOUS' ORDER BY mois LIMIT 1"
+    ).fetchall()[0][0]
+    internal_start = demo.sql(
+        "SELECT flux_annualise_projete FROM projections WHERE couloir = 'TOUS' ORDER BY mois LIMIT 1"
+    ).fetchall()[0][0]
+    assert site_start < internal_start
+
+
 def test_an_establishment_is_not_recovered_from_its_departement_total() -> None:
     flux = pl.DataFrame(
         {

@@ -343,7 +343,7 @@ def published_tables(con: duckdb.DuckDBPyConnection, mois: dt.date | None = None
     )
     tables = {
         "indicateurs_flux": flux_published,
-        "trajectoires": con.sql("SELECT * FROM trajectoires ORDER BY couloir").pl(),
+        "trajectoires": published_trajectories(con, flux_published)[0],
         "indicateurs_sons": con.sql(
             "SELECT * FROM indicateurs_sons ORDER BY date_situation, vague, dispositif, niveau, code_geo"
         ).pl(),
@@ -356,6 +356,29 @@ def published_tables(con: duckdb.DuckDBPyConnection, mois: dt.date | None = None
     if establishments.height:
         tables["indicateurs_etablissements"] = establishments_published
     return {name: drop_internal(frame, name, rules) for name, frame in tables.items()}
+
+
+def published_trajectories(
+    con: duckdb.DuckDBPyConnection, flux_published: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Trajectoires et projections publiées, recalculées sur les flux publiés (même origine, le dernier mois complet
+    de la France) : calculées sur le total interne, 12 × leur rythme observé − le total publié redonnerait les séries
+    internes."""
+    from pipelines.indicators.flux import target_scope
+    from pipelines.indicators.trajectory import projection_path, trajectories
+    from pipelines.warehouse.connection import named_statements
+
+    last = con.execute("SELECT max(mois_dernier) FROM trajectoires").fetchall()[0][0]
+    national = flux_published.lazy().filter(
+        (pl.col("niveau") == "pays") & (pl.col("mois") <= last if last else pl.lit(False))
+    )
+    targets = target_scope(con.sql(named_statements("queries/indicator_inputs.sql")["cibles"]).pl().lazy())
+    published = trajectories(national, targets).collect()
+    stored = con.sql("SELECT * FROM trajectoires LIMIT 0").pl()
+    return (
+        published.select([c for c in stored.columns if c in published.columns]).sort("couloir"),
+        projection_path(national).collect(),
+    )
 
 
 def _published_usage(con: duckdb.DuckDBPyConnection, until: dt.date) -> pl.DataFrame:

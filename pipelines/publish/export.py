@@ -32,6 +32,7 @@ from pipelines.publish.diffusion import (
     neutralise_formulas,
     public_revisions,
     published_tables,
+    published_trajectories,
     spreadsheet_view,
 )
 from pipelines.publish.freshness import Freshness, freshness
@@ -318,11 +319,14 @@ def public_charts(
     published = queries.published_flux(con).filter(
         (pl.col("couloir") == ALL_COULOIRS) & (pl.col("mois") <= mois)
     )
+    # La projection publiée part des flux publiés (sans les séries internes), comme les trajectoires publiées.
     projection = (
-        queries.projections(con, ALL_COULOIRS)
-        if mois == latest_complete_month(con, "pays", "FR")
-        else queries.projections(con, ALL_COULOIRS).head(0)
+        published_trajectories(con, flux)[1]
+        .filter((pl.col("couloir") == ALL_COULOIRS) & (pl.col("code_geo") == "FR"))
+        .sort("mois")
     )
+    if mois != latest_complete_month(con, "pays", "FR"):
+        projection = projection.head(0)
     trend_title = (
         f"France : {formats.millions(figures['flux_annualise'])} de documents par an en {formats.month(mois)}, "
         f"{formats.percent(figures['taux_atteinte_cible'], 0)} de la cible de 250 M"

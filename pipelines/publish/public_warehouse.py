@@ -9,15 +9,14 @@ import datetime as dt
 import duckdb
 import polars as pl
 
-from pipelines.publish.diffusion import internal_rules, published_tables
+from pipelines.publish.diffusion import internal_rules, published_tables, published_trajectories
 
-# Référentiels publics lus par les pages (jalons, dispositifs, échéances, errata publiés, projection nationale).
+# Référentiels publics lus par les pages (jalons, dispositifs, échéances, errata publiés).
 REFERENCE_QUERIES = {
     "jalons": "SELECT * FROM jalons",
     "ref_dispositifs": "SELECT * FROM ref_dispositifs",
     "echeances_sons": "SELECT * FROM echeances_sons",
     "errata": "SELECT * FROM errata",
-    "projections": "SELECT * FROM projections WHERE niveau = 'pays'",
     # Seule la mention « démonstration » du registre est publique (bandeau et filigrane).
     "imports": "SELECT donnees_demo FROM imports",
     # Page Méthode : les points d'usage publiés (et leur source), le journal des révisions sans les valeurs.
@@ -37,6 +36,8 @@ def public_database(
     tables.pop("indicateurs_etablissements", None)
     for name, query in REFERENCE_QUERIES.items():
         tables[name] = con.sql(query).pl()
+    # Projection nationale recalculée sur les flux publiés, comme les trajectoires (sans les séries internes).
+    tables["projections"] = published_trajectories(con, tables["indicateurs_flux"])[1]
     # La complétude des mois (livraisons attendues et reçues, sans nombre de documents), hors séries internes.
     if _has_table(con, "completude"):
         internal = internal_rules().filter(pl.col("colonne") == "couloir")["valeur"].to_list()
