@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -125,6 +126,17 @@ def settle(page: Page) -> None:
     page.wait_for_timeout(1000)
 
 
+def eventually(page: Page, probe: Callable[[], list[str]], seconds: float = 20) -> list[str]:
+    """Ce que la page montre une fois stable : la traduction et la mise en forme suivent le dessin de quelques
+    instants, davantage sur une machine chargée ; le constat est relu jusqu'à être vide, `seconds` au plus."""
+    deadline = time.monotonic() + seconds
+    found = probe()
+    while found and time.monotonic() < deadline:
+        page.wait_for_timeout(500)
+        found = probe()
+    return found
+
+
 def english_in(texts: list[str]) -> list[str]:
     found = []
     for text in texts:
@@ -161,14 +173,20 @@ def test_page_is_french_readable_and_accessible(
             page.wait_for_timeout(300)
 
     assert page.evaluate("document.documentElement.lang") == "fr"
-    texts = page.evaluate(VISIBLE_TEXT)
-    labels = page.evaluate(LABELS)
-    assert english_in(texts + labels) == []
-    raw = [t for t in texts if any(re.search(rf"(?<![\w.]){v}(?![\w.])", t) for v in RAW_VALUES)]
+    english = eventually(page, lambda: english_in(page.evaluate(VISIBLE_TEXT) + page.evaluate(LABELS)))
+    assert english == []
+    raw = eventually(
+        page,
+        lambda: [
+            t
+            for t in page.evaluate(VISIBLE_TEXT)
+            if any(re.search(rf"(?<![\w.]){v}(?![\w.])", t) for v in RAW_VALUES)
+        ],
+    )
     assert raw == [], f"valeurs brutes affichées : {raw[:10]}"
-    unseparated = [t for t in texts if UNSEPARATED.search(t)]
+    unseparated = eventually(page, lambda: [t for t in page.evaluate(VISIBLE_TEXT) if UNSEPARATED.search(t)])
     assert unseparated == [], f"nombres sans séparateur de milliers : {unseparated[:10]}"
-    assert page.evaluate(TRUNCATED) == []
+    assert eventually(page, lambda: page.evaluate(TRUNCATED)) == []
 
     results = Axe().run(page)
     serious = [

@@ -3,11 +3,14 @@ dépôt de fichier se comporte comme prévu. Captures d'écran dans test-artifac
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
+
+from tests.test_cli import cli
 
 pytestmark = pytest.mark.browser
 PAGES = {
@@ -86,7 +89,7 @@ def test_sidebar_month_and_geography_change_the_figures(
 def test_upload_of_an_invalid_then_a_valid_file(
     page: Page, app_server: tuple[str, Path], screenshots: Path, tmp_path: Path
 ) -> None:
-    url, _ = app_server
+    url, db = app_server
     bad = tmp_path / "mauvais.csv"
     bad.write_text("mois;couloir;documents\n2025-11;BIO;-4\n", encoding="utf-8")
     good = tmp_path / "novembre 2025.csv"
@@ -95,7 +98,7 @@ def test_upload_of_an_invalid_then_a_valid_file(
     open_page(page, url, "donnees")
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(bad))
     expect(page.get_by_text("Fichier refusé : 1 problème(s)")).to_be_visible(timeout=TIMEOUT)
-    expect(page.get_by_text("nombre négatif").first).to_be_attached()
+    expect(page.get_by_text("nombre négatif").first).to_be_attached(timeout=TIMEOUT)
     expect(page.get_by_role("button", name="Importer dans l'entrepôt")).to_have_count(0)
     page.screenshot(path=str(screenshots / "donnees-refus.png"), full_page=True)
 
@@ -105,11 +108,13 @@ def test_upload_of_an_invalid_then_a_valid_file(
     expect(page.get_by_text("L'entrepôt est à jour")).to_be_visible(timeout=TIMEOUT)
     page.screenshot(path=str(screenshots / "donnees-import.png"), full_page=True)
 
+    # Novembre n'a que la biologie : mois provisoire, jamais le mois par défaut (issue 15). L'accueil reste sur le
+    # dernier mois complet ; la valeur importée est celle de novembre, marquée incomplète.
     open_page(page, url, "")
-    expect(page.get_by_text("Chiffres clés de novembre 2025")).to_be_visible(timeout=TIMEOUT)
-    expect(page.locator('[data-testid="stMetricValue"]').first).to_have_text(
-        "44\u202f000\u202f000", timeout=TIMEOUT
-    )
+    expect(page.get_by_text("Chiffres clés d'octobre 2025")).to_be_visible(timeout=TIMEOUT)
+    november = json.loads(cli("kpi", "--json", "--mois", "2025-11", db=db).stdout)
+    assert november["documents_mois"] == 44_000_000
+    assert november["complet"] is False
 
 
 def test_export_page_downloads_the_cosui_pack(
