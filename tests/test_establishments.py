@@ -132,15 +132,15 @@ def test_attachment_sums_add_the_rows_of_each_departement() -> None:
 
 
 FEED = """mois;couloir;departement;finess;type_document;documents
-2023-01;HOP;35;350000001;LDL;5
-2023-01;HOP;35;350000001;CRO;3
-2023-02;HOP;35;350000001;LDL;6
-2023-04;HOP;35;350000001;LDL;9
-2023-01;BIO;35;350000001;;4
-2023-02;BIO;35;350000001;CR-BIO;100
-2023-02;BIO;35;350000001;;11
-2024-01;HOP;35;350000001;LDL;16
-2024-02;HOP;35;350000001;LDL;12
+2023-01;HOP;35;350000006;LDL;5
+2023-01;HOP;35;350000006;CRO;3
+2023-02;HOP;35;350000006;LDL;6
+2023-04;HOP;35;350000006;LDL;9
+2023-01;BIO;35;350000006;;4
+2023-02;BIO;35;350000006;CR-BIO;100
+2023-02;BIO;35;350000006;;11
+2024-01;HOP;35;350000006;LDL;16
+2024-02;HOP;35;350000006;LDL;12
 2023-01;HOP;29;290000002;;1
 2023-02;HOP;29;290000002;;0
 2023-03;HOP;29;290000002;;2
@@ -195,7 +195,7 @@ def test_warehouse_establishments_match_the_polars_definitions(establishment_db:
         stored.filter((pl.col("couloir") == "BIO") & (pl.col("mois") == dt.date(2023, 2, 1)))["documents"][0]
         == 11
     )
-    hop = stored.filter((pl.col("code_geo") == "350000001") & (pl.col("couloir") == "HOP")).sort("mois")
+    hop = stored.filter((pl.col("code_geo") == "350000006") & (pl.col("couloir") == "HOP")).sort("mois")
     assert hop["documents"].to_list() == [8, 6, 9, 16, 12]
     assert hop["evolution_12_mois"].to_list()[3] == pytest.approx(16 / 8 - 1)
 
@@ -292,7 +292,7 @@ def test_types_of_one_month_with_different_departements_make_one_value(
     feed = write_text(
         tmp_path / "rattachements.csv",
         "mois;couloir;departement;finess;type_document;documents\n"
-        "2024-01;HOP;35;350000001;LDL;5\n2024-01;HOP;29;350000001;CRO;3\n2024-02;HOP;35;350000001;LDL;6\n",
+        "2024-01;HOP;35;350000006;LDL;5\n2024-01;HOP;29;350000006;CRO;3\n2024-02;HOP;35;350000006;LDL;6\n",
     )
     (result,) = ingest([Incoming(feed)], settings=settings)
     assert result.ok, result.message

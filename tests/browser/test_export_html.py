@@ -31,7 +31,7 @@ def test_html_page_works_with_the_network_cut(
         page.wait_for_selector(".main-svg", timeout=30_000)
         text = page.inner_text("body")
         assert outside == []
-        assert "42\u202f800\u202f000" in text and "513,6 M" in text and "205,4\u202f%" in text
+        assert "42\u202f372\u202f000" in text and "508,5 M" in text and "203,4\u202f%" in text
         assert "DÉMONSTRATION" in text.upper()
         assert "décembre 2023" in text  # la révision de décembre 2023 est signalée
         assert page.locator("figure[role=img][aria-label]").count() == 4
