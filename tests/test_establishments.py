@@ -284,7 +284,7 @@ def test_blocks_cover_every_establishment_once(
 
 
 @pytest.mark.skip(
-    reason="un FINESS livré sous un autre département que son préfixe est désormais refusé (issue 15) : cas à réécrire avec un rattachement régional"
+    reason="FINESS livré sous un autre département que son préfixe : refusé depuis l’issue 15 ; à réécrire"
 )
 def test_types_of_one_month_with_different_departements_make_one_value(
     tmp_path: Path, settings: Settings
