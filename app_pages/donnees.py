@@ -70,38 +70,9 @@ def importer() -> str:
     return current.identite or ("poste local" if current.nom == "local" else current.label())
 
 
-# Le navigateur refuse un fichier trop gros avant tout envoi (server.maxUploadSize = MES_UPLOAD_MAX_MO, passé par
-# le lanceur) avec un message anglais écrit dans Streamlit : ce script, sans donnée de l'utilisateur, le traduit.
-UPLOAD_MESSAGES_FR = r"""<script>
-(() => {
-  const limit = "__LIMITE__";
-  const translate = (node) => {
-    const text = node.nodeValue || "";
-    if (/^File must be .* or smaller\.$/.test(text)) {
-      node.nodeValue = `Fichier trop volumineux : ${limit} Mo au plus. Rien n'a été envoyé.`;
-    } else if (/ files are not allowed\.$/.test(text)) {
-      node.nodeValue = "Ce type de fichier n'est pas accepté. Rien n'a été envoyé.";
-    }
-  };
-  const walk = (root) => {
-    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
-    while (walker.nextNode()) translate(walker.currentNode);
-  };
-  if (window.__mesUploadObserver) return;
-  window.__mesUploadObserver = new MutationObserver((records) => {
-    for (const r of records) {
-      if (r.type === "characterData") translate(r.target);
-      r.addedNodes.forEach((n) => (n.nodeType === 3 ? translate(n) : walk(n)));
-    }
-  });
-  window.__mesUploadObserver.observe(document.body, { childList: true, subtree: true, characterData: true });
-})();
-</script>"""
-
 if role().can_import:
-    st.html(
-        UPLOAD_MESSAGES_FR.replace("__LIMITE__", str(settings.upload_max_mo)), unsafe_allow_javascript=True
-    )
+    # Un fichier trop gros est refusé par le navigateur avant tout envoi (server.maxUploadSize = MES_UPLOAD_MAX_MO,
+    # passé par le lanceur) ; son message, écrit en anglais par Streamlit, est traduit par francais.js.
     st.header("Importer un fichier")
     st.write(
         "Flux mensuels, statistiques SONS, SUN-ES, population ou cibles, en CSV (`,` `;` tabulation ; UTF-8 ou "

@@ -77,9 +77,9 @@
     [/^(\d+(?:\.\d+)?)\s?(B|KB|MB|GB)$/, (m, n, u) => `${number(n)}\u00a0${UNITS[u]}`],
     [/^(\d+(?:\.\d+)?)\s?(B|KB|MB|GB) per file$/, (m, n, u) => `${number(n)}\u00a0${UNITS[u]} par fichier`],
     [/^Limit (\d+(?:\.\d+)?)\s?(B|KB|MB|GB) per file(.*)$/, (m, n, u, rest) => `Limite : ${number(n)}\u00a0${UNITS[u]} par fichier${rest}`],
-    [/^File must be (\d+(?:\.\d+)?)\s?(B|KB|MB|GB) or smaller\.$/, (m, n, u) => `Le fichier ne doit pas dépasser ${number(n)}\u00a0${UNITS[u]}.`],
-    [/^(?:Error: )?(.*) files are not allowed\.$/, (m, type) => `Type de fichier refusé (${type || "inconnu"}) : déposez un fichier CSV, Excel (.xlsx) ou Parquet.`],
-    [/^This type of files are not allowed\.$/, () => "Type de fichier refusé : déposez un fichier CSV, Excel (.xlsx) ou Parquet."],
+    [/^File must be (\d+(?:\.\d+)?)\s?(B|KB|MB|GB) or smaller\.$/, (m, n, u) => `Fichier trop volumineux : ${number(n)}\u00a0${UNITS[u]} au plus. Rien n'a été envoyé.`],
+    [/^(?:Error: )?(.*) files are not allowed\.$/, (m, type) => `Type de fichier refusé (${type || "inconnu"}) : déposez un fichier CSV, Excel (.xlsx) ou Parquet. Rien n'a été envoyé.`],
+    [/^This type of files are not allowed\.$/, () => "Type de fichier refusé : déposez un fichier CSV, Excel (.xlsx) ou Parquet. Rien n'a été envoyé."],
     [/^The page that you have requested does not seem to exist\. Running the app's main page\.$/,
       () => `La page « ${requestedPath()} » n'existe pas. Voici la page d'accueil.`],
     [/^You have requested page \/(.*), but no corresponding file was found in the app's pages\/ directory\. Running the app's main page\.$/,
@@ -103,6 +103,29 @@
     return null;
   }
 
+  // Le tableau caché que les grilles (st.dataframe) dessinent pour les lecteurs d'écran porte les valeurs brutes
+  // (« 9200000 », « true ») : ses cellules s'y lisent à la française, comme à l'écran.
+  const GRID = 'canvas[data-testid="data-grid-canvas"] td';
+  const group = (digits) => digits.replace(/\B(?=(\d{3})+(?!\d))/g, "\u202f");
+  function gridCell(text) {
+    const trimmed = text.trim();
+    if (trimmed === "true") return "oui";
+    if (trimmed === "false") return "non";
+    if (["None", "null", "nan", "NaN", "NaT"].includes(trimmed)) return "—";
+    const match = trimmed.match(/^(-?)(\d+)(?:\.(\d+))?$/);
+    if (!match) return null;
+    const [, sign, whole, decimals] = match;
+    return `${sign ? "\u2212" : ""}${group(whole)}${decimals ? "," + decimals : ""}`;
+  }
+
+  function fixText(node) {
+    const parent = node.parentElement;
+    // Les noms d'icônes (« upload », « warning ») sont des ligatures masquées aux lecteurs d'écran : on les laisse.
+    if (!parent || parent.closest('[data-testid="stIconMaterial"]')) return;
+    const french = parent.closest(GRID) ? gridCell(node.nodeValue) : translate(node.nodeValue);
+    if (french !== null && french !== node.nodeValue) node.nodeValue = french;
+  }
+
   function fixElement(element) {
     for (const name of ATTRIBUTES) {
       const value = element.getAttribute(name);
@@ -113,8 +136,7 @@
 
   function fixTree(root) {
     if (root.nodeType === Node.TEXT_NODE) {
-      const french = translate(root.nodeValue);
-      if (french !== null && french !== root.nodeValue) root.nodeValue = french;
+      fixText(root);
       return;
     }
     if (root.nodeType !== Node.ELEMENT_NODE) return;
@@ -122,11 +144,7 @@
     const walker = doc.createTreeWalker(root, NodeFilter.SHOW_ELEMENT | NodeFilter.SHOW_TEXT);
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
       if (node.nodeType === Node.TEXT_NODE) {
-        // Les noms d'icônes (« upload », « warning ») sont des ligatures masquées aux lecteurs d'écran : on les laisse.
-        const parent = node.parentElement;
-        if (parent && parent.closest('[data-testid="stIconMaterial"]')) continue;
-        const french = translate(node.nodeValue);
-        if (french !== null && french !== node.nodeValue) node.nodeValue = french;
+        fixText(node);
       } else {
         fixElement(node);
       }

@@ -4,6 +4,7 @@ envoient (CSV Windows-1252 à `;`, classeurs Excel, Parquet)."""
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,14 @@ import pytest
 from pipelines.settings import Settings
 
 TODAY = dt.date(2026, 11, 21)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Aucun processus enfant ne survit à la suite : un enfant non arrêté (test en échec) ferait attendre la sortie de
+    Python sans fin."""
+    for child in multiprocessing.active_children():
+        child.kill()
+        child.join(timeout=5)
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 from pathlib import Path
 
 import duckdb
@@ -14,6 +13,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 from pptx import Presentation
+from pypdf import PdfReader
 
 from pipelines.publish.diffusion import neutralise_formulas
 from pipelines.publish.export import export_public
@@ -36,7 +36,7 @@ def official_export(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Pat
     )
     establishments = write_text(
         tmp / "etablissements.csv",
-        "mois;couloir;departement;finess;documents\n2025-09;HOP;56;560000001;3\n2025-10;HOP;56;560000001;400\n",
+        "mois;couloir;departement;finess;documents\n2025-09;HOP;56;560000002;3\n2025-10;HOP;56;560000002;400\n",
     )
     settings = Settings(db=db, aujourdhui=TODAY)
     results = ingest(
@@ -285,8 +285,9 @@ def test_cosui_pack_opens_and_carries_the_figures(demo_export: tuple[Path, Path]
     ]
     assert len(sizes) > 20 and min(sizes) >= 16  # lisible au projecteur
     # Le même dossier en PDF, à côté : une page par diapositive, au format 16:9.
-    pdf = out.with_suffix(".pdf").read_bytes()
-    assert pdf.startswith(b"%PDF")
-    assert len(re.findall(rb"/Type\s*/Page(?!s)", pdf)) == len(deck.slides)
+    pdf = PdfReader(out.with_suffix(".pdf"))
+    assert len(pdf.pages) == len(deck.slides)
+    box = pdf.pages[0].mediabox
+    assert round(float(box.width) / float(box.height), 2) == round(16 / 9, 2)
     errata = texts[-1]
     assert "231 M affichés, 226 M corrigés" in errata or "Révision de décembre 2023" in errata

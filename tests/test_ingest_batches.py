@@ -50,10 +50,10 @@ GEO_ROWS = [
     "2024-01;HOP;53;;;;40\n",  # région
     "2024-01;HOP;53;35;;;30\n",  # département et sa région
     "2024-01;HOP;;35;;CR;20\n",  # département seul : région déduite
-    "2024-01;HOP;53;35;350000001;CR;5\n",  # établissement
-    "2024-01;HOP;53;35;350000001;LT;4\n",
-    "2024-01;BIO;;29;290000002;;3\n",  # établissement rattaché à son seul département
-    "2024-02;HOP;53;35;350000001;CR;6\n",
+    "2024-01;HOP;53;35;350000006;CR;5\n",  # établissement
+    "2024-01;HOP;53;35;350000006;LT;4\n",
+    "2024-01;BIO;;29;290000009;;3\n",  # établissement rattaché à son seul département
+    "2024-02;HOP;53;35;350000006;CR;6\n",
 ]
 
 

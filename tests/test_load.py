@@ -15,6 +15,7 @@ import duckdb
 import polars as pl
 import pytest
 
+from pipelines.intake.validation import finess_with_key
 from tests.conftest import TODAY
 from tests.test_cli import REPO
 
@@ -24,7 +25,7 @@ MONTHS = [f"2024-{m:02d}" for m in range(1, 13)]
 
 def big_feed(path: Path) -> int:
     """Flux par établissement (FINESS fictifs du 35), 12 mois × 2 couloirs : environ 290 000 lignes."""
-    finess = [f"35{i:07d}" for i in range(ESTABLISHMENTS)]
+    finess = [finess_with_key(f"35{i:06d}") for i in range(ESTABLISHMENTS)]
     frame = (
         pl.DataFrame({"finess": finess})
         .join(pl.DataFrame({"mois": MONTHS}), how="cross")
@@ -93,7 +94,9 @@ def run_ingest(db: Path, path: Path, wait_s: str = "60") -> subprocess.Popen[str
 def wait_for_work_copy(db: Path, process: subprocess.Popen[str], timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while not list(db.parent.glob(f".{db.name}.*.tmp")):
-        assert process.poll() is None, "l'import s'est terminé avant d'avoir commencé à écrire"
+        if process.poll() is not None:
+            out, err = process.communicate()
+            raise AssertionError(f"l'import s'est terminé avant d'avoir commencé à écrire : {out}{err}")
         assert time.monotonic() < deadline
         time.sleep(0.01)
 
@@ -110,23 +113,29 @@ def test_readers_never_fail_nor_see_half_a_file_and_a_second_writer_is_refused(
     queue: mp.Queue = ctx.Queue()  # type: ignore[type-arg]
     with duckdb.connect(str(demo_db), read_only=True) as con:
         after_imports = int(con.execute("SELECT count(*) FROM imports").fetchall()[0][0]) + 1
+    # Lecteurs démons, arrêtés quoi qu'il arrive : un test en échec ne laisse aucun processus qui bloquerait pytest.
     readers = [
-        ctx.Process(target=reader, args=(str(demo_db), str(stop_file), queue, after_imports))
+        ctx.Process(target=reader, args=(str(demo_db), str(stop_file), queue, after_imports), daemon=True)
         for _ in range(3)
     ]
     for process in readers:
         process.start()
-    first = run_ingest(demo_db, feed)
-    wait_for_work_copy(demo_db, first)
-    second = run_ingest(demo_db, feed, wait_s="0.5")
-    second_out, second_err = second.communicate(timeout=120)
-    out, err = first.communicate(timeout=300)
-    assert first.returncode == 0, out + err
-    time.sleep(0.5)
-    stop_file.touch()
-    results = [queue.get(timeout=60) for _ in readers]
-    for process in readers:
-        process.join(timeout=30)
+    try:
+        first = run_ingest(demo_db, feed)
+        wait_for_work_copy(demo_db, first)
+        second = run_ingest(demo_db, feed, wait_s="0.5")
+        second_out, second_err = second.communicate(timeout=120)
+        out, err = first.communicate(timeout=300)
+        assert first.returncode == 0, out + err
+        time.sleep(0.5)
+        stop_file.touch()
+        results = [queue.get(timeout=60) for _ in readers]
+    finally:
+        stop_file.touch()
+        for process in readers:
+            process.join(timeout=30)
+            if process.is_alive():
+                process.kill()
 
     after = national_total(demo_db)
     assert after == before + added

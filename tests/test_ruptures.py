@@ -13,8 +13,8 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from pipelines.indicators import ruptures as R
+from pipelines.intake.validation import finess_with_key
 from pipelines.settings import REFERENCE_DIR, Settings
-from pipelines.warehouse.demo_etablissements import _luhn_key
 from pipelines.warehouse.ingest import Incoming, ingest
 from tests.conftest import TODAY, write_text
 from tests.test_cli import cli
@@ -219,13 +219,9 @@ def test_an_incomplete_month_raises_no_alert() -> None:
 # --- Dans un vrai entrepôt, par la commande ----------------------------------------------------------------------
 
 
-def finess(body: str) -> str:
-    return body + _luhn_key(body)
-
-
-A, B, C, D, E = (finess(f"3500000{i}") for i in range(1, 6))
-F, G, H, K, EJ = (finess(f"2900000{i}") for i in (1, 2, 3, 4, 9))
-J = finess("22000001")
+A, B, C, D, E = (finess_with_key(f"3500000{i}") for i in range(1, 6))
+F, G, H, K, EJ = (finess_with_key(f"2900000{i}") for i in (1, 2, 3, 4, 9))
+J = finess_with_key("22000001")
 # Février à octobre 2025 (neuf mois) ; None : pas de ligne.
 FLUX = {
     (A, "35", "HOP"): [100, 100, 100, 100, 100, 100, 100, 100, None],  # arret (et baisse)

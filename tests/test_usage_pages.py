@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -25,7 +27,22 @@ D = dt.date
 
 
 def titles(at: AppTest) -> list[str]:
-    return [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+    """Le constat de chaque graphique, dans l'ordre : le texte en gras écrit juste au-dessus de la figure."""
+    found: list[str] = []
+    last_bold = ""
+
+    def walk(node: Any) -> None:
+        nonlocal last_bold
+        if node.type == "markdown" and node.value.startswith("**"):
+            last_bold = re.sub(r"\\(.)", r"\1", node.value.strip("*"))
+        elif node.type == "plotly_chart":
+            found.append(last_bold)
+            last_bold = ""
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(at.main)
+    return found
 
 
 def map_values(at: AppTest) -> dict[str, str]:

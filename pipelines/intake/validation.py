@@ -162,6 +162,12 @@ def luhn_key(digits: str) -> int:
     return (10 - total % 10) % 10
 
 
+def finess_with_key(body: str) -> str:
+    """Le numéro FINESS complet d'un corps de huit caractères : le corps suivi de sa clé de Luhn (les lettres de la
+    Corse comptées 0, comme pour un numéro sans contrôle)."""
+    return body + str(luhn_key(body.upper().replace("A", "0").replace("B", "0")))
+
+
 def finess_number(raw: str) -> str:
     """Numéro FINESS : neuf caractères tels que livrés (jamais complétés de zéros), le dernier étant la clé de Luhn des
     huit premiers. Un numéro de Corse (2A, 2B en tête) est admis sans contrôle de clé : la règle du référentiel pour

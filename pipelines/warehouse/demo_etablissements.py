@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from pipelines.intake.validation import finess_with_key
 from pipelines.settings import REFERENCE_DIR
 from pipelines.warehouse.demo import LAST_MONTH, _largest_remainder, _months, _unit, departement_weights
 from pipelines.warehouse.reference import load_reference
@@ -87,21 +88,12 @@ class Establishment:
     first_month: dt.date
 
 
-def _luhn_key(digits: str) -> str:
-    """Clé de contrôle (Luhn) d'un numéro FINESS à 8 caractères, les lettres de la Corse comptées 0."""
-    total = 0
-    for position, char in enumerate(reversed(digits.replace("A", "0").replace("B", "0"))):
-        value = int(char) * (2 if position % 2 == 0 else 1)
-        total += value - 9 if value > 9 else value
-    return str((10 - total % 10) % 10)
-
-
 def _finess(departement: str, number: int, juridique: bool) -> str:
     if len(departement) == 2:
         body = f"{departement}{1 if juridique else 0}{number:05d}"
     else:  # outre-mer : les trois chiffres du département
         body = f"{departement}{number + (50_000 if juridique else 0):05d}"
-    return body + _luhn_key(body)
+    return finess_with_key(body)
 
 
 def directory() -> list[Establishment]:

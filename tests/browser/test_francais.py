@@ -62,8 +62,9 @@ ENGLISH = [
     "file upload",
 ]
 RAW_VALUES = ["None", "nan", "NaN", "true", "false", "NaT", "inf"]
-# Un nombre de cinq chiffres ou plus écrit d'un bloc (« 6442104 ») : les milliers doivent être séparés.
-UNSEPARATED = re.compile(r"(?<![\d\u202f\u00a0,.])\d{5,}(?![\d])")
+# Un nombre de cinq chiffres ou plus écrit d'un bloc (« 6442104 ») : les milliers doivent être séparés. Un identifiant
+# (nom de fichier, adresse) n'est pas un nombre : des chiffres collés à des lettres, à « _ » ou à « / » sont laissés.
+UNSEPARATED = re.compile(r"(?<![\w/\u202f\u00a0,.])\d{5,}(?!\w)")
 
 VISIBLE_TEXT = """() => {
   const parts = [];
@@ -71,7 +72,8 @@ VISIBLE_TEXT = """() => {
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     const element = node.parentElement;
     if (!element || !node.nodeValue.trim()) continue;
-    if (element.closest('[data-testid="stIconMaterial"], [aria-hidden="true"], script, style')) continue;
+    // Le code (exemples de valeurs à livrer, identifiants) s'écrit tel quel : il n'est pas un texte à franciser.
+    if (element.closest('[data-testid="stIconMaterial"], [aria-hidden="true"], script, style, code')) continue;
     const style = getComputedStyle(element);
     if (style.display === 'none' || style.visibility === 'hidden') continue;
     parts.push(node.nodeValue.trim());

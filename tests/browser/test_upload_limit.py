@@ -27,11 +27,6 @@ def small_limit_server(
         yield url, db
 
 
-@pytest.mark.xfail(
-    reason="deux traductions du même message anglais (app_pages/francais.js et le script de la page Données) : "
-    "le texte affiché n'est pas celui attendu ; à réunir en une seule (issue 21)",
-    strict=False,
-)
 def test_an_oversized_file_is_refused_before_sending_in_french(
     page: Page, small_limit_server: tuple[str, Path], tmp_path: Path
 ) -> None:
