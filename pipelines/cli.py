@@ -12,6 +12,8 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.argparse_fr import add_db_argument, add_month_argument
+from pipelines.argparse_fr import install as install_french_argparse
 from pipelines.settings import get_settings
 from pipelines.sources import SOURCES
 from pipelines.warehouse.connection import WarehouseError, describe_failure
@@ -123,6 +125,7 @@ def cmd_cosui(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    install_french_argparse()
     parser = argparse.ArgumentParser(
         prog="python -m pipelines",
         description="Entrepôt et indicateurs du tableau de bord Ségur numérique / Mon espace santé.",
@@ -139,35 +142,42 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_ingest.add_argument("files", nargs="+", metavar="FICHIER")
     p_ingest.add_argument(
-        "--kind", choices=sorted(SOURCES), help="nature du fichier (sinon reconnue d'après les colonnes)"
+        "--kind",
+        choices=sorted(SOURCES),
+        metavar="NATURE",
+        help=f"nature du fichier : {', '.join(sorted(SOURCES))} (sinon reconnue d'après les colonnes)",
     )
-    p_ingest.add_argument("--db", help="entrepôt DuckDB (défaut : $MES_DB ou data/warehouse.duckdb)")
+    add_db_argument(p_ingest)
     p_ingest.add_argument(
-        "--sheet", help="feuille d'un classeur Excel (obligatoire si plusieurs feuilles sont remplies)"
+        "--sheet",
+        metavar="FEUILLE",
+        help="feuille d'un classeur Excel (obligatoire si plusieurs feuilles sont remplies)",
     )
     p_ingest.add_argument("--dry-run", action="store_true", help="valider sans rien écrire")
     p_ingest.set_defaults(handler=cmd_ingest)
 
     p_demo = sub.add_parser("demo", help="construire l'entrepôt par défaut (référence + démonstration)")
-    p_demo.add_argument("--db", help="entrepôt DuckDB (défaut : $MES_DB ou data/warehouse.duckdb)")
+    add_db_argument(p_demo)
     p_demo.add_argument("--force", action="store_true", help="remplacer un entrepôt existant")
     p_demo.set_defaults(handler=cmd_demo)
 
     p_export = sub.add_parser(
         "export", help="paquet de transparence publique (open data, page HTML, graphiques)"
     )
-    p_export.add_argument("--out", required=True, help="dossier de sortie")
-    p_export.add_argument("--mois", help="mois AAAA-MM (défaut : le dernier)")
+    p_export.add_argument("--out", required=True, metavar="DOSSIER", help="dossier de sortie")
+    add_month_argument(p_export, "le dernier")
     p_export.add_argument(
         "--demo", action="store_true", help="autoriser un export filigrané de données de démonstration"
     )
-    p_export.add_argument("--db", help="entrepôt DuckDB (défaut : $MES_DB ou data/warehouse.duckdb)")
+    add_db_argument(p_export)
     p_export.set_defaults(handler=cmd_export)
 
     p_cosui = sub.add_parser("cosui", help="dossier PowerPoint du COSUI")
-    p_cosui.add_argument("--date", help="date du COSUI AAAA-MM-JJ (défaut : aujourd'hui)")
-    p_cosui.add_argument("--out", required=True, help="fichier .pptx à écrire")
-    p_cosui.add_argument("--db", help="entrepôt DuckDB (défaut : $MES_DB ou data/warehouse.duckdb)")
+    p_cosui.add_argument(
+        "--date", metavar="AAAA-MM-JJ", help="date du COSUI AAAA-MM-JJ (défaut : aujourd'hui)"
+    )
+    p_cosui.add_argument("--out", required=True, metavar="FICHIER", help="fichier .pptx à écrire")
+    add_db_argument(p_cosui)
     p_cosui.set_defaults(handler=cmd_cosui)
 
     from pipelines.kpi_cli import add_kpi_parser

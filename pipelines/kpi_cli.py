@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from pipelines.argparse_fr import add_db_argument, add_month_argument
 from pipelines.indicators.kpi import NoData, key_figures, parse_month_option, render_table, resolve_scope
 from pipelines.settings import get_settings
 from pipelines.warehouse.connection import connect_read
@@ -31,10 +32,10 @@ def cmd_kpi(args: argparse.Namespace) -> int:
 
 def add_kpi_parser(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("kpi", help="chiffres clés d'un mois (défaut : le dernier mois avec données)")
-    parser.add_argument("--mois", help="mois AAAA-MM (défaut : le dernier disponible)")
+    add_month_argument(parser, "le dernier disponible")
     scope = parser.add_mutually_exclusive_group()
-    scope.add_argument("--region", help="code INSEE ou nom de la région")
-    scope.add_argument("--departement", help="code INSEE ou nom du département")
+    scope.add_argument("--region", metavar="REGION", help="code INSEE ou nom de la région")
+    scope.add_argument("--departement", metavar="DEPARTEMENT", help="code INSEE ou nom du département")
     parser.add_argument("--json", action="store_true", help="un objet JSON au lieu du tableau")
-    parser.add_argument("--db", help="entrepôt DuckDB (défaut : $MES_DB ou data/warehouse.duckdb)")
+    add_db_argument(parser)
     parser.set_defaults(handler=cmd_kpi)

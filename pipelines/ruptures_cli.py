@@ -12,6 +12,7 @@ from pathlib import Path
 import polars as pl
 
 from pipelines import formats
+from pipelines.argparse_fr import add_db_argument, add_month_argument
 from pipelines.indicators.kpi import NoData, parse_month_option, resolve_scope
 from pipelines.indicators.ruptures import TYPES
 from pipelines.publish.theme import RUPTURE_LABELS, couloir_label
@@ -98,19 +99,19 @@ def add_ruptures_parsers(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "ruptures", help="ruptures de flux par établissement (arrêt, baisse, équipé sans flux)"
     )
-    parser.add_argument("--mois", help="mois AAAA-MM (défaut : le dernier mois des établissements)")
+    add_month_argument(parser, "le dernier mois des établissements")
     scope = parser.add_mutually_exclusive_group()
-    scope.add_argument("--region", help="code INSEE ou nom de la région")
-    scope.add_argument("--departement", help="code INSEE ou nom du département")
+    scope.add_argument("--region", metavar="REGION", help="code INSEE ou nom de la région")
+    scope.add_argument("--departement", metavar="DEPARTEMENT", help="code INSEE ou nom du département")
     parser.add_argument(
         "--type", choices=TYPES, help="une seule règle (sinon la première satisfaite par série)"
     )
     parser.add_argument("--json", action="store_true", help="un objet JSON par établissement × couloir")
-    parser.add_argument("--db", help="entrepôt DuckDB (défaut : $MES_DB ou data/warehouse.duckdb)")
+    add_db_argument(parser)
     parser.set_defaults(handler=cmd_ruptures)
 
     alerts = sub.add_parser("alertes", help="fichiers d'alertes par région (XLSX, CSV Excel, HTML) et index")
-    alerts.add_argument("--out", required=True, help="dossier de sortie")
-    alerts.add_argument("--mois", help="mois AAAA-MM (défaut : le dernier mois des établissements)")
-    alerts.add_argument("--db", help="entrepôt DuckDB (défaut : $MES_DB ou data/warehouse.duckdb)")
+    alerts.add_argument("--out", required=True, metavar="DOSSIER", help="dossier de sortie")
+    add_month_argument(alerts, "le dernier mois des établissements")
+    add_db_argument(alerts)
     alerts.set_defaults(handler=cmd_alertes)

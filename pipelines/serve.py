@@ -54,6 +54,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def add_serve_parser(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("serve", help="servir l'application (mode MES_MODE : local, public ou interne)")
-    parser.add_argument("--address", default="127.0.0.1", help="adresse d'écoute (défaut : 127.0.0.1)")
+    parser.add_argument(
+        "--address", default="127.0.0.1", metavar="ADRESSE", help="adresse d'écoute (défaut : 127.0.0.1)"
+    )
     parser.add_argument("--port", type=int, default=8501, help="port (défaut : 8501)")
     parser.set_defaults(handler=cmd_serve)

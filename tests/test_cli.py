@@ -64,6 +64,24 @@ def test_ingesting_a_new_month_changes_the_key_figures(demo_db: Path, tmp_path: 
     assert figures["parts_couloir"]["BIO"] == pytest.approx(16 / 44)
     table = cli("kpi", db=demo_db).stdout
     assert "novembre 2025" in table and "44\u202f000\u202f000" in table and "528,0 M" in table
+    # Les parts des couloirs par leur libellé (data/reference/couloirs.csv), pas par leur code.
+    assert "  Biologie médicale" in table and "36,4\u202f%" in table and "  BIO " not in table
+
+
+def test_help_and_usage_errors_are_in_french(tmp_path: Path) -> None:
+    """L'aide, l'usage et les erreurs de la ligne de commande, en français ; une commande mal formée sort avec 2."""
+    db = tmp_path / "absent.duckdb"
+    english = ("usage:", "show this help", "positional arguments", "error:", "required", "invalid choice")
+    for args in ([], ["ingest"], ["kpi"], ["export"]):
+        shown = cli(*args, "--help", db=db).stdout
+        assert "utilisation : python -m pipelines" in shown and "afficher cette aide et quitter" in shown
+        assert not [word for word in english if word in shown], shown
+    missing = cli("ingest", db=db)
+    assert missing.returncode == 2
+    assert "erreur : arguments obligatoires manquants : FICHIER" in missing.stderr
+    wrong = cli("ingest", "--kind", "rien", "x.csv", db=db)
+    assert wrong.returncode == 2 and "choix invalide : 'rien'" in wrong.stderr
+    assert not [word for word in english if word in missing.stderr + wrong.stderr]
 
 
 def test_kpi_for_a_region_and_a_departement(demo_db: Path) -> None:

@@ -17,7 +17,7 @@ from pipelines.indicators.completeness import latest_complete_month, month_statu
 from pipelines.indicators.target_status import target_status
 from pipelines.intake.parsing import ParseError, parse_month_text
 from pipelines.warehouse.connection import first_row
-from pipelines.warehouse.reference import load_reference
+from pipelines.warehouse.reference import labels, load_reference
 
 
 class NoData(LookupError):
@@ -170,6 +170,7 @@ def render_table(figures: dict[str, Any]) -> str:
     """Les chiffres clés en tableau texte, formats français."""
     month = parse_month_text(figures["mois"])
     status = target_status(figures)
+    couloir_names = labels("couloirs.csv")
     lines: list[str | tuple[str, str]] = [
         f"Chiffres clés — {figures['perimetre']} — {formats.month(month)}"
         + ("" if figures.get("complet", True) else " (provisoire)"),
@@ -203,7 +204,10 @@ def render_table(figures: dict[str, Any]) -> str:
         ("Statut de la cible", f"{status.value} — {status.detail}"),
         "",
         "Parts des couloirs",
-        *((f"  {code}", formats.percent(share)) for code, share in figures["parts_couloir"].items()),
+        *(
+            (f"  {couloir_names.get(code, code)}", formats.percent(share))
+            for code, share in figures["parts_couloir"].items()
+        ),
     ]
     width = max(len(item[0]) for item in lines if isinstance(item, tuple))
     assert width > 0
