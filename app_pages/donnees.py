@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import polars as pl
 import streamlit as st
+from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from app_pages.common import read, role, show_table
 from pipelines import formats
@@ -19,7 +22,9 @@ from pipelines.settings import REPO_ROOT, get_settings
 from pipelines.warehouse import queries
 from pipelines.warehouse.ingest import Incoming, IngestResult
 from pipelines.warehouse.queries import DOWNLOADABLE
-from pipelines.warehouse.upload import Checked, check_file, import_checked
+from pipelines.warehouse.upload import Checked, check_file, import_checked, sheets_to_choose
+
+T = TypeVar("T")
 
 st.title("Données")
 settings = get_settings()
@@ -70,6 +75,16 @@ def importer() -> str:
     return current.identite or ("poste local" if current.nom == "local" else current.label())
 
 
+def with_upload(upload: UploadedFile, use: Callable[[Incoming], T]) -> T:
+    """`use` appliqué au fichier déposé, écrit le temps de l'appel sous un nom temporaire choisi ici (le nom reçu ne
+    sert qu'à l'affichage)."""
+    suffix = Path(upload.name).suffix.lower()
+    with tempfile.TemporaryDirectory(prefix=f"{UPLOAD_PREFIX}{os.getpid()}-") as tmp:
+        path = Path(tmp) / f"depot{suffix}"
+        path.write_bytes(upload.getvalue())
+        return use(Incoming(path, display_name=Path(upload.name).name, auteur=importer()))
+
+
 if role().can_import:
     # Un fichier trop gros est refusé par le navigateur avant tout envoi (server.maxUploadSize = MES_UPLOAD_MAX_MO,
     # passé par le lanceur) ; son message, écrit en anglais par Streamlit, est traduit par francais.js.
@@ -92,6 +107,7 @@ if role().can_import:
     )
     if upload is None:
         st.session_state.pop("verification", None)
+        st.session_state.pop("feuilles", None)
     else:
         size_mb = upload.size / 2**20
         suffix = Path(upload.name).suffix.lower()
@@ -102,30 +118,49 @@ if role().can_import:
         elif suffix not in ACCEPTED_EXTENSIONS:
             st.error(f"Extension « {suffix} » non acceptée.")
         else:
-            # Une vérification par fichier déposé : la confirmation importe la table déjà validée, sans relire.
+            known = st.session_state.get("feuilles")
+            if known is None or known[0] != upload.file_id:
+                known = (
+                    upload.file_id,
+                    with_upload(upload, lambda incoming: sheets_to_choose(incoming, settings)),
+                )
+                st.session_state["feuilles"] = known
+            sheet = None
+            if known[1]:
+                # Un classeur à plusieurs feuilles remplies : une feuille par import (--sheet en ligne de commande),
+                # choisie ici ; rien n'est vérifié avant ce choix.
+                sheet = st.selectbox(
+                    f"Ce classeur a {len(known[1])} feuilles remplies : laquelle importer ?",
+                    known[1],
+                    index=None,
+                    placeholder="Choisir une feuille",
+                    key=f"feuille_{upload.file_id}",
+                )
+            # Une vérification par fichier déposé et feuille choisie : la confirmation importe la table déjà validée,
+            # sans relire.
+            wanted = (upload.file_id, sheet)
             stored = st.session_state.get("verification")
-            if stored is None or stored[0] != upload.file_id:
-                # Le nom reçu ne sert qu'à l'affichage : le fichier est écrit sous un nom temporaire choisi ici.
-                with tempfile.TemporaryDirectory(prefix=f"{UPLOAD_PREFIX}{os.getpid()}-") as tmp:
-                    path = Path(tmp) / f"depot{suffix}"
-                    path.write_bytes(upload.getvalue())
-                    incoming = Incoming(path, display_name=Path(upload.name).name, auteur=importer())
-                    with st.spinner("Vérification du fichier…"):
-                        stored = (upload.file_id, check_file(incoming, settings=settings))
+            if not (known[1] and sheet is None) and (stored is None or stored[0] != wanted):
+                with st.spinner("Vérification du fichier…"):
+                    checked_now = with_upload(
+                        upload, lambda incoming: check_file(incoming, settings=settings, sheet=sheet)
+                    )
+                stored = (wanted, checked_now)
                 st.session_state["verification"] = stored
-            checked: Checked = stored[1]
-            show_report(checked.result)
-            if (
-                checked.result.ok
-                and checked.frames
-                and st.button("Importer dans l'entrepôt", type="primary", key="confirmer_import")
-            ):
-                with st.status("Import en cours…", expanded=True) as status:
-                    checked.result = import_checked(checked, settings=settings, progress=status.write)
-                    status.update(label="Import terminé", state="complete")
+            if stored is not None and stored[0] == wanted:
+                checked: Checked = stored[1]
                 show_report(checked.result)
-                if checked.result.import_id is not None:
-                    st.success("L'entrepôt est à jour : les autres pages montrent déjà ces chiffres.")
+                if (
+                    checked.result.ok
+                    and checked.frames
+                    and st.button("Importer dans l'entrepôt", type="primary", key="confirmer_import")
+                ):
+                    with st.status("Import en cours…", expanded=True) as status:
+                        checked.result = import_checked(checked, settings=settings, progress=status.write)
+                        status.update(label="Import terminé", state="complete")
+                    show_report(checked.result)
+                    if checked.result.import_id is not None:
+                        st.success("L'entrepôt est à jour : les autres pages montrent déjà ces chiffres.")
 
 st.header("Registre des imports")
 imports = read(queries.imports)

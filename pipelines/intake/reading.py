@@ -571,20 +571,34 @@ def _first_line_of(exc: BaseException) -> str:
 # --- Excel ----------------------------------------------------------------------------------------------------
 
 
-def _read_excel(
-    path: Path, name: str, sheet: str | None, limits: Limits, is_header: HeaderTest | None
-) -> RawTable:
+def _open_workbook(
+    path: Path, name: str, limits: Limits
+) -> tuple[fastexcel.ExcelReader, list[str], list[str], dict[str, SheetInfo]]:
+    """Le classeur ouvert, ses feuilles, celles qui sont remplies et leur description (bornes de taille vérifiées
+    d'abord)."""
     infos = inspect_xlsx(path, name, limits)
     try:
         workbook = fastexcel.read_excel(str(path))
         sheets = list(workbook.sheet_names)
     except Exception as exc:  # fastexcel lève des erreurs de types variés selon la corruption
         raise _refuse(name, f"classeur Excel illisible : {_first_line_of(exc)}") from None
+    return workbook, sheets, [s for s in sheets if s not in infos or infos[s].cells > 0], infos
+
+
+def filled_sheets(path: Path, name: str, limits: Limits | None = None) -> list[str]:
+    """Les feuilles remplies d'un classeur Excel, dans leur ordre : de quoi proposer le choix d'une feuille avant la
+    vérification (page Données). Un classeur illisible ou trop gros est refusé (`RefusedFile`)."""
+    return _open_workbook(path, name, limits or Limits())[2]
+
+
+def _read_excel(
+    path: Path, name: str, sheet: str | None, limits: Limits, is_header: HeaderTest | None
+) -> RawTable:
+    workbook, sheets, filled, infos = _open_workbook(path, name, limits)
     if sheet is not None and sheet not in sheets:
         raise _refuse(name, f"feuille « {sheet} » absente (feuilles : {', '.join(sheets)})")
     if sheet is None:
         # Une feuille par import : deviner laquelle garder perdrait les autres sans un mot.
-        filled = [s for s in sheets if s not in infos or infos[s].cells > 0]
         if len(filled) > 1:
             raise _refuse(
                 name,

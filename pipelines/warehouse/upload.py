@@ -8,7 +8,9 @@ from pathlib import Path
 
 import polars as pl
 
+from pipelines.intake.limits import Limits
 from pipelines.intake.problems import RefusedFile
+from pipelines.intake.reading import filled_sheets
 from pipelines.intake.validation import Context
 from pipelines.progress import Progress, silent
 from pipelines.settings import Settings, get_settings
@@ -40,11 +42,30 @@ class Checked:
     digest: str = ""
 
 
-def check_file(incoming: Incoming, settings: Settings | None = None, progress: Progress = silent) -> Checked:
-    """Vérifie un fichier comme `ingest --dry-run`, et garde la table validée pour `import_checked`."""
+def sheets_to_choose(incoming: Incoming, settings: Settings | None = None) -> list[str]:
+    """Les feuilles remplies d'un classeur déposé, quand il y en a plusieurs (une seule s'importe à la fois : à
+    l'utilisateur de dire laquelle) ; une liste vide sinon, et pour tout autre format. Un classeur illisible ou trop
+    gros rend une liste vide : la vérification donne alors son refus en français."""
+    if incoming.path.suffix.lower() != ".xlsx":
+        return []
+    try:
+        filled = filled_sheets(incoming.path, incoming.name, Limits.of(settings or get_settings()))
+    except RefusedFile:
+        return []
+    return filled if len(filled) > 1 else []
+
+
+def check_file(
+    incoming: Incoming,
+    settings: Settings | None = None,
+    progress: Progress = silent,
+    sheet: str | None = None,
+) -> Checked:
+    """Vérifie un fichier comme `ingest --dry-run` (feuille `sheet` d'un classeur), et garde la table validée pour
+    `import_checked`."""
     settings = settings or get_settings()
     try:
-        source, frame, ctx = validate_file(incoming, None, settings, None, progress)
+        source, frame, ctx = validate_file(incoming, None, settings, sheet, progress)
     except RefusedFile as refused:
         return Checked(incoming, refused_result(incoming, None, refused))
     result = checked_result(incoming, source, frame, ctx)

@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
+import xlsxwriter
 from playwright.sync_api import Page, expect
 
 from tests.test_cli import cli
@@ -115,6 +116,38 @@ def test_upload_of_an_invalid_then_a_valid_file(
     november = json.loads(cli("kpi", "--json", "--mois", "2025-11", db=db).stdout)
     assert november["documents_mois"] == 44_000_000
     assert november["complet"] is False
+
+
+def test_a_workbook_with_several_filled_sheets_asks_which_one(
+    page: Page, app_server: tuple[str, Path], tmp_path: Path
+) -> None:
+    """Un classeur à deux feuilles remplies : la page demande laquelle importer avant toute vérification ; la feuille
+    choisie est vérifiée (l'autre, des notes, serait refusée) ; rien n'est écrit sans confirmation."""
+    url, db = app_server
+    workbook_path = tmp_path / "livraison.xlsx"
+    with xlsxwriter.Workbook(str(workbook_path)) as workbook:
+        notes = workbook.add_worksheet("Notes")
+        notes.write_column(0, 0, ["Livraison de l'ARS", "Chiffres provisoires"])
+        data = workbook.add_worksheet("Flux")
+        data.write_row(0, 0, ["mois", "couloir", "documents"])
+        data.write_row(1, 0, ["2025-11", "RAD", "4 000 000"])
+    before = db.stat().st_mtime_ns
+
+    open_page(page, url, "donnees")
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(workbook_path))
+    question = page.get_by_text("Ce classeur a 2 feuilles remplies : laquelle importer ?")
+    expect(question).to_be_visible(timeout=TIMEOUT)
+    expect(page.get_by_role("button", name="Importer dans l'entrepôt")).to_have_count(0)
+    page.get_by_role("combobox", name=re.compile("laquelle importer")).click()
+    page.get_by_role("option", name="Flux").click()
+    expect(page.get_by_text("rien n'a encore été écrit", exact=False)).to_be_visible(timeout=TIMEOUT)
+    expect(page.get_by_text("feuille « Flux »", exact=False).first).to_be_attached(timeout=TIMEOUT)
+    expect(page.get_by_role("button", name="Importer dans l'entrepôt")).to_be_visible()
+    page.get_by_role("combobox", name=re.compile("laquelle importer")).click()
+    page.get_by_role("option", name="Notes").click()
+    expect(page.get_by_text("Fichier refusé", exact=False).first).to_be_visible(timeout=TIMEOUT)
+    expect(page.get_by_role("button", name="Importer dans l'entrepôt")).to_have_count(0)
+    assert db.stat().st_mtime_ns == before
 
 
 def test_export_page_downloads_the_cosui_pack(
