@@ -48,7 +48,9 @@ has_demo = read(queries.has_demo)
 st.header("Paquet de transparence publique")
 st.write(
     "Données ouvertes (CSV, « CSV Excel », XLSX, Parquet), dictionnaire Table Schema, README, page HTML autonome et "
-    "graphiques PNG/SVG. Secret statistique appliqué, séries internes retirées."
+    "graphiques PNG/SVG. Secret statistique appliqué, séries internes retirées. L'archive téléchargée ici est un "
+    "aperçu : le paquet que l'on publie se fait par `python -m pipelines export`, qui inscrit ses chiffres dans "
+    "l'entrepôt (une révision ultérieure de l'un d'eux sera signalée comme révision d'un chiffre publié)."
 )
 month = sel.mois if sel.niveau == "pays" else None
 st.caption(

@@ -4,11 +4,13 @@ chose est refusé."""
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import getpass
 import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
@@ -18,6 +20,9 @@ from pipelines.settings import get_settings
 from pipelines.sources import SOURCES
 from pipelines.warehouse.connection import WarehouseError, describe_failure
 from pipelines.warehouse.ingest import Incoming, ingest
+
+if TYPE_CHECKING:
+    from pipelines.publish.export import ExportResult
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_WAREHOUSE = 0, 1, 2, 3
 EXIT_CODES_HELP = """codes de sortie :
@@ -98,6 +103,36 @@ def cmd_export(args: argparse.Namespace) -> int:
     )
     if result.demo:
         print("Attention : export de DÉMONSTRATION, filigrané ; ne pas publier comme officiel.")
+    return record_package(args, result)
+
+
+def record_package(args: argparse.Namespace, result: ExportResult) -> int:
+    """Inscrit dans l'entrepôt les chiffres de tête que le paquet publie : un import qui en changerait un serait une
+    révision d'un chiffre publié (errata)."""
+    from pipelines.warehouse.connection import write_session
+    from pipelines.warehouse.headlines import record_diffusion
+
+    assert result.flux is not None
+    settings = get_settings()
+    when = dt.datetime.combine(settings.today(), dt.datetime.now().time())
+    try:
+        with write_session(
+            _db(args), settings.verrou_attente_s, memory_limit_mb=settings.memoire_max_mo
+        ) as writer:
+            count = record_diffusion(writer.con, result.flux, result.mois, result.demo, when)
+            writer.changed = True
+    except WarehouseError as exc:
+        print(
+            f"Attention : le paquet est écrit, mais ses chiffres n'ont pas pu être inscrits dans l'entrepôt ({exc}). "
+            "Un import qui les changerait ne serait pas signalé comme révision d'un chiffre publié : relancez "
+            "l'export quand l'entrepôt est disponible.",
+            file=sys.stderr,
+        )
+        return EXIT_WAREHOUSE
+    print(
+        f"{count} chiffres de tête (France et régions) inscrits comme diffusés : un import qui les change sera une "
+        "révision d'un chiffre publié."
+    )
     return EXIT_OK
 
 

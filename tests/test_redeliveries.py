@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from pipelines import formats
 from pipelines.settings import Settings
 from pipelines.warehouse.ingest import Incoming, ingest
 from tests.conftest import write_text
@@ -140,3 +141,43 @@ def _published_revisions(db: Path) -> list[tuple[object, ...]]:
             "SELECT mois, niveau, code_geo, couloir, valeur_publiee, documents_avant, documents_apres "
             "FROM revisions_publiees ORDER BY import_id"
         ).fetchall()
+
+
+def test_a_figure_of_an_earlier_transparency_package_is_a_published_figure(
+    demo_export: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """`export` inscrit les chiffres de tête qu'il publie (France et régions) ; un import qui change l'un d'eux est
+    signalé comme révision d'un chiffre publié, le paquet pour source, dès l'essai à blanc."""
+    folder, db = demo_export
+    with duckdb.connect(str(db), read_only=True) as con:
+        packages, demo, levels = con.execute(
+            "SELECT count(DISTINCT diffusion_id), bool_and(donnees_demo), list(DISTINCT niveau ORDER BY niveau) "
+            "FROM chiffres_diffuses"
+        ).fetchall()[0]
+        [(brittany_bio,)] = con.execute(
+            "SELECT documents FROM chiffres_diffuses WHERE mois = DATE '2025-10-01' AND niveau = 'region' "
+            "AND code_geo = '53' AND couloir = 'BIO'"
+        ).fetchall()
+    assert (packages, demo, levels) == (1, True, ["pays", "region"])
+    # La valeur inscrite est celle que le paquet publie.
+    published = [
+        line.split(",")
+        for line in (folder / "csv" / "indicateurs_flux.csv").read_text(encoding="utf-8").splitlines()
+        if line.startswith("2025-10-01,region,53,")
+    ]
+    header = (folder / "csv" / "indicateurs_flux.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
+    bio = next(row for row in published if row[header.index("couloir")] == "BIO")
+    assert int(bio[header.index("documents")]) == brittany_bio
+
+    path = write_text(
+        tmp_path / "bretagne_octobre.csv",
+        f"mois;couloir;region;documents\n2025-10;BIO;53;{brittany_bio + 1000}\n",
+    )
+    preview = cli("ingest", "--dry-run", str(path), db=db)
+    assert preview.returncode == 0, preview.stderr
+    expected = (
+        f"Bretagne (53), octobre 2025, couloir BIO : {formats.integer(brittany_bio)} → "
+        f"{formats.integer(brittany_bio + 1000)} — RÉVISION D'UN CHIFFRE PUBLIÉ (documents_envoyes_mois : "
+        f"{formats.integer(brittany_bio)}, source paquet de transparence du 21/11/2026 (démonstration))"
+    )
+    assert expected in preview.stdout, preview.stdout

@@ -57,6 +57,9 @@ class ExportResult:
     mois: dt.date
     demo: bool
     files: list[Path] = field(default_factory=list)
+    flux: pl.DataFrame | None = (
+        None  # la table des flux publiée : ses chiffres de tête sont inscrits comme diffusés
+    )
 
 
 def _warehouse_has_demo(con: duckdb.DuckDBPyConnection) -> bool:
@@ -598,7 +601,7 @@ def export_public(
             name: frame.with_columns(pl.lit(True).alias("export_demonstration"))
             for name, frame in tables.items()
         }
-    result = ExportResult(folder, month, demo)
+    result = ExportResult(folder, month, demo, flux=tables["indicateurs_flux"])
     result.files += write_data_files(tables, folder)
     result.files.append(write_datapackage(tables, folder, month, demo))
     fresh = freshness(month, get_settings().today())

@@ -1,5 +1,6 @@
 """Chiffres de tête changés par un import : France et régions, chaque mois et couloir, avant → après, et ceux qui
-étaient déjà publiés (`chiffres_publies`) : leur changement est une révision d'un chiffre publié, inscrite aux errata
+étaient déjà publiés (`chiffres_publies`, ou un paquet de transparence déjà diffusé : `chiffres_diffuses`) : leur
+changement est une révision d'un chiffre publié, inscrite aux errata
 (`revisions_publiees`). Définitions : docs/INDICATEURS.md, « Révisions des chiffres publiés »."""
 
 from __future__ import annotations
@@ -109,10 +110,31 @@ def published_figures(published: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def flag_published(changes: pl.LazyFrame, published: pl.LazyFrame) -> pl.LazyFrame:
-    """Chaque changement, avec le chiffre publié du même mois, périmètre et couloir s'il y en a un (le premier par
-    indicateur : documents du mois avant rythme annuel)."""
+def diffused_figures(diffused: pl.LazyFrame) -> pl.LazyFrame:
+    """Chiffres de tête d'un paquet de transparence déjà diffusé (le dernier qui les contenait), comme chiffres
+    publiés : documents du mois, avec le paquet pour source."""
+    return diffused.select(
+        *KEYS,
+        pl.lit("documents_envoyes_mois").alias("indicateur_publie"),
+        pl.col("documents").cast(pl.Float64).alias("valeur_publiee"),
+        pl.format(
+            "paquet de transparence du {}{}",
+            pl.col("publie_le").dt.strftime("%d/%m/%Y"),
+            pl.when(pl.col("donnees_demo")).then(pl.lit(" (démonstration)")).otherwise(pl.lit("")),
+        ).alias("source_publiee"),
+    )
+
+
+def flag_published(
+    changes: pl.LazyFrame, published: pl.LazyFrame, diffused: pl.LazyFrame | None = None
+) -> pl.LazyFrame:
+    """Chaque changement, avec le chiffre publié du même mois, périmètre et couloir s'il y en a un : un chiffre
+    officiel (`chiffres_publies`, documents du mois avant rythme annuel) d'abord, sinon celui du dernier paquet de
+    transparence diffusé."""
     first = published_figures(published).sort("indicateur_publie").unique(KEYS, keep="first")
+    if diffused is not None:
+        from_packages = diffused_figures(diffused).join(first.select(KEYS), on=KEYS, how="anti")
+        first = pl.concat([first, from_packages.select(first.collect_schema().names())])
     return changes.join(first, on=KEYS, how="left")
 
 
@@ -123,8 +145,9 @@ def compare(
     published = con.sql(
         "SELECT theme, indicateur, perimetre, date_ref, valeur, source FROM chiffres_publies"
     ).pl()
+    diffused = con.sql(named_statements("queries/headlines.sql")["last_diffused"]).pl()
     changed = in_reading_order(
-        flag_published(changed_totals(before.lazy(), after.lazy()), published.lazy())
+        flag_published(changed_totals(before.lazy(), after.lazy()), published.lazy(), diffused.lazy())
     ).collect()
     created = new_totals(before.lazy(), after.lazy()).select(pl.len()).collect().item()
     return [HeadlineChange(**row) for row in changed.iter_rows(named=True)], int(created)
@@ -175,3 +198,20 @@ def summary(changes: list[HeadlineChange], created: int) -> str:
     if created:
         parts.append(f"{formats.integer(created)} chiffre(s) de tête nouveau(x)")
     return " ; ".join(parts) or "aucun chiffre de tête (France, régions) modifié"
+
+
+def record_diffusion(
+    con: duckdb.DuckDBPyConnection, flux: pl.DataFrame, mois_paquet: object, demo: bool, when: object
+) -> int:
+    """Inscrit les chiffres de tête qu'un paquet de transparence vient de publier (`flux` : sa table
+    `indicateurs_flux`) ; rend le nombre de chiffres inscrits. Les valeurs masquées (absentes) ne sont pas publiées,
+    donc pas inscrites."""
+    paquet_diffuse = flux.filter(
+        pl.col("niveau").is_in(["pays", "region"]) & pl.col("documents").is_not_null()
+    ).select(*KEYS, pl.col("documents").cast(pl.Int64))
+    con.register("paquet_diffuse", paquet_diffuse)
+    try:
+        con.execute(named_statements("queries/headlines.sql")["record_diffusion"], [when, mois_paquet, demo])
+    finally:
+        con.unregister("paquet_diffuse")
+    return paquet_diffuse.height

@@ -6,6 +6,20 @@ SELECT mois, niveau, code_geo, coalesce(libelle_geo, code_geo) AS libelle_geo, c
 FROM indicateurs_flux
 WHERE niveau IN ('pays', 'region');
 
+-- name: record_diffusion
+-- Les chiffres de tête d'un paquet de transparence (table `paquet_diffuse`, enregistrée par l'appelant), sous un
+-- nouveau numéro de diffusion. Paramètres : date de publication, mois du paquet, démonstration.
+INSERT INTO chiffres_diffuses
+SELECT (SELECT coalesce(max(diffusion_id), 0) + 1 FROM chiffres_diffuses), ?, ?, ?,
+       p.mois, p.niveau, p.code_geo, p.couloir, p.documents
+FROM paquet_diffuse AS p;
+
+-- name: last_diffused
+-- Le dernier chiffre diffusé de chaque chiffre de tête : celui du paquet le plus récent qui le contenait.
+SELECT mois, niveau, code_geo, couloir, documents, publie_le, mois_paquet, donnees_demo
+FROM chiffres_diffuses
+QUALIFY row_number() OVER (PARTITION BY mois, niveau, code_geo, couloir ORDER BY diffusion_id DESC) = 1;
+
 -- name: record_errata
 -- Les chiffres publiés qu'un import change, avec les deux valeurs (la liste des errata de la page Données les lit).
 INSERT INTO revisions_publiees

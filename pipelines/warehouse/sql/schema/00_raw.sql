@@ -117,6 +117,21 @@ CREATE TABLE IF NOT EXISTS raw_usage (
     valeur      BIGINT  NOT NULL
 );
 
+-- Chiffres de tête diffusés : ce que chaque paquet de transparence a publié (France et régions, par mois et couloir,
+-- valeurs non masquées), inscrit par `python -m pipelines export`. Un import qui change l'un d'eux révise un chiffre
+-- publié, comme pour `chiffres_publies` (pipelines/warehouse/headlines.py).
+CREATE TABLE IF NOT EXISTS chiffres_diffuses (
+    diffusion_id  INTEGER   NOT NULL,   -- un numéro par paquet, croissant
+    publie_le     TIMESTAMP NOT NULL,
+    mois_paquet   DATE      NOT NULL,   -- le mois du paquet (ses chiffres clés)
+    donnees_demo  BOOLEAN   NOT NULL,   -- paquet de démonstration, filigrané
+    mois          DATE      NOT NULL,
+    niveau        VARCHAR   NOT NULL,   -- pays / region
+    code_geo      VARCHAR   NOT NULL,
+    couloir       VARCHAR   NOT NULL,
+    documents     BIGINT    NOT NULL
+);
+
 -- Révisions de chiffres publiés : un import qui change un chiffre de tête déjà publié (`chiffres_publies`) y inscrit
 -- les deux valeurs (pipelines/warehouse/headlines.py), dans sa transaction. La page Données les liste aux errata.
 CREATE TABLE IF NOT EXISTS revisions_publiees (
