@@ -8,8 +8,8 @@ import streamlit as st
 from app_pages.common import chart, demo_note, read, selection
 from pipelines import formats
 from pipelines.indicators.codes import ALL_COULOIRS
-from pipelines.publish import charts
-from pipelines.publish.theme import couloir_label
+from pipelines.publish import charts, titles
+from pipelines.publish.theme import COULOIR_LABELS, couloir_label
 from pipelines.warehouse import queries
 
 sel = selection()
@@ -27,14 +27,7 @@ if sel.provisoire:
         f"{formats.month(sel.mois)} est provisoire : {formats.coverage(sel.couverture or {})}.",
         icon=":material/hourglass_top:",
     )
-# Sur un mois provisoire, aucun couloir n'est dit « en tête » : il manque des contributions.
-leader = month_rows.row(0, named=True) if month_rows.height and not sel.provisoire else None
-title = (
-    f"{couloir_label(leader['couloir'])} en tête en {formats.month(sel.mois)} : "
-    f"{formats.percent(leader['part_couloir'], 0)} des documents"
-    if leader
-    else "Documents par couloir"
-)
+title = titles.couloir_leader(month_rows, formats.month(sel.mois), sel.provisoire, COULOIR_LABELS)
 label_month = formats.month_column("mois").alias("Mois")
 label_couloir = (
     pl.col("couloir")

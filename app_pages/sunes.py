@@ -8,7 +8,7 @@ import streamlit as st
 from app_pages.common import chart, demo_note, first_by, read, selection
 from pipelines import formats
 from pipelines.indicators.codes import ALL_WINDOWS
-from pipelines.publish import charts
+from pipelines.publish import charts, titles
 from pipelines.publish.theme import DOMAINE_LABELS
 from pipelines.warehouse import queries
 
@@ -56,13 +56,7 @@ else:
     snap = sunes.filter((pl.col("date_situation") == date) & (pl.col("fenetre") == window)).sort("domaine")
     demo_note(bool(snap["donnees_demo"].any()))
     labels = [DOMAINE_LABELS.get(d, d) for d in snap["domaine"].to_list()]
-    best = first_by(snap, "taux_validation")
-    title = (
-        f"{DOMAINE_LABELS.get(best['domaine'], best['domaine'])} le plus validé : "
-        f"{formats.percent(best['taux_validation'], 0)} des ES engagés"
-        if best
-        else "Établissements engagés et validés"
-    )
+    title = titles.sunes_best_domain(snap, DOMAINE_LABELS)
     chart(
         charts.grouped_bars(
             labels,

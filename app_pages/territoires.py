@@ -5,10 +5,10 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from app_pages.common import chart, choropleth, demo_note, first_by, read, selection, show_table
+from app_pages.common import chart, choropleth, demo_note, read, selection, show_table
 from pipelines import formats
 from pipelines.indicators.codes import ALL_COULOIRS
-from pipelines.publish import charts
+from pipelines.publish import charts, titles
 from pipelines.publish.theme import MAP_ATTRIBUTION, couloir_label
 from pipelines.warehouse import queries
 
@@ -47,12 +47,14 @@ if focus is not None:
     column, unit, digits = (
         ("documents_par_habitant_an", "doc./hab./an", 1) if has_rate else ("documents", "documents", 0)
     )
-    best = first_by(own, column)
-    title = (
-        f"{best['libelle_geo']} en tête en {region_names.get(focus, focus)} : "
-        f"{formats.decimal(best[column], digits)} {unit}"
-        if best and best[column] is not None and not sel.provisoire
-        else f"Départements de {region_names.get(focus, focus)}, {month}"
+    title = titles.territory_leader(
+        own,
+        column,
+        unit,
+        digits,
+        sel.provisoire,
+        neutral=f"Départements de {region_names.get(focus, focus)}, {month}",
+        within=str(region_names.get(focus, focus)),
     )
     chart(
         choropleth(
@@ -81,11 +83,13 @@ if focus is not None:
 left, right = st.columns(2)
 with left:
     values = dict(zip(regions["code_geo"], regions["documents_par_habitant_an"], strict=True))
-    best = first_by(regions, "documents_par_habitant_an")
-    title = (
-        f"{best['libelle_geo']} en tête : {formats.decimal(best['documents_par_habitant_an'], 1)} documents/habitant/an"
-        if best and best["documents_par_habitant_an"] is not None and not sel.provisoire
-        else f"Documents par habitant, {month}"
+    title = titles.territory_leader(
+        regions,
+        "documents_par_habitant_an",
+        "documents/habitant/an",
+        1,
+        sel.provisoire,
+        neutral=f"Documents par habitant, {month}",
     )
     chart(
         choropleth(values, "region", title, "doc./hab./an", 1),

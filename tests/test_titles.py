@@ -57,3 +57,61 @@ def test_lowest_coverage_needs_two_values_to_compare() -> None:
         schema={"dispositif": pl.String, "taux_couverture": pl.Float64},
     )
     assert titles.sons_lowest_coverage(none) == "Couverture des structures éligibles : aucun chiffre"
+
+
+LABELS = {"BIO": "Biologie médicale", "MDV": "Médecins de ville"}
+
+
+def couloirs(rows: list[tuple[str, float | None]]) -> pl.DataFrame:
+    return pl.DataFrame(rows, schema={"couloir": pl.String, "part_couloir": pl.Float64}, orient="row")
+
+
+def test_couloir_leader_is_named_on_a_complete_month_only() -> None:
+    month = couloirs([("BIO", 0.36), ("MDV", 0.33), ("HOP", None)])
+    assert (
+        titles.couloir_leader(month, "octobre 2025", False, LABELS)
+        == "Biologie médicale en tête en octobre 2025 : 36\u202f% des documents"
+    )
+    assert titles.couloir_leader(month, "novembre 2025", True, LABELS) == "Documents par couloir"
+
+
+def test_couloir_leader_needs_two_couloirs_and_names_ties_together() -> None:
+    assert (
+        titles.couloir_leader(couloirs([("BIO", 1.0)]), "mai 2025", False, LABELS) == "Documents par couloir"
+    )
+    assert titles.couloir_leader(couloirs([("MDV", 0.5), ("BIO", 0.5)]), "mai 2025", False, LABELS) == (
+        "Biologie médicale et Médecins de ville en tête en mai 2025 : 50\u202f% des documents chacun"
+    )
+
+
+def territories(rows: list[tuple[str, float | None]]) -> pl.DataFrame:
+    return pl.DataFrame(rows, schema={"libelle_geo": pl.String, "taux": pl.Float64}, orient="row")
+
+
+def test_territory_leader_compares_at_least_two_values_on_a_complete_month() -> None:
+    frame = territories([("Bretagne", 7.94), ("Normandie", 6.1), ("Corse", None)])
+    assert titles.territory_leader(frame, "taux", "doc./hab./an", 1, False, "neutre") == (
+        "Bretagne en tête : 7,9 doc./hab./an"
+    )
+    assert titles.territory_leader(
+        frame, "taux", "doc./hab./an", 1, False, "neutre", within="Grand Ouest"
+    ) == ("Bretagne en tête en Grand Ouest : 7,9 doc./hab./an")
+    assert titles.territory_leader(frame, "taux", "u", 1, True, "neutre") == "neutre"  # mois provisoire
+    only_one = territories([("Bretagne", 7.9), ("Corse", None)])
+    assert titles.territory_leader(only_one, "taux", "u", 1, False, "neutre") == "neutre"
+
+
+def test_sunes_best_domain_needs_two_rates_and_says_ties() -> None:
+    def snap(rows: list[tuple[str, float | None]]) -> pl.DataFrame:
+        return pl.DataFrame(rows, schema={"domaine": pl.String, "taux_validation": pl.Float64}, orient="row")
+
+    names = {"D1": "D1 – DMP", "D2": "D2 – MSSanté"}
+    assert titles.sunes_best_domain(snap([("D1", 0.64), ("D2", 0.4)]), names) == (
+        "D1 – DMP le plus validé : 64\u202f% des ES engagés"
+    )
+    assert titles.sunes_best_domain(snap([("D1", 0.5), ("D2", 0.5)]), names) == (
+        "D1 – DMP et D2 – MSSanté les plus validés : 50\u202f% des ES engagés"
+    )
+    assert titles.sunes_best_domain(snap([("D1", 0.64), ("D2", None)]), names) == (
+        "Établissements engagés et validés"
+    )
