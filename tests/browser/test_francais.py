@@ -190,13 +190,18 @@ def test_page_is_french_readable_and_accessible(
     assert unseparated == [], f"nombres sans séparateur de milliers : {unseparated[:10]}"
     assert eventually(page, lambda: page.evaluate(TRUNCATED)) == []
 
+    serious = serious_violations(page)
+    assert serious == [], "\n".join(serious)
+
+
+def serious_violations(page: Page) -> list[str]:
+    """Les violations « serious » ou « critical » qu'axe-core trouve sur la page telle qu'elle est affichée."""
     results = Axe().run(page)
-    serious = [
+    return [
         f"{v['id']} ({v['impact']}) : {v['help']} — {[n['target'] for n in v['nodes'][:3]]}"
         for v in results.response["violations"]
         if v["impact"] in ("serious", "critical")
     ]
-    assert serious == [], "\n".join(serious)
 
 
 def test_unknown_address_answers_in_french(page: Page, app_server: tuple[str, Path]) -> None:

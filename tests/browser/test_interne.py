@@ -10,7 +10,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from app_pages.registry import pages_for
+from pipelines.access import parse_role
 from tests.browser.conftest import free_port, serve
+from tests.browser.test_francais import serious_violations, settle
 from tests.oidc_provider import ROLES_CSV, ProviderServer
 
 pytestmark = pytest.mark.browser
@@ -131,3 +134,21 @@ def test_administrator_imports_and_the_register_names_them(
     expect(page.get_by_text("par admin@sante.gouv.fr.")).to_be_visible()
     page.wait_for_timeout(1500)
     page.screenshot(path=str(screenshots / "interne-registre.png"), full_page=True)
+
+
+@pytest.mark.parametrize("identity", ["agent@ars-ara.sante.fr", "admin@sante.gouv.fr"])
+def test_every_interne_page_is_accessible(page: Page, interne_server: tuple[str, Path], identity: str) -> None:
+    """axe-core sur la page de connexion et sur chaque page du mode interne que le rôle voit (registre de
+    l'application) : aucune violation grave ou critique."""
+    url, _ = interne_server
+    page.goto(url)
+    expect(page.get_by_role("button", name="Se connecter")).to_be_visible(timeout=TIMEOUT)
+    page.wait_for_timeout(1000)
+    found = {"connexion": serious_violations(page)}
+    sign_in(page, url, identity)
+    role = parse_role("region:84" if "ars" in identity else "administrateur", identity)
+    for spec in pages_for("interne", role):
+        page.goto(f"{url}/{'' if spec.default else spec.url_path or ''}")
+        settle(page)
+        found[spec.title] = serious_violations(page)
+    assert {title: v for title, v in found.items() if v} == {}
