@@ -13,7 +13,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from pipelines.indicators.completeness import absent_contributions, completeness, latest_complete_month
+from pipelines.indicators.completeness import (
+    absent_contributions,
+    completeness,
+    latest_complete_month,
+    without_couloirs,
+)
 from tests.conftest import TODAY, write_text
 from tests.test_cli import cli
 
@@ -335,3 +340,42 @@ def test_a_declared_contribution_replaces_the_rule_drawn_from_history() -> None:
         declarations=declarations.head(1),
     ).collect()
     assert october(only_closed) == (True, 1, 1)
+
+
+def test_the_public_completeness_recounts_all_couloirs_without_the_internal_one() -> None:
+    """Sans la série interne AUT : ses lignes disparaissent et `TOUS` est recompté sur BIO et HOP (2 couloirs sur 2,
+    complet), au lieu de « 2 couloirs sur 3 » qui trahirait une série interne non livrée."""
+    october = dt.date(2025, 10, 1)
+
+    def row(couloir: str, attendues: int, livrees: int, complet: bool, couloirs: tuple[int, int]) -> dict:
+        return {
+            "mois": october,
+            "niveau": "pays",
+            "code_geo": "FR",
+            "couloir": couloir,
+            "attendues": attendues,
+            "livrees": livrees,
+            "complet": complet,
+            "en_cours": False,
+            "enfants_attendus": 2,
+            "enfants_livres": 2,
+            "couloirs_attendus": couloirs[0],
+            "couloirs_livres": couloirs[1],
+            "niveau_enfants": "region",
+        }
+
+    full = pl.DataFrame(
+        [
+            row("AUT", 2, 0, False, (0, 0)),
+            row("BIO", 2, 2, True, (0, 0)),
+            row("HOP", 2, 2, True, (0, 0)),
+            row("TOUS", 6, 4, False, (3, 2)),
+        ]
+    )
+    public = without_couloirs(full.lazy(), ["AUT"]).collect()
+    assert_frame_equal(
+        public,
+        pl.DataFrame(
+            [row("BIO", 2, 2, True, (0, 0)), row("HOP", 2, 2, True, (0, 0)), row("TOUS", 4, 4, True, (2, 2))]
+        ),
+    )

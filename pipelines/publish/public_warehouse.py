@@ -9,6 +9,7 @@ import datetime as dt
 import duckdb
 import polars as pl
 
+from pipelines.indicators.completeness import without_couloirs
 from pipelines.publish.diffusion import internal_rules, published_tables, published_trajectories
 
 # Référentiels publics lus par les pages (jalons, dispositifs, échéances, errata publiés).
@@ -41,9 +42,9 @@ def public_database(
     # La complétude des mois (livraisons attendues et reçues, sans nombre de documents), hors séries internes.
     if _has_table(con, "completude"):
         internal = internal_rules().filter(pl.col("colonne") == "couloir")["valeur"].to_list()
-        tables["completude"] = (
-            con.sql("SELECT * FROM completude").pl().filter(~pl.col("couloir").is_in(internal))
-        )
+        tables["completude"] = without_couloirs(
+            con.sql("SELECT * FROM completude").pl().lazy(), internal
+        ).collect()
     for name, frame in tables.items():
         public.register("_cadre", frame)
         public.execute(f'CREATE TABLE "{name}" AS SELECT * FROM _cadre')

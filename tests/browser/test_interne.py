@@ -137,7 +137,9 @@ def test_administrator_imports_and_the_register_names_them(
 
 
 @pytest.mark.parametrize("identity", ["agent@ars-ara.sante.fr", "admin@sante.gouv.fr"])
-def test_every_interne_page_is_accessible(page: Page, interne_server: tuple[str, Path], identity: str) -> None:
+def test_every_interne_page_is_accessible(
+    page: Page, interne_server: tuple[str, Path], identity: str
+) -> None:
     """axe-core sur la page de connexion et sur chaque page du mode interne que le rôle voit (registre de
     l'application) : aucune violation grave ou critique."""
     url, _ = interne_server
