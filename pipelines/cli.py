@@ -85,21 +85,28 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from pipelines.indicators.kpi import NoData, parse_month_option
+    from pipelines.indicators.kpi import NoData, parse_month_option, resolve_scope
     from pipelines.publish.export import ExportRefused, export_public
     from pipelines.warehouse.connection import connect_read
 
     try:
         month = parse_month_option(args.mois)
+        niveau, region = resolve_scope(args.region)
         with connect_read(_db(args)) as con:
             result = export_public(
-                con, Path(args.out), month, allow_demo=args.demo, progress=_progress_printer()
+                con,
+                Path(args.out),
+                month,
+                allow_demo=args.demo,
+                progress=_progress_printer(),
+                region=region if niveau == "region" else None,
             )
     except (ExportRefused, NoData) as exc:
         print(f"Export refusé : {exc}", file=sys.stderr)
         return EXIT_REFUSED
     print(
-        f"Paquet de transparence de {result.mois:%Y-%m} écrit dans {result.folder} ({len(result.files)} fichiers)."
+        f"Paquet de transparence{' de la région ' + args.region if args.region else ''} de {result.mois:%Y-%m} écrit "
+        f"dans {result.folder} ({len(result.files)} fichiers)."
     )
     if result.demo:
         print("Attention : export de DÉMONSTRATION, filigrané ; ne pas publier comme officiel.")
@@ -203,6 +210,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_month_argument(p_export, "le dernier")
     p_export.add_argument(
         "--demo", action="store_true", help="autoriser un export filigrané de données de démonstration"
+    )
+    p_export.add_argument(
+        "--region",
+        metavar="REGION",
+        help="le paquet d'une région (code INSEE ou nom) : la région, ses départements et la France pour comparaison",
     )
     add_db_argument(p_export)
     p_export.set_defaults(handler=cmd_export)

@@ -85,9 +85,10 @@ def cmd_alertes(args: argparse.Namespace) -> int:
     from pipelines.publish.alerts import write_alert_files
 
     try:
+        niveau, region = resolve_scope(args.region)
         with connect_read(_db(args)) as con:
             month = chosen_month(con, args.mois)
-            written = write_alert_files(con, Path(args.out), month)
+            written = write_alert_files(con, Path(args.out), month, region if niveau == "region" else None)
     except NoData as exc:
         print(f"Erreur : {exc}", file=sys.stderr)
         return 1
@@ -113,5 +114,10 @@ def add_ruptures_parsers(sub: argparse._SubParsersAction) -> None:
     alerts = sub.add_parser("alertes", help="fichiers d'alertes par région (XLSX, CSV Excel, HTML) et index")
     alerts.add_argument("--out", required=True, metavar="DOSSIER", help="dossier de sortie")
     add_month_argument(alerts, "le dernier mois des établissements")
+    alerts.add_argument(
+        "--region",
+        metavar="REGION",
+        help="une seule région : code INSEE ou nom (défaut : toutes les régions)",
+    )
     add_db_argument(alerts)
     alerts.set_defaults(handler=cmd_alertes)

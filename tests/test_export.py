@@ -15,6 +15,7 @@ from polars.testing import assert_frame_equal
 from pptx import Presentation
 from pypdf import PdfReader
 
+from pipelines import formats
 from pipelines.publish.diffusion import neutralise_formulas
 from pipelines.publish.export import export_public
 from pipelines.settings import REFERENCE_DIR, Settings
@@ -53,6 +54,48 @@ def official_export(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Pat
     with duckdb.connect(str(db), read_only=True) as con:
         export_public(con, folder, images=False)
     return folder, db
+
+
+def test_a_regional_package_and_alert_files_cover_one_region(demo_db: Path, tmp_path: Path) -> None:
+    """`export --region` : la région, ses départements, ses établissements et la France pour comparaison, chiffres
+    clés de la région ; `alertes --region` : les fichiers de cette seule région."""
+    folder = tmp_path / "bretagne"
+    result = cli("export", "--out", str(folder), "--demo", "--region", "Bretagne", db=demo_db)
+    assert result.returncode == 0, result.stderr
+    assert (
+        "Warning" not in result.stderr and "UserWarning" not in result.stderr
+    )  # rien d'anglais pour l'utilisateur
+    flux = pl.read_csv(folder / "csv" / "indicateurs_flux.csv", infer_schema=False)
+    assert set(flux.select("niveau", "code_geo").unique().rows()) == {
+        ("pays", "FR"),
+        ("region", "53"),
+        *(("departement", code) for code in ("22", "29", "35", "56")),
+    }
+    establishments = pl.read_csv(folder / "csv" / "indicateurs_etablissements.csv", infer_schema=False)
+    assert establishments.height and set(establishments["code_region"]) == {"53"}
+    october = flux.filter(
+        (pl.col("mois") == "2025-10-01") & (pl.col("code_geo") == "53") & (pl.col("couloir") == "TOUS")
+    )
+    documents = int(october["documents"][0])
+    readme = (folder / "README.md").read_text(encoding="utf-8")
+    assert readme.startswith(
+        "# Alimentation de Mon espace santé — données ouvertes, Bretagne (53), octobre 2025"
+    )
+    assert f"en octobre 2025 : {formats.integer(documents)} ;" in readme
+    assert "la cible de 250 M de documents par an est nationale" in readme
+    page = (folder / "index.html").read_text(encoding="utf-8")
+    assert "<h1>Alimentation de Mon espace santé, Bretagne (53) — octobre 2025</h1>" in page
+    assert "Part de la cible de 250 M" not in page  # pas de cible régionale
+    assert (folder / "graphiques" / "carte_regions.svg").exists()
+
+    alerts = cli("alertes", "--out", str(tmp_path / "alertes"), "--region", "53", db=demo_db)
+    assert alerts.returncode == 0, alerts.stderr
+    written = sorted(p.name for p in (tmp_path / "alertes").iterdir())
+    assert [name for name in written if name.startswith("alertes_")] == [
+        "alertes_2025-10_53_bretagne.csv",
+        "alertes_2025-10_53_bretagne.html",
+        "alertes_2025-10_53_bretagne.xlsx",
+    ], written
 
 
 def test_demo_export_is_refused_without_the_flag(demo_warehouse_master: Path, tmp_path: Path) -> None:

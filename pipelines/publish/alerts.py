@@ -118,14 +118,17 @@ def _cell(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def write_alert_files(con: duckdb.DuckDBPyConnection, folder: Path, month: dt.date) -> AlertFiles:
-    """Pour chaque région : XLSX (nouvelles alertes, toutes les alertes), CSV Excel des nouvelles, HTML ; puis
-    l'index."""
+def write_alert_files(
+    con: duckdb.DuckDBPyConnection, folder: Path, month: dt.date, region: str | None = None
+) -> AlertFiles:
+    """Pour chaque région (ou la seule `region`) : XLSX (nouvelles alertes, toutes les alertes), CSV Excel des
+    nouvelles, HTML ; puis l'index."""
     folder.mkdir(parents=True, exist_ok=True)
     result = AlertFiles(folder, month)
-    everything = ruptures(con, month, Scope())
+    everything = ruptures(con, month, Scope.of("region", region) if region else Scope())
     index_rows = []
-    for code, name in sorted(load_reference().regions.items()):
+    regions = load_reference().regions
+    for code, name in sorted(regions.items() if region is None else [(region, regions[region])]):
         alerts = everything.filter(pl.col("region") == code)
         every = file_view(alerts)
         new = file_view(alerts.filter(pl.col("nouvelle")))

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import plotly.graph_objects as go
-import plotly.io as pio
 
 from pipelines import formats
+from pipelines.publish.images import kaleido_server
 from pipelines.publish.theme import FONT_FAMILY
 
 FOLDERS = {"pays": "pays", "region": "region", "departement": "departement"}
@@ -215,15 +215,9 @@ def write_cards(
         written.append(path)
     if not images:
         return written
-    import kaleido
-
-    pio.defaults.mathjax = None  # MathJax serait chargé depuis un CDN
-    kaleido.start_sync_server(silence_warnings=True)
-    try:
+    with kaleido_server():
         for (niveau, code), document in documents.items():
             target = folder / path_of(niveau, code, "png")
             card_figure(document, freshness_text, warning).write_image(target, width=640, height=380, scale=1)
             written.append(target)
-    finally:
-        kaleido.stop_sync_server(silence_warnings=True)
     return written

@@ -427,3 +427,20 @@ def spreadsheet_view(frame: pl.DataFrame) -> pl.DataFrame:
             for c in counts
         ]
     )
+
+
+def within_region(frame: pl.LazyFrame, region: str, departement_region: dict[str, str]) -> pl.LazyFrame:
+    """Les lignes d'une table publiée qui regardent une région : la France (point de comparaison), la région, ses
+    départements et ses établissements. Des lignes déjà publiées, filtrées : rien de masqué n'en devient lisible."""
+    names = frame.collect_schema().names()
+    if "niveau" not in names:
+        return frame
+    if "code_region" in names:
+        region_of = pl.col("code_region")
+    else:  # SONS, SUN-ES, trajectoires : la région d'un département d'après le référentiel
+        region_of = pl.col("code_geo").replace_strict(departement_region, default=None)
+    return frame.filter(
+        (pl.col("niveau") == "pays")
+        | ((pl.col("niveau") == "region") & (pl.col("code_geo") == region))
+        | (pl.col("niveau").is_in(["departement", "etablissement"]) & (region_of == region))
+    )

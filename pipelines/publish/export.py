@@ -34,13 +34,16 @@ from pipelines.publish.diffusion import (
     published_tables,
     published_trajectories,
     spreadsheet_view,
+    within_region,
 )
 from pipelines.publish.freshness import Freshness, freshness
+from pipelines.publish.images import kaleido_server
 from pipelines.publish.plotly_fr import PLOTLY_CONFIG
 from pipelines.publish.public_warehouse import public_database
 from pipelines.publish.theme import COULOIR_LABELS, DEMO_BANNER
 from pipelines.settings import get_settings
 from pipelines.warehouse import queries
+from pipelines.warehouse.reference import load_reference
 
 # Largeur (px) des graphiques du paquet et des diapositives : 9,5 pouces sur une diapositive.
 CHART_WIDTH = 1200
@@ -212,10 +215,22 @@ _README_CONTENTS = [
 ]
 
 
+def perimeter_suffix(figures: dict[str, Any]) -> str:
+    """« , Bretagne (53) » pour un paquet régional ; rien pour la France."""
+    return "" if figures.get("niveau", "pays") == "pays" else f", {figures['perimetre']}"
+
+
+def target_phrase(figures: dict[str, Any]) -> str:
+    """La part de la cible de 250 M quand le périmètre en a une ; sinon, dit que la cible est nationale."""
+    if figures.get("cible_annuelle") is None:
+        return "la cible de 250 M de documents par an est nationale : pas de cible propre à ce périmètre"
+    return f"soit {formats.percent(figures['taux_atteinte_cible'])} de la cible de 250 M de documents par an"
+
+
 def _readme_summary(mois: dt.date, demo: bool, figures: dict[str, Any]) -> list[str]:
     """Titre, bandeau de démonstration et chiffres clés du mois."""
     return [
-        f"# Alimentation de Mon espace santé — données ouvertes, {formats.month(mois)}",
+        f"# Alimentation de Mon espace santé — données ouvertes{perimeter_suffix(figures)}, {formats.month(mois)}",
         "",
         *([f"> **{DEMO_BANNER}**", ""] if demo else []),
         *(
@@ -228,7 +243,7 @@ def _readme_summary(mois: dt.date, demo: bool, figures: dict[str, Any]) -> list[
         ),
         f"Documents envoyés par les professionnels en {formats.month(mois)} : "
         f"{formats.integer(figures['documents_mois'])} ; rythme annuel {formats.millions(figures['flux_annualise'])}, "
-        f"soit {formats.percent(figures['taux_atteinte_cible'])} de la cible de 250 M de documents par an.",
+        f"{target_phrase(figures)}.",
         "",
     ]
 
@@ -315,41 +330,53 @@ def public_charts(
     mois: dt.date,
     figures: dict[str, Any],
     demo: bool,
+    niveau: str = "pays",
+    code: str = "FR",
 ) -> dict[str, tuple[go.Figure, str, pl.DataFrame]]:
-    """Les graphiques publics : (figure, texte alternatif, tableau des mêmes chiffres)."""
+    """Les graphiques publics du périmètre (la France, ou une région et ses départements) : (figure, texte
+    alternatif, tableau des mêmes chiffres)."""
     flux = tables["indicateurs_flux"]
-    national = flux.filter((pl.col("niveau") == "pays") & (pl.col("couloir") == ALL_COULOIRS))
+    own = flux.filter((pl.col("niveau") == niveau) & (pl.col("code_geo") == code))
+    national = own.filter(pl.col("couloir") == ALL_COULOIRS)
+    # Les chiffres publiés des COSUI (losanges) sont nationaux.
     published = queries.published_flux(con).filter(
-        (pl.col("couloir") == ALL_COULOIRS) & (pl.col("mois") <= mois)
+        (pl.col("couloir") == ALL_COULOIRS) & (pl.col("mois") <= mois) & pl.lit(niveau == "pays")
     )
     # La projection publiée part des flux publiés (sans les séries internes), comme les trajectoires publiées.
     projection = (
         published_trajectories(con, flux)[1]
-        .filter((pl.col("couloir") == ALL_COULOIRS) & (pl.col("code_geo") == "FR"))
+        .filter((pl.col("couloir") == ALL_COULOIRS) & (pl.col("code_geo") == code))
         .sort("mois")
     )
-    if mois != latest_complete_month(con, "pays", "FR"):
+    if mois != latest_complete_month(con, niveau, code):
         projection = projection.head(0)
-    trend_title = (
-        f"France : {formats.millions(figures['flux_annualise'])} de documents par an en {formats.month(mois)}, "
-        f"{formats.percent(figures['taux_atteinte_cible'], 0)} de la cible de 250 M"
-    )
+    place = "France" if niveau == "pays" else str(figures["perimetre"])
+    annual = formats.millions(figures["flux_annualise"])
+    trend_title = f"{place} : {annual} de documents par an en {formats.month(mois)}"
+    if figures.get("cible_annuelle") is not None:
+        trend_title += f", {formats.percent(figures['taux_atteinte_cible'], 0)} de la cible de 250 M"
     trend = charts.annualised_trend(
         national, published, queries.milestones(con), projection, figures["cible_annuelle"], trend_title
     )
-    couloirs = flux.filter((pl.col("niveau") == "pays") & (pl.col("couloir") != ALL_COULOIRS))
+    couloirs = own.filter(pl.col("couloir") != ALL_COULOIRS)
     latest = couloirs.filter(pl.col("mois") == mois)
     targets = charts.couloir_targets(latest, f"Couloirs face à leur cible, {formats.month(mois)}")
     stacked = charts.couloir_stacked(couloirs, "Documents envoyés chaque mois, par couloir")
+    # La carte : les régions de la France, ou les départements de la région.
+    map_level = "region" if niveau == "pays" else "departement"
     regions = flux.filter(
-        (pl.col("niveau") == "region") & (pl.col("couloir") == ALL_COULOIRS) & (pl.col("mois") == mois)
+        (pl.col("niveau") == map_level)
+        & (pl.col("couloir") == ALL_COULOIRS)
+        & (pl.col("mois") == mois)
+        & ((pl.col("code_region") == code) | pl.lit(niveau == "pays"))
     )
     region_map = charts.choropleth(
         dict(zip(regions["code_geo"], regions["documents_par_habitant_an"], strict=True)),
-        "region",
+        map_level,
         f"Documents par habitant et par an, {formats.month(mois)}",
         "doc./hab./an",
         1,
+        **({} if niveau == "pays" else {"only": frozenset(regions["code_geo"].to_list())}),
     )
     out = {
         "rythme_annuel": (
@@ -383,9 +410,9 @@ def public_charts(
         ),
         "carte_regions": (
             region_map,
-            "Carte des documents par habitant et par an, par région.",
+            f"Carte des documents par habitant et par an, par {'région' if niveau == 'pays' else 'département'}.",
             regions.sort("documents_par_habitant_an", descending=True, nulls_last=True).select(
-                pl.col("libelle_geo").alias("Région"),
+                pl.col("libelle_geo").alias("Région" if niveau == "pays" else "Département"),
                 pl.col("code_geo").alias("Code"),
                 pl.col("documents_par_habitant_an").alias("Documents par habitant et par an"),
             ),
@@ -414,14 +441,10 @@ def write_images(
     figures: dict[str, tuple[go.Figure, str, pl.DataFrame]], folder: Path, progress: Progress
 ) -> list[Path]:
     """Chaque graphique en PNG et SVG (kaleido avec le Chromium du système ; un seul démarrage pour la série)."""
-    import kaleido
-
-    pio.defaults.mathjax = None  # MathJax serait chargé depuis un CDN
     target = folder / "graphiques"
     target.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    kaleido.start_sync_server(silence_warnings=True)
-    try:
+    with kaleido_server():
         for name, (fig, _, _) in figures.items():
             progress(f"graphique {name}…")
             layout.fit(fig, CHART_WIDTH)
@@ -434,8 +457,6 @@ def write_images(
                     scale=2 if ext == "png" else 1,
                 )
                 written.append(path)
-    finally:
-        kaleido.stop_sync_server(silence_warnings=True)
     return written
 
 
@@ -491,6 +512,8 @@ def _cards_html(figures: dict[str, Any]) -> str:
         ("Documents par habitant et par an", formats.decimal(figures["documents_par_habitant_an"], 2)),
         ("Évolution sur 12 mois", formats.percent(figures["evolution_12_mois"], signed=True)),
     ]
+    if figures.get("cible_annuelle") is None:  # la cible est nationale : pas de part pour une région
+        cards = [card for card in cards if not card[0].startswith("Part de la cible")]
     items = "".join(
         f"<li>{html.escape(label)}<strong>{html.escape(value)}</strong></li>" for label, value in cards
     )
@@ -553,9 +576,9 @@ def write_html(
             banner += f"<p class='demo' role='alert'>{html.escape(freshness.warning)}</p>"
     page = f"""<!DOCTYPE html>
 <html lang="fr"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Mon espace santé — chiffres clés {formats.of_month(mois)}</title>
+<title>Mon espace santé — chiffres clés {formats.of_month(mois)}{perimeter_suffix(figures)}</title>
 <style>{_PAGE_STYLE}</style></head><body>
-<header><h1>Alimentation de Mon espace santé — {formats.month(mois)}</h1>{banner}</header>
+<header><h1>Alimentation de Mon espace santé{perimeter_suffix(figures)} — {formats.month(mois)}</h1>{banner}</header>
 <main>
 <h2>Chiffres clés</h2>
 {_cards_html(figures)}
@@ -578,10 +601,13 @@ def export_public(
     allow_demo: bool = False,
     images: bool = True,
     progress: Progress = silent,
+    region: str | None = None,
 ) -> ExportResult:
-    """Écrit tout le paquet de transparence dans `folder` pour le mois (défaut : le dernier mois complet de la
-    France ; un mois demandé encore incomplet est publié marqué « provisoire »)."""
-    month = mois or latest_complete_month(con, "pays", "FR")
+    """Écrit tout le paquet de transparence dans `folder` pour le mois (défaut : le dernier mois complet du
+    périmètre ; un mois demandé encore incomplet est publié marqué « provisoire »). `region` : le paquet d'une région
+    (code INSEE), ses départements et la France pour comparaison, avec les mêmes règles de diffusion."""
+    niveau, code = ("region", region) if region else ("pays", "FR")
+    month = mois or latest_complete_month(con, niveau, code)
     if month is None:
         raise ExportRefused("l'entrepôt ne contient aucun mois complet de flux : rien à publier")
     demo = _warehouse_has_demo(con)
@@ -593,8 +619,14 @@ def export_public(
     folder.mkdir(parents=True, exist_ok=True)
     progress("tables publiques…")
     tables = public_tables(con, month)
+    if region:
+        departement_region = {dep: parent for dep, (_, parent) in load_reference().departements.items()}
+        tables = {
+            name: within_region(frame.lazy(), region, departement_region).collect()
+            for name, frame in tables.items()
+        }
     # Les chiffres clés du paquet sont ceux de ses tables (total sans les séries internes), comme sur le site public.
-    figures = key_figures(public_database(con, month, tables), month)
+    figures = key_figures(public_database(con, month, tables), month, niveau, code)
     revisions = public_revisions(queries.revisions(con).filter(pl.col("mois") <= month))
     if demo:
         tables = {
@@ -606,7 +638,7 @@ def export_public(
     result.files.append(write_datapackage(tables, folder, month, demo))
     fresh = freshness(month, get_settings().today())
     result.files.append(write_readme(folder, month, demo, figures, revisions, fresh))
-    chart_set = public_charts(con, tables, month, figures, demo)
+    chart_set = public_charts(con, tables, month, figures, demo, niveau, code)
     progress("page HTML…")
     result.files.append(write_html(folder, month, figures, demo, chart_set, revisions, fresh))
     if images:
