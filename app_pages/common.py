@@ -22,6 +22,7 @@ from pipelines.indicators import kpi as kpi_module
 from pipelines.indicators.completeness import current_month
 from pipelines.publish import charts
 from pipelines.publish import layout as chart_layout
+from pipelines.publish.citations import source_title
 from pipelines.settings import get_settings
 from pipelines.warehouse import queries
 from pipelines.warehouse.connection import (
@@ -346,3 +347,16 @@ def first_by(frame: pl.DataFrame, column: str, highest: bool = True) -> dict[str
     if not frame.height:
         return None
     return frame.sort(column, descending=highest, nulls_last=True).row(0, named=True)
+
+
+def errata_view(errata: pl.DataFrame) -> pl.DataFrame:
+    """Les errata publiés (`queries.errata`) tels que les pages Données et Méthode les montrent : libellés français,
+    source par son titre."""
+    return errata.select(
+        formats.date_column("date_correction").alias("Corrigé le"),
+        pl.col("mois_concerne").alias("Mois concerné"),
+        pl.col("valeur_affichee").alias("Valeur affichée"),
+        pl.col("valeur_corrigee").alias("Valeur corrigée"),
+        pl.col("explication").alias("Explication"),
+        pl.col("source").map_elements(source_title, return_dtype=pl.String).alias("Source"),
+    )

@@ -13,11 +13,12 @@ import polars as pl
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
-from app_pages.common import read, role, show_table
+from app_pages.common import errata_view, read, role, show_table
 from pipelines import formats
 from pipelines.intake.reading import ACCEPTED_EXTENSIONS, UPLOAD_PREFIX
 from pipelines.publish.citations import source_title
 from pipelines.publish.diffusion import neutralise_formulas
+from pipelines.publish.theme import COULOIR_LABELS, LEVEL_LABELS, PUBLISHED_INDICATOR_LABELS
 from pipelines.settings import REPO_ROOT, get_settings
 from pipelines.warehouse import queries
 from pipelines.warehouse.ingest import Incoming, IngestResult
@@ -189,34 +190,28 @@ show_table(
 st.header("Révisions et errata")
 st.subheader("Errata publiés")
 show_table(
-    read(queries.errata).select(
-        formats.date_column("date_correction").alias("Corrigé le"),
-        pl.col("mois_concerne").alias("Mois concerné"),
-        pl.col("valeur_affichee").alias("Valeur affichée"),
-        pl.col("valeur_corrigee").alias("Valeur corrigée"),
-        pl.col("explication").alias("Explication"),
-        pl.col("source").map_elements(source_title, return_dtype=pl.String).alias("Source"),
-    ),
+    errata_view(read(queries.errata)),
 )
 st.subheader("Révisions de chiffres publiés")
 published_revisions = read(queries.published_revisions)
 if published_revisions.height == 0:
     st.caption("Aucun import n'a changé un chiffre publié.")
 else:
-    st.dataframe(
+    show_table(
         published_revisions.select(
             pl.col("import_id").alias("Import n°"),
             pl.col("fichier").alias("Fichier"),
             formats.month_column("mois", short=False).alias("Mois"),
             pl.col("code_geo").alias("Périmètre"),
-            pl.col("couloir").alias("Couloir"),
-            pl.col("indicateur_publie").alias("Chiffre publié"),
-            pl.col("valeur_publiee").alias("Valeur publiée"),
+            pl.col("couloir").replace_strict(COULOIR_LABELS, default=pl.col("couloir")).alias("Couloir"),
+            pl.col("indicateur_publie")
+            .replace_strict(PUBLISHED_INDICATOR_LABELS, default=pl.col("indicateur_publie"))
+            .alias("Chiffre publié"),
+            pl.col("valeur_publiee").cast(pl.Int64).alias("Valeur publiée"),
             pl.col("documents_avant").alias("Avant l'import"),
             pl.col("documents_apres").alias("Après l'import"),
             pl.col("source_publiee").alias("Source de la publication"),
         ),
-        hide_index=True,
     )
 st.subheader("Valeurs révisées dans l'entrepôt")
 revisions = read(queries.revisions)
@@ -245,7 +240,7 @@ st.write(
 )
 completeness_fr = read(queries.month_completeness, "pays", "FR")
 if completeness_fr.height:
-    st.dataframe(
+    show_table(
         completeness_fr.head(12).select(
             formats.month_column("mois", short=False).alias("Mois (France)"),
             pl.when(pl.col("complet")).then(pl.lit("complet")).otherwise(pl.lit("provisoire")).alias("État"),
@@ -256,23 +251,21 @@ if completeness_fr.height:
             pl.col("livrees").alias("Contributions complètes"),
             pl.col("attendues").alias("Contributions attendues"),
         ),
-        hide_index=True,
     )
 gaps = read(queries.reconciliation)
 if gaps.height == 0:
     st.caption("Aucun total livré ne coexiste avec la somme de ses sous-niveaux : rien à rapprocher.")
 else:
-    st.dataframe(
+    show_table(
         gaps.select(
             formats.month_column("mois", short=False).alias("Mois"),
-            pl.col("niveau").alias("Niveau"),
+            pl.col("niveau").replace_strict(LEVEL_LABELS, default=pl.col("niveau")).alias("Niveau"),
             pl.col("libelle_geo").alias("Périmètre"),
-            pl.col("couloir").alias("Couloir"),
+            pl.col("couloir").replace_strict(COULOIR_LABELS, default=pl.col("couloir")).alias("Couloir"),
             pl.col("total_livre").alias("Total livré (affiché)"),
             pl.col("somme_sous_niveaux").alias("Somme des sous-niveaux"),
             pl.col("ecart").alias("Écart"),
         ),
-        hide_index=True,
     )
 
 st.header("Dictionnaire des données")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from app_pages.common import read, show_table
+from app_pages.common import errata_view, read, show_table
 from pipelines import formats
 from pipelines.indicators.usage import DERIVED
 from pipelines.publish.citations import source_title
@@ -111,14 +111,7 @@ encore incomplet n'est jamais présenté comme complet. Une erreur publiée est 
 )
 st.subheader("Errata")
 show_table(
-    read(queries.errata).select(
-        formats.date_column("date_correction").alias("Corrigé le"),
-        pl.col("mois_concerne").alias("Mois concerné"),
-        pl.col("valeur_affichee").alias("Valeur affichée"),
-        pl.col("valeur_corrigee").alias("Valeur corrigée"),
-        pl.col("explication").alias("Explication"),
-        pl.col("source").map_elements(source_title, return_dtype=pl.String).alias("Source"),
-    ),
+    errata_view(read(queries.errata)),
 )
 st.subheader("Journal des révisions")
 revisions = read(queries.revision_log)

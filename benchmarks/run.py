@@ -32,6 +32,25 @@ def _rss_wrapper(command: list[str]) -> list[str]:
     return ["/usr/bin/time", "-f", "RSS_KO=%M", *command] if Path("/usr/bin/time").exists() else command
 
 
+def reference_warehouse(db: Path) -> None:
+    """Un entrepôt neuf qui n'a que la référence (populations, cibles), comme avant une première livraison."""
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pipelines",
+            "ingest",
+            str(REFERENCE_DIR / "population.csv"),
+            str(REFERENCE_DIR / "cibles.csv"),
+            "--db",
+            str(db),
+        ],
+        cwd=REPO_ROOT,
+        check=True,
+        capture_output=True,
+    )
+
+
 def run_size(rows: int, work: Path, pages: bool = True, repetitions: int = 3) -> dict[str, Any]:
     """Mesures d'une taille. Import et recalcul sont répétés (`repetitions` passages, entrepôt neuf à chaque import) :
     la médiane est retenue, tous les passages sont gardés (`passages`) — d'un passage à l'autre, cette machine varie
@@ -40,21 +59,7 @@ def run_size(rows: int, work: Path, pages: bool = True, repetitions: int = 3) ->
     csv_path, parquet_path, actual = write(rows, work / "donnees")
     base = work / "base.duckdb"
     if not base.exists():
-        subprocess.run(
-            [
-                py,
-                "-m",
-                "pipelines",
-                "ingest",
-                str(REFERENCE_DIR / "population.csv"),
-                str(REFERENCE_DIR / "cibles.csv"),
-                "--db",
-                str(base),
-            ],
-            cwd=REPO_ROOT,
-            check=True,
-            capture_output=True,
-        )
+        reference_warehouse(base)
     out: dict[str, Any] = {"lignes": actual}
     # La référence pandas est répétée elle aussi (le rapport en dépend autant que de nous), sauf au-delà de 10 M de
     # lignes où un passage dure plusieurs minutes ; ses passages alternent avec ceux de l'import CSV, pour que les deux

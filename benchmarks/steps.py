@@ -92,6 +92,9 @@ def pages(db: str) -> dict[str, dict[str, float]]:
         "sunes",
         "donnees",
         "exports",
+        "etablissements",
+        "usages",
+        "methode",
     ):
         started = time.perf_counter()
         at.switch_page(f"app_pages/{page}.py").run()

@@ -47,7 +47,10 @@ def test_indicators_after_deliveries_equal_a_full_recomputation(
     revision = "mois;couloir;departement;documents\n2024-03;HOP;35;123456\n"
     finess = finess_with_key("35000000")
     deliveries = [
-        ("nouveau_mois.csv", "mois;couloir;departement;documents\n2025-11;BIO;35;250000\n2025-11;HOP;35;90000\n"),
+        (
+            "nouveau_mois.csv",
+            "mois;couloir;departement;documents\n2025-11;BIO;35;250000\n2025-11;HOP;35;90000\n",
+        ),
         ("revision_2024-03.csv", revision),
         ("relivraison_identique.csv", revision),
         ("departement_en_retard.csv", "mois;couloir;departement;documents\n2025-11;BIO;29;180000\n"),

@@ -72,7 +72,7 @@ def test_a_region_row_for_december_2023_is_a_revision_of_the_published_figure(
     assert preview.returncode == 0, preview.stderr
     expected = (
         "France, décembre 2023, tous couloirs : 18\u202f800\u202f000 → 18\u202f752\u202f835 — RÉVISION D'UN CHIFFRE "
-        "PUBLIÉ (documents_envoyes_mois : 18\u202f800\u202f000"
+        "PUBLIÉ (Documents envoyés dans le mois : 18\u202f800\u202f000"
     )
     assert expected in preview.stdout and "rien n'a encore été écrit" in preview.stdout
     assert _published_revisions(demo_db) == errata_before  # l'essai à blanc n'a rien écrit
@@ -177,7 +177,7 @@ def test_a_figure_of_an_earlier_transparency_package_is_a_published_figure(
     assert preview.returncode == 0, preview.stderr
     expected = (
         f"Bretagne (53), octobre 2025, couloir BIO : {formats.integer(brittany_bio)} → "
-        f"{formats.integer(brittany_bio + 1000)} — RÉVISION D'UN CHIFFRE PUBLIÉ (documents_envoyes_mois : "
+        f"{formats.integer(brittany_bio + 1000)} — RÉVISION D'UN CHIFFRE PUBLIÉ (Documents envoyés dans le mois : "
         f"{formats.integer(brittany_bio)}, source paquet de transparence du 21/11/2026 (démonstration))"
     )
     assert expected in preview.stdout, preview.stdout

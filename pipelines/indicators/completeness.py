@@ -205,6 +205,9 @@ def geographic_completeness(
     etab_kids = etab_kids.join(establishment_parents, on="parent").select(
         *PARENT, "mois", "enfants_attendus", "enfants_livres"
     )
+    # Les comptes des établissements (des millions de livraisons, quelques milliers de lignes de comptes) servent aux
+    # trois niveaux : calculés une fois, sinon chaque niveau relirait toutes les livraisons.
+    etab_counts, etab_kids = (frame.lazy() for frame in pl.collect_all([etab_counts, etab_kids]))
 
     def level(niveau: str, children: list[pl.LazyFrame]) -> tuple[pl.LazyFrame, pl.LazyFrame]:
         own = declared.filter(pl.col("niveau") == niveau)

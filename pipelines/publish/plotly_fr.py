@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pipelines import formats
+
 # Plotly traduit sa barre d'outils par `config.locales` : seuls les boutons gardés ici apparaissent.
 PLOTLY_CONFIG: dict[str, Any] = {
     "displaylogo": False,
@@ -34,37 +36,11 @@ PLOTLY_CONFIG: dict[str, Any] = {
             "format": {
                 "days": ["dimanche", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi"],
                 "shortDays": ["dim.", "lun.", "mar.", "mer.", "jeu.", "ven.", "sam."],
-                "months": [
-                    "janvier",
-                    "février",
-                    "mars",
-                    "avril",
-                    "mai",
-                    "juin",
-                    "juillet",
-                    "août",
-                    "septembre",
-                    "octobre",
-                    "novembre",
-                    "décembre",
-                ],
-                "shortMonths": [
-                    "janv.",
-                    "févr.",
-                    "mars",
-                    "avr.",
-                    "mai",
-                    "juin",
-                    "juil.",
-                    "août",
-                    "sept.",
-                    "oct.",
-                    "nov.",
-                    "déc.",
-                ],
+                "months": list(formats.MOIS),
+                "shortMonths": list(formats.MOIS_COURTS),
                 "date": "%d/%m/%Y",
                 "decimal": ",",
-                "thousands": "\u202f",
+                "thousands": formats.THIN_NBSP,
             },
         }
     },

@@ -51,6 +51,13 @@ COULOIR_ORDER = ["BIO", "MDV", "HOP", "RAD", "PHA", "MS", "AUT"]
 DISPOSITIF_GROUP_LABELS = {SANITAIRE: "Sanitaire", MEDICO_SOCIAL: "Médico-social"}
 DOMAINE_LABELS = {code: f"{code} – {label}" for code, label in labels("domaines_sunes.csv").items()}
 RUPTURE_LABELS = labels("types_ruptures.csv")
+PUBLISHED_INDICATOR_LABELS = labels("indicateurs_publies.csv")
+LEVEL_LABELS = {
+    "pays": "France",
+    "region": "Région",
+    "departement": "Département",
+    "etablissement": "Établissement",
+}
 TARGET_COLOR = "#D55E00"
 PROJECTION_COLOR = "#0072B2"
 PUBLISHED_COLOR = "#000000"

@@ -13,8 +13,16 @@ import polars as pl
 from pipelines import formats
 from pipelines.indicators.codes import ALL_COULOIRS
 from pipelines.warehouse.connection import named_statements
+from pipelines.warehouse.reference import labels
 
 KEYS = ["mois", "niveau", "code_geo", "couloir"]
+
+
+def published_label(code: str | None) -> str:
+    """Le libellé d'un indicateur publié (data/reference/indicateurs_publies.csv), le code à défaut."""
+    return labels("indicateurs_publies.csv").get(code or "", code or "")
+
+
 _SCHEMA = {
     "mois": pl.Date,
     "niveau": pl.String,
@@ -53,7 +61,8 @@ class HeadlineChange:
         )
         if self.publie:
             text += (
-                f" — RÉVISION D'UN CHIFFRE PUBLIÉ ({self.indicateur_publie} : {formats.integer(self.valeur_publiee)}, "
+                f" — RÉVISION D'UN CHIFFRE PUBLIÉ ({published_label(self.indicateur_publie)} : "
+                f"{formats.integer(self.valeur_publiee)}, "
                 f"source {self.source_publiee}) : inscrite aux errata"
             )
         return text
