@@ -132,6 +132,7 @@ def main() -> int:
     else:
         text += targets_table(target)
         text += floor_table(target)
+    text += monthly_section()
     (REPO_ROOT / "docs").mkdir(exist_ok=True)
     generated = START + "\n" + "\n".join(text) + "\n" + END
     existing = DOC.read_text(encoding="utf-8") if DOC.exists() else START + "\n" + END + "\n"
@@ -140,6 +141,51 @@ def main() -> int:
     DOC.write_text(before + generated + after, encoding="utf-8")
     plot(results)
     return 0
+
+
+def monthly_section() -> list[str]:
+    """Les livraisons mensuelles (`benchmarks.monthly`) face aux cibles de l'issue 19, quand elles sont mesurées."""
+    from benchmarks.monthly import table as monthly_table
+
+    monthly = sorted(
+        (json.loads(p.read_text(encoding="utf-8")) for p in RESULTS.glob("mensuel_*.json")),
+        key=lambda r: r["lignes_historique"],
+    )
+    if not monthly:
+        return []
+    lines = [
+        "",
+        "## Livraisons mensuelles",
+        "",
+        "`python -m benchmarks.monthly --rows 1000000 10000000` : premier chargement de 59 mois, puis la livraison du "
+        "60e mois (1/60 des lignes), sa relivraison à l'identique et la révision d'un mois ancien, chacune dans son "
+        "processus ; la copie du fichier de l'entrepôt que fait chaque import ; la chaîne pandas relancée sur tout "
+        "l'historique.",
+        "",
+        monthly_table(monthly),
+        "",
+        "| cible (livraison mensuelle) | mesuré | atteinte |",
+        "|---|---|---|",
+    ]
+    for r in monthly:
+        rows = formats.integer(r["lignes_historique"])
+        share = r["livraison_mensuelle"]["part_du_premier_chargement"]
+        identical = r["relivraison_identique"]["secondes"]
+        lines.append(
+            f"| ≤ 10 % du premier chargement ({rows} lignes) | {formats.percent(share, 0)} | "
+            f"{'oui' if share <= 0.10 else '**non**'} |"
+        )
+        lines.append(
+            f"| relivraison identique ≤ 0,5 s ({rows} lignes) | {_s(identical)} | "
+            f"{'oui' if identical <= 0.5 else '**non**'} |"
+        )
+        if "pandas_historique_complet" in r:
+            ratio = r["pandas_historique_complet"]["secondes"] / r["livraison_mensuelle"]["secondes"]
+            lines.append(
+                f"| ≥ 10 × plus rapide que pandas sur tout l'historique ({rows} lignes) | "
+                f"{formats.decimal(ratio, 1)} × | {'oui' if ratio >= 10 else '**non**'} |"
+            )
+    return lines
 
 
 START, END = "<!-- mesures:debut (écrit par python -m benchmarks.report) -->", "<!-- mesures:fin -->"

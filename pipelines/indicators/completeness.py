@@ -54,11 +54,12 @@ def absent_contributions(
     Entrée : périmètre (`parent`), unite, couloir, mois (une ligne par livraison) ; sortie : les mêmes, mois absents."""
     keys = [*parent, "unite", "couloir"]
     last_t = last_month.year * 12 + last_month.month - 1
-    ordered = (
-        delivered.select(*keys, month_index("mois").alias("_t"))
-        .unique()
-        .sort([*keys, "_t"])
-        .with_columns(pl.col("_t").shift(-1).over(keys).alias("_suivant"))
+    # Trié par contribution puis mois : la livraison suivante est la ligne suivante quand elle est de la même
+    # contribution (un décalage simple, bien moins coûteux qu'une fenêtre par groupe sur des millions de lignes).
+    ordered = delivered.select(*keys, month_index("mois").alias("_t")).unique().sort([*keys, "_t"])
+    same_contribution = pl.all_horizontal([pl.col(k) == pl.col(k).shift(-1) for k in keys])
+    ordered = ordered.with_columns(
+        pl.when(same_contribution).then(pl.col("_t").shift(-1)).otherwise(None).alias("_suivant")
     )
     gaps = ordered.with_columns(
         pl.min_horizontal(pl.col("_suivant").fill_null(last_t + 1) - 1, pl.col("_t") + window).alias("_fin")
@@ -243,19 +244,25 @@ def geographic_completeness(
     return pl.concat([deps, regions, pays]), pl.concat([dep_kids, region_kids, pays_kids])
 
 
+def all_couloirs_counts(by_couloir: pl.LazyFrame, delivered: str) -> pl.LazyFrame:
+    """Le couloir `TOUS` d'un périmètre et d'un mois : contributions additionnées, complet quand chaque couloir l'est,
+    couloirs attendus et couloirs livrés (ceux dont `delivered` est positif)."""
+    return by_couloir.group_by([*PARENT, "mois"]).agg(
+        pl.col("attendues").sum(),
+        pl.col("livrees").sum(),
+        pl.col("complet").all(),
+        pl.len().cast(pl.Int64).alias("couloirs_attendus"),
+        (pl.col(delivered) > 0).sum().cast(pl.Int64).alias("couloirs_livres"),
+    )
+
+
 def with_all_couloirs(
     by_couloir: pl.LazyFrame, children: pl.LazyFrame, current_month: dt.date
 ) -> pl.LazyFrame:
     """Ajoute le couloir `TOUS` (complet quand chaque couloir attendu l'est ; contributions additionnées), les comptes
     de sous-niveaux et de couloirs, et rend provisoire tout mois qui n'est pas achevé (`en_cours`)."""
     keys = [*PARENT, "mois"]
-    total = by_couloir.group_by(keys).agg(
-        pl.col("attendues").sum(),
-        pl.col("livrees").sum(),
-        pl.col("complet").all(),
-        pl.len().cast(pl.Int64).alias("couloirs_attendus"),
-        (pl.col("presentes") > 0).sum().cast(pl.Int64).alias("couloirs_livres"),
-    )
+    total = all_couloirs_counts(by_couloir, "presentes")
     couloirs = total.select(*keys, "couloirs_attendus", "couloirs_livres")
     rows = pl.concat(
         [
@@ -379,13 +386,7 @@ def without_couloirs(completude: pl.LazyFrame, hidden: list[str]) -> pl.LazyFram
     keys = [*PARENT, "mois"]
     kept = completude.filter(~pl.col("couloir").is_in(hidden))
     by_couloir = kept.filter(pl.col("couloir") != ALL_COULOIRS)
-    recounted = by_couloir.group_by(keys).agg(
-        pl.col("attendues").sum(),
-        pl.col("livrees").sum(),
-        pl.col("complet").all(),
-        pl.len().cast(pl.Int64).alias("couloirs_attendus"),
-        (pl.col("livrees") > 0).sum().cast(pl.Int64).alias("couloirs_livres"),
-    )
+    recounted = all_couloirs_counts(by_couloir, "livrees")
     totals = (
         kept.filter(pl.col("couloir") == ALL_COULOIRS)
         .drop("attendues", "livrees", "complet", "couloirs_attendus", "couloirs_livres")
