@@ -229,7 +229,9 @@ def detect(
 ) -> pl.LazyFrame:
     """Toutes les alertes du mois M, une ligne par règle satisfaite (une série peut en satisfaire plusieurs),
     restreintes aux départements dont M est complet."""
-    features = window_features(series, mois, thresholds)
+    # Les trois règles lisent les mêmes traits de fenêtre (un million de séries à l'échelle nationale) : calculés une
+    # fois, puis partagés, plutôt que recalculés par chaque règle.
+    features = window_features(series, mois, thresholds).collect().lazy()
     found = pl.concat(
         [
             rule_arret(features, thresholds),
