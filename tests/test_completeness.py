@@ -17,8 +17,12 @@ from pipelines.indicators.completeness import (
     absent_contributions,
     completeness,
     latest_complete_month,
-    without_couloirs,
+    month_status,
 )
+from pipelines.publish.public_warehouse import public_database
+from pipelines.settings import Settings
+from pipelines.warehouse.ingest import Incoming
+from pipelines.warehouse.ingest import ingest as ingest_files
 from tests.conftest import TODAY, write_text
 from tests.test_cli import cli
 
@@ -342,40 +346,24 @@ def test_a_declared_contribution_replaces_the_rule_drawn_from_history() -> None:
     assert october(only_closed) == (True, 1, 1)
 
 
-def test_the_public_completeness_recounts_all_couloirs_without_the_internal_one() -> None:
-    """Sans la série interne AUT : ses lignes disparaissent et `TOUS` est recompté sur BIO et HOP (2 couloirs sur 2,
-    complet), au lieu de « 2 couloirs sur 3 » qui trahirait une série interne non livrée."""
+def test_the_public_completeness_leaves_the_internal_couloir_out_entirely(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Octobre : la Bretagne n'a livré que la série interne AUT. En interne, elle compte parmi les régions livrées ;
+    la complétude publique est recalculée sans AUT : une région sur deux, un couloir sur un, mois incomplet — rien ne
+    trahit la livraison interne."""
+    path = write_text(
+        tmp_path / "flux.csv",
+        "mois;couloir;region;documents\n"
+        "2025-08;BIO;53;100\n2025-08;BIO;11;100\n2025-09;BIO;53;100\n2025-09;BIO;11;100\n"
+        "2025-10;BIO;11;100\n2025-10;AUT;53;5\n",
+    )
+    [result] = ingest_files([Incoming(path)], settings=settings)
+    assert result.ok, result.message
     october = dt.date(2025, 10, 1)
-
-    def row(couloir: str, attendues: int, livrees: int, complet: bool, couloirs: tuple[int, int]) -> dict:
-        return {
-            "mois": october,
-            "niveau": "pays",
-            "code_geo": "FR",
-            "couloir": couloir,
-            "attendues": attendues,
-            "livrees": livrees,
-            "complet": complet,
-            "en_cours": False,
-            "enfants_attendus": 2,
-            "enfants_livres": 2,
-            "couloirs_attendus": couloirs[0],
-            "couloirs_livres": couloirs[1],
-            "niveau_enfants": "region",
-        }
-
-    full = pl.DataFrame(
-        [
-            row("AUT", 2, 0, False, (0, 0)),
-            row("BIO", 2, 2, True, (0, 0)),
-            row("HOP", 2, 2, True, (0, 0)),
-            row("TOUS", 6, 4, False, (3, 2)),
-        ]
-    )
-    public = without_couloirs(full.lazy(), ["AUT"]).collect()
-    assert_frame_equal(
-        public,
-        pl.DataFrame(
-            [row("BIO", 2, 2, True, (0, 0)), row("HOP", 2, 2, True, (0, 0)), row("TOUS", 4, 4, True, (2, 2))]
-        ),
-    )
+    with duckdb.connect(str(settings.db_path()), read_only=True) as con:
+        internal = month_status(con, "pays", "FR", october)
+        public = month_status(public_database(con, october), "pays", "FR", october)
+    assert (internal["enfants_livres"], internal["couloirs_attendus"]) == (2, 2)
+    assert (public["enfants_livres"], public["enfants_attendus"]) == (1, 2)
+    assert (public["couloirs_attendus"], public["couloirs_livres"], public["complet"]) == (1, 1, False)

@@ -377,21 +377,3 @@ def month_status(
     status = dict(zip(columns, rows[0], strict=True))
     status["complet"] = bool(status["complet"]) and mois < current_month()
     return status
-
-
-def without_couloirs(completude: pl.LazyFrame, hidden: list[str]) -> pl.LazyFrame:
-    """La complétude sans les couloirs `hidden` (séries internes) : leurs lignes retirées, et le couloir `TOUS`
-    recompté sur les couloirs restants (contributions, complet, couloirs attendus et livrés), pour que « 6 couloirs
-    sur 7 » ne trahisse pas l'existence ni la livraison d'une série interne."""
-    keys = [*PARENT, "mois"]
-    kept = completude.filter(~pl.col("couloir").is_in(hidden))
-    by_couloir = kept.filter(pl.col("couloir") != ALL_COULOIRS)
-    recounted = all_couloirs_counts(by_couloir, "livrees")
-    totals = (
-        kept.filter(pl.col("couloir") == ALL_COULOIRS)
-        .drop("attendues", "livrees", "complet", "couloirs_attendus", "couloirs_livres")
-        .join(recounted, on=keys, how="inner")
-        .with_columns(pl.col("complet") & ~pl.col("en_cours"))
-        .select(COLUMNS)
-    )
-    return pl.concat([by_couloir.select(COLUMNS), totals]).sort(["niveau", "code_geo", "couloir", "mois"])

@@ -80,21 +80,30 @@ def compute_indicators(
     }
 
 
-def month_completeness(con: duckdb.DuckDBPyConnection, flux: pl.DataFrame) -> pl.DataFrame:
+def month_completeness(
+    con: duckdb.DuckDBPyConnection, flux: pl.DataFrame, hidden_couloirs: tuple[str, ...] = ()
+) -> pl.DataFrame:
     """La table `completude` (pipelines/indicators/completeness.py) : flux consolidés et livraisons des établissements,
-    lues en numéros."""
+    lues en numéros. `hidden_couloirs` : couloirs tenus hors du calcul, comme s'ils n'avaient jamais été livrés — la
+    complétude publique, sans les séries internes (ni leurs lignes, ni leurs contributions, ni les sous-niveaux qui
+    n'auraient livré qu'elles)."""
     q = named_statements("queries/indicator_inputs.sql")
     parents = con.sql(q["establishment_parents"]).pl()
     con.register("etablissements_parents", parents.select("etablissement_id", "parent"))
     try:
-        deliveries = _read(con, q["establishment_deliveries"])
+        couloirs = _read(con, q["establishment_couloirs"])
+        shown = ~pl.col("couloir").is_in(list(hidden_couloirs))
+        hidden_ids = couloirs.filter(~shown).select("couloir_id").collect()["couloir_id"].to_list()
+        deliveries = _read(con, q["establishment_deliveries"]).filter(~pl.col("couloir").is_in(hidden_ids))
         return completeness(
-            flux.lazy().select("mois", "niveau", "code_geo", "code_region", "couloir", "origine"),
+            flux.lazy()
+            .select("mois", "niveau", "code_geo", "code_region", "couloir", "origine")
+            .filter(shown),
             deliveries,
             parents.lazy().select("parent", "niveau", "code_geo").unique(),
-            _read(con, q["establishment_couloirs"]),
+            couloirs.filter(shown),
             current_month(),
-            declarations=_read(con, q["declared_contributions"]),
+            declarations=_read(con, q["declared_contributions"]).filter(shown),
         ).collect()
     finally:
         con.unregister("etablissements_parents")

@@ -9,7 +9,7 @@ import datetime as dt
 import duckdb
 import polars as pl
 
-from pipelines.indicators.completeness import without_couloirs
+from pipelines.indicators.refresh import month_completeness
 from pipelines.publish.diffusion import internal_rules, published_tables, published_trajectories
 
 # Référentiels publics lus par les pages (jalons, dispositifs, échéances, errata publiés).
@@ -42,9 +42,11 @@ def public_database(
     # La complétude des mois (livraisons attendues et reçues, sans nombre de documents), hors séries internes.
     if _has_table(con, "completude"):
         internal = internal_rules().filter(pl.col("colonne") == "couloir")["valeur"].to_list()
-        tables["completude"] = without_couloirs(
-            con.sql("SELECT * FROM completude").pl().lazy(), internal
-        ).collect()
+        # Recalculée sans elles : ni leurs lignes, ni leurs contributions, ni un sous-niveau qui n'aurait livré
+        # qu'elles.
+        tables["completude"] = month_completeness(
+            con, con.sql("SELECT * FROM indicateurs_flux").pl(), tuple(internal)
+        )
     for name, frame in tables.items():
         public.register("_cadre", frame)
         public.execute(f'CREATE TABLE "{name}" AS SELECT * FROM _cadre')
