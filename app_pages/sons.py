@@ -5,13 +5,13 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from app_pages.common import chart, demo_note, read, selection, show_table
+from app_pages.common import chart, demo_note, read, role, selection, show_table
 from pipelines import formats
 from pipelines.indicators.codes import DISPOSITIF_GROUPS
 from pipelines.publish import charts, titles
-from pipelines.publish.theme import DISPOSITIF_GROUP_LABELS
+from pipelines.publish.theme import DISPOSITIF_GROUP_LABELS, SONS_STEP_LABELS
 from pipelines.settings import get_settings
-from pipelines.warehouse import queries
+from pipelines.warehouse import establishment_queries, queries
 
 sel = selection()
 niveau, code, shown = sel.niveau, sel.code, sel.libelle
@@ -139,3 +139,30 @@ show_table(
         pl.col("jours_restants").alias("Jours restants"),
     ),
 )
+
+if role().sees_internal:
+    # Les lignes par établissement nomment des établissements : la comparaison reste hors du site public.
+    st.subheader("Statistiques agrégées et lignes par établissement")
+    compared = read(establishment_queries.sons_consistency, niveau, code)
+    if compared.height == 0:
+        st.caption(
+            f"Aucune vague ni aucun dispositif de {shown} n'est livré à la fois en statistiques agrégées et ligne par "
+            "ligne (fichier « sons_etablissements ») : rien à comparer."
+        )
+    else:
+        st.caption(
+            "Chaque chiffre agrégé face au compte des lignes par établissement dont l'étape est datée au plus tard à "
+            "la date de situation. Un écart dit qu'une des deux livraisons est incomplète ou en avance : il est à "
+            "expliquer avec l'équipe qui les produit."
+        )
+        show_table(
+            compared.select(
+                formats.date_column("date_situation").alias("Situation au"),
+                pl.col("vague").alias("Vague"),
+                pl.col("dispositif").alias("Dispositif"),
+                pl.col("etape").replace_strict(SONS_STEP_LABELS, default=pl.col("etape")).alias("Étape"),
+                pl.col("agrege").alias("Statistique agrégée"),
+                pl.col("lignes").alias("Lignes par établissement"),
+                pl.col("ecart").alias("Écart"),
+            )
+        )

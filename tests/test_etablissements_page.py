@@ -74,3 +74,62 @@ def test_search_and_detail_with_sons_milestones(page: AppTest) -> None:
     spec = json.loads(page.get("plotly_chart")[0].proto.spec)
     annotations = [a["text"] for a in spec["layout"].get("annotations", [])]
     assert any("DPI V1 installé" in a for a in annotations)
+
+
+def test_sons_aggregates_are_compared_with_the_establishment_lines() -> None:
+    """Règle sur des lignes littérales : une étape compte quand sa date est au plus tard la date de situation ; seuls
+    les chiffres agrégés livrés, d'un dispositif livré aussi ligne à ligne, sont comparés."""
+    import datetime as dt
+
+    import polars as pl
+    from polars.testing import assert_frame_equal
+
+    from pipelines.indicators.sons_etablissements import consistency
+
+    day = dt.date(2024, 1, 17)
+    aggregates = pl.LazyFrame(
+        {
+            "date_situation": [day, day],
+            "vague": ["V1", "V1"],
+            "dispositif": ["DPI", "RIS"],  # RIS n'a pas de lignes par établissement : pas comparé
+            "bons_de_commande": [None, 5],
+            "installations": [3, 4],
+            "demandes_de_solde": [1, 2],
+        }
+    )
+    lines = pl.LazyFrame(
+        {
+            "vague": ["V1", "V1", "V1"],
+            "dispositif": ["DPI", "DPI", "DPI"],
+            "date_bon_de_commande": [dt.date(2023, 5, 1), dt.date(2023, 6, 1), dt.date(2024, 2, 1)],
+            "date_installation": [dt.date(2023, 9, 1), dt.date(2024, 1, 17), None],
+            "date_demande_solde": [dt.date(2024, 1, 10), None, None],
+        }
+    )
+    assert_frame_equal(
+        consistency(aggregates, lines).collect(),
+        pl.DataFrame(
+            {
+                "date_situation": [day, day],
+                "vague": ["V1", "V1"],
+                "dispositif": ["DPI", "DPI"],
+                "etape": ["demandes_de_solde", "installations"],
+                "agrege": [1, 3],
+                "lignes": [1, 2],
+                "ecart": [0, 1],
+            }
+        ),
+    )
+
+
+def test_the_sons_page_shows_the_comparison_to_internal_readers(demo_db: Path) -> None:
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.switch_page("app_pages/sons.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(s.value == "Statistiques agrégées et lignes par établissement" for s in at.subheader)
+    shown = [d.value for d in at.dataframe]
+    compared = next(frame for frame in shown if "Lignes par établissement" in frame.columns)
+    row = compared[(compared["Dispositif"] == "DPI") & (compared["Étape"] == "Installations")].iloc[0]
+    # V1 au 17 janvier 2024 : 2 015 installations publiées (COSUI) ; les lignes de démonstration n'en couvrent qu'une
+    # partie, et l'écart le montre.
+    assert row["Statistique agrégée"] == 2015 and row["Écart"] == 2015 - row["Lignes par établissement"]

@@ -57,3 +57,39 @@ def counts_by_territory(sons: pl.LazyFrame, date: dt.date, level: str) -> pl.Laz
         pl.col("solde").sum().alias("demandes_de_solde"),
         pl.col("montant_eur").filter(pl.col("solde")).sum().alias("montants_verses_eur"),
     )
+
+
+SONS_STEPS = ("bons_de_commande", "installations", "demandes_de_solde")
+
+
+def consistency(aggregates: pl.LazyFrame, lines: pl.LazyFrame) -> pl.LazyFrame:
+    """Statistiques SONS agrégées face aux lignes par établissement du même périmètre : pour chaque date de situation,
+    vague, dispositif et étape (bons de commande, installations, demandes de solde), le chiffre agrégé, le compte des
+    lignes dont l'étape est datée au plus tard ce jour-là, et l'écart (agrégé − lignes). Seuls les chiffres agrégés
+    livrés, des dispositifs et vagues livrés aussi par établissement, sont comparés ; un écart est à expliquer."""
+    covered = lines.select("vague", "dispositif").unique()
+    dates = aggregates.join(covered, on=["vague", "dispositif"], how="semi").select(
+        "date_situation", "vague", "dispositif", *SONS_STEPS
+    )
+    dated = (
+        dates.select("date_situation", "vague", "dispositif")
+        .unique()
+        .join(lines, on=["vague", "dispositif"], how="inner")
+    )
+    counted = dated.group_by("date_situation", "vague", "dispositif").agg(
+        (pl.col("date_bon_de_commande") <= pl.col("date_situation")).sum().alias("bons_de_commande"),
+        (pl.col("date_installation") <= pl.col("date_situation")).sum().alias("installations"),
+        (pl.col("date_demande_solde") <= pl.col("date_situation")).sum().alias("demandes_de_solde"),
+    )
+    keys = ["date_situation", "vague", "dispositif"]
+    long_aggregates = dates.unpivot(
+        index=keys, on=list(SONS_STEPS), variable_name="etape", value_name="agrege"
+    )
+    long_lines = counted.unpivot(index=keys, on=list(SONS_STEPS), variable_name="etape", value_name="lignes")
+    return (
+        long_aggregates.filter(pl.col("agrege").is_not_null())
+        .join(long_lines, on=[*keys, "etape"], how="left")
+        .with_columns(pl.col("lignes").fill_null(0).cast(pl.Int64), pl.col("agrege").cast(pl.Int64))
+        .with_columns((pl.col("agrege") - pl.col("lignes")).alias("ecart"))
+        .sort(["vague", "dispositif", "date_situation", "etape"])
+    )

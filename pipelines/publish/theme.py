@@ -52,6 +52,11 @@ DISPOSITIF_GROUP_LABELS = {SANITAIRE: "Sanitaire", MEDICO_SOCIAL: "Médico-socia
 DOMAINE_LABELS = {code: f"{code} – {label}" for code, label in labels("domaines_sunes.csv").items()}
 RUPTURE_LABELS = labels("types_ruptures.csv")
 PUBLISHED_INDICATOR_LABELS = labels("indicateurs_publies.csv")
+SONS_STEP_LABELS = {
+    "bons_de_commande": "Bons de commande",
+    "installations": "Installations",
+    "demandes_de_solde": "Demandes de solde",
+}
 LEVEL_LABELS = {
     "pays": "France",
     "region": "Région",

@@ -13,7 +13,7 @@ import duckdb
 import polars as pl
 
 from pipelines.indicators import ruptures as R
-from pipelines.indicators.sons_etablissements import status_by_establishment
+from pipelines.indicators.sons_etablissements import consistency, status_by_establishment
 from pipelines.warehouse import ruptures as W
 from pipelines.warehouse.connection import named_statements
 
@@ -65,3 +65,18 @@ def sons_milestones(con: duckdb.DuckDBPyConnection, finess: str) -> pl.DataFrame
 def detail_series(con: duckdb.DuckDBPyConnection, finess: str) -> pl.DataFrame:
     """Un établissement : documents par mois, couloir et type de document."""
     return _frame(con, "detail_series", {"finess": finess})
+
+
+def sons_consistency(con: duckdb.DuckDBPyConnection, niveau: str, code: str) -> pl.DataFrame:
+    """Les statistiques SONS agrégées d'une région (ou de la France) face aux lignes SONS par établissement de ce
+    périmètre (`indicators.sons_etablissements.consistency`), avec `code_region` pour le périmètre du rôle."""
+    aggregates = con.sql(
+        "SELECT date_situation, vague, dispositif, bons_de_commande, installations, demandes_de_solde "
+        "FROM indicateurs_sons WHERE niveau = $niveau AND code_geo = $code",
+        params={"niveau": niveau, "code": code},
+    ).pl()
+    lines = _frame(con, "sons_lines", {})
+    if niveau == "region":
+        lines = lines.filter(pl.col("code_region") == code)
+    found = consistency(aggregates.lazy(), lines.lazy()).collect()
+    return found.with_columns(pl.lit(code if niveau == "region" else "").alias("code_region"))

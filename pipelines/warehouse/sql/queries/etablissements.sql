@@ -73,3 +73,21 @@ FROM flux_mensuel AS f
 JOIN dim_etablissements AS e ON e.code_geo = f.code_geo
 WHERE f.niveau = 'etablissement' AND f.code_geo = $finess
 ORDER BY f.couloir, type_document, f.mois;
+
+-- name: sons_lines
+-- Chaque ligne SONS par établissement avec la région de son FINESS : celle de l'établissement géographique, ou, pour
+-- un bon de commande à la maille juridique, celle de ses sites (la première s'ils étaient dans plusieurs régions).
+WITH sites AS (
+    SELECT finess, code_region FROM etablissements
+),
+entites AS (
+    SELECT finess_juridique AS finess, min(code_region) AS code_region
+    FROM etablissements
+    WHERE finess_juridique IS NOT NULL
+    GROUP BY finess_juridique
+)
+SELECT s.vague, s.dispositif, s.date_bon_de_commande, s.date_installation, s.date_demande_solde, s.montant_eur,
+       coalesce(g.code_region, j.code_region, '') AS code_region
+FROM sons_etablissements AS s
+LEFT JOIN sites AS g ON g.finess = s.finess
+LEFT JOIN entites AS j ON j.finess = s.finess;
