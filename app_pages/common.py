@@ -187,6 +187,29 @@ def key_figures(selection: Selection) -> dict[str, Any]:
         )
 
 
+def with_parents(sel: Selection) -> list[tuple[str, dict[str, Any]]]:
+    """Les chiffres clés du territoire choisi puis de ses parents, le même mois : un département, sa région et la
+    France ; une région et la France ; la France seule. Chaque nom porte « (provisoire) » si son mois l'est."""
+    scopes = [sel]
+    if sel.niveau == "departement":
+        geographies = read(queries.geographies)
+        own = geographies.filter((pl.col("niveau") == "departement") & (pl.col("code_geo") == sel.code))
+        region = str(own["code_region"].item()) if own.height else ""
+        names = geographies.filter((pl.col("niveau") == "region") & (pl.col("code_geo") == region))
+        if names.height:
+            scopes.append(Selection(sel.mois, "region", region, str(names["libelle_geo"].item())))
+    if sel.niveau != "pays":
+        scopes.append(Selection(sel.mois, "pays", "FR", "France"))
+    figures = []
+    for scope in scopes:
+        try:
+            found = key_figures(scope)
+        except kpi_module.NoData:
+            continue
+        figures.append((scope.libelle + ("" if found.get("complet", True) else " (provisoire)"), found))
+    return figures
+
+
 def selection() -> Selection:
     chosen = st.session_state.get("selection")
     if chosen is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from app_pages.common import chart, demo_note, read, selection
+from app_pages.common import chart, demo_note, read, selection, show_table, with_parents
 from pipelines import formats
 from pipelines.indicators.codes import ALL_COULOIRS
 from pipelines.publish import charts, titles
@@ -71,3 +71,21 @@ if targeted.height:
     )
 else:
     st.caption("Les cibles par couloir sont nationales : choisissez « France » pour les comparer.")
+
+if sel.niveau != "pays":
+    # Les parts du territoire face à celles de ses parents, le même mois (les cibles, nationales, n'y sont pas).
+    figures = with_parents(sel)
+    st.subheader(
+        f"Parts des couloirs : {sel.libelle} face à {' et à '.join(name for name, _ in figures[1:])}"
+    )
+    codes = [c for c in COULOIR_LABELS if any(c in f["parts_couloir"] for _, f in figures)]
+    show_table(
+        pl.DataFrame(
+            {
+                "Couloir": [couloir_label(c) for c in codes],
+                **{name: [f["parts_couloir"].get(c) for c in codes] for name, f in figures},
+            },
+            schema_overrides={name: pl.Float64 for name, _ in figures},
+        ),
+        percent=tuple(name for name, _ in figures),
+    )

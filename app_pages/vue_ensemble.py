@@ -5,7 +5,16 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from app_pages.common import chart, demo_note, key_figures, month_label, read, selection, show_table
+from app_pages.common import (
+    chart,
+    demo_note,
+    key_figures,
+    month_label,
+    read,
+    selection,
+    show_table,
+    with_parents,
+)
 from pipelines import formats
 from pipelines.indicators.codes import ALL_COULOIRS
 from pipelines.indicators.kpi import NoData
@@ -77,6 +86,28 @@ if k["non_ventile"]:
         f"Dont non ventilé entre les niveaux géographiques : {formats.integer(k['non_ventile'])} documents."
     )
 demo_note(k["donnees_demo"])
+
+if sel.niveau != "pays":
+    # Un territoire se lit face à ses parents : le département face à sa région et à la France, la région face à la
+    # France, le même mois.
+    figures = with_parents(sel)
+    st.subheader(f"{sel.libelle} face à {' et à '.join(name for name, _ in figures[1:])}")
+    show_table(
+        pl.DataFrame(
+            {
+                "Périmètre": [name for name, _ in figures],
+                "Documents du mois": [f["documents_mois"] for _, f in figures],
+                "Rythme annuel": [f["flux_annualise"] for _, f in figures],
+                "Documents par habitant et par an": [f["documents_par_habitant_an"] for _, f in figures],
+                "Évolution sur 12 mois": [f["evolution_12_mois"] for _, f in figures],
+            },
+            schema_overrides={
+                "Documents par habitant et par an": pl.Float64,
+                "Évolution sur 12 mois": pl.Float64,
+            },
+        ),
+        percent=("Évolution sur 12 mois",),
+    )
 
 series = read(queries.flux_series, sel.niveau, sel.code).filter(pl.col("couloir") == ALL_COULOIRS)
 national = sel.niveau == "pays"

@@ -89,3 +89,35 @@ def test_sons_and_sunes_say_which_territory_they_show_for_a_departement(
     assert not app.exception, [e.value for e in app.exception]
     assert app.title[0].value.endswith("Île-de-France")
     assert any(words in i.value and "région de Seine-Saint-Denis" in i.value for i in app.info)
+
+
+def test_a_departement_is_compared_with_its_region_and_france(demo_db: Path) -> None:
+    """Vue d'ensemble d'un département : ses chiffres clés face à ceux de sa région et de la France, le même mois —
+    exactement ceux de `kpi` pour chacun."""
+    from tests.test_cli import cli
+
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["departement"] = "35"
+    at.query_params["mois"] = "2025-10"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(s.value == "Ille-et-Vilaine face à Bretagne et à France" for s in at.subheader)
+    table = next(d.value for d in at.dataframe if "Périmètre" in d.value.columns)
+    assert table["Périmètre"].tolist() == ["Ille-et-Vilaine", "Bretagne", "France"]
+    for scope, row in zip((["--departement", "35"], ["--region", "53"], []), table.itertuples(), strict=True):
+        expected = json.loads(cli("kpi", "--json", "--mois", "2025-10", *scope, db=demo_db).stdout)
+        assert row[2] == expected["documents_mois"]
+
+
+def test_couloir_shares_of_a_departement_sit_beside_its_region_and_france(demo_db: Path) -> None:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["departement"] = "35"
+    at.query_params["mois"] = "2025-10"
+    at.run()
+    at.switch_page("app_pages/couloirs.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(s.value == "Parts des couloirs : Ille-et-Vilaine face à Bretagne et à France" for s in at.subheader)
+    table = next(d.value for d in at.dataframe if "Couloir" in d.value.columns and "France" in d.value.columns)
+    assert list(table.columns) == ["Couloir", "Ille-et-Vilaine", "Bretagne", "France"]
+    for column in ("Ille-et-Vilaine", "Bretagne", "France"):
+        assert abs(table[column].sum() - 1) < 1e-9  # des parts : chaque colonne fait 100 %
