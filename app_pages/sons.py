@@ -74,20 +74,19 @@ chart(
     ),
     "Cycle SONS : référencement → bon de commande (BDC) → installation → vérification d'aptitude → demande de solde. "
     "Source : statistiques SONS (ASP, ANS) ; vague 1 : COSUI de janvier 2024.",
+    # Le cycle seul, pour tenir dans la largeur de la page : libellés, cible et couverture sont dans le tableau de la
+    # couverture, juste en dessous.
     snapshot.select(
         pl.col("dispositif").alias("Dispositif"),
-        pl.col("libelle_dispositif").alias("Libellé"),
         pl.col("solutions_referencees").alias("Solutions référencées"),
-        pl.col("cible").alias("Cible"),
         pl.col("bons_de_commande").alias("BDC"),
         pl.col("installations").alias("Installations"),
         pl.col("demandes_de_solde").alias("Soldes"),
         pl.col("montants_verses_eur").alias("Montants versés (€)"),
-        pl.col("taux_couverture").alias("Couverture"),
         pl.col("taux_solde").alias("Taux de solde"),
     ),
     key="sons_cycle",
-    percent=("Couverture", "Taux de solde"),
+    percent=("Taux de solde",),
     digits={"Montants versés (€)": 0},
 )
 covered = snapshot.filter(pl.col("taux_couverture").is_not_null()).sort("taux_couverture")

@@ -116,8 +116,12 @@ def test_couloir_shares_of_a_departement_sit_beside_its_region_and_france(demo_d
     at.run()
     at.switch_page("app_pages/couloirs.py").run()
     assert not at.exception, [e.value for e in at.exception]
-    assert any(s.value == "Parts des couloirs : Ille-et-Vilaine face à Bretagne et à France" for s in at.subheader)
-    table = next(d.value for d in at.dataframe if "Couloir" in d.value.columns and "France" in d.value.columns)
+    assert any(
+        s.value == "Parts des couloirs : Ille-et-Vilaine face à Bretagne et à France" for s in at.subheader
+    )
+    table = next(
+        d.value for d in at.dataframe if "Couloir" in d.value.columns and "France" in d.value.columns
+    )
     assert list(table.columns) == ["Couloir", "Ille-et-Vilaine", "Bretagne", "France"]
     for column in ("Ille-et-Vilaine", "Bretagne", "France"):
         assert abs(table[column].sum() - 1) < 1e-9  # des parts : chaque colonne fait 100 %

@@ -150,6 +150,26 @@ def test_a_workbook_with_several_filled_sheets_asks_which_one(
     assert db.stat().st_mtime_ns == before
 
 
+def test_sons_tables_show_every_column_without_scrolling(page: Page, app_server: tuple[str, Path]) -> None:
+    """Les tableaux des graphiques SONS tiennent dans la largeur de la page : aucune colonne (« Couverture ») coupée
+    au bord ni cachée derrière un défilement horizontal."""
+    url, _ = app_server
+    open_page(page, url, "sons")
+    toggles = page.get_by_text("Voir les chiffres du graphique (tableau)")
+    expect(toggles.first).to_be_visible(timeout=TIMEOUT)
+    for index in range(toggles.count()):
+        toggles.nth(index).click()
+    grids = page.locator('[data-testid="stDataFrame"]')
+    expect(grids.first).to_be_visible(timeout=TIMEOUT)
+    page.wait_for_timeout(1500)
+    overflowing = page.evaluate(
+        """() => [...document.querySelectorAll('[data-testid="stDataFrame"] .dvn-scroller')]
+          .filter(e => e.clientWidth > 0 && e.scrollWidth > e.clientWidth + 1)
+          .map(e => e.closest('[data-testid="stDataFrame"]').innerText.slice(0, 60))"""
+    )
+    assert overflowing == []
+
+
 def test_export_page_downloads_the_cosui_pack(
     page: Page, app_server: tuple[str, Path], tmp_path: Path
 ) -> None:
