@@ -133,6 +133,7 @@ def main() -> int:
         text += targets_table(target)
         text += floor_table(target)
     text += monthly_section()
+    text += load_section()
     (REPO_ROOT / "docs").mkdir(exist_ok=True)
     generated = START + "\n" + "\n".join(text) + "\n" + END
     existing = DOC.read_text(encoding="utf-8") if DOC.exists() else START + "\n" + END + "\n"
@@ -186,6 +187,30 @@ def monthly_section() -> list[str]:
                 f"{formats.decimal(ratio, 1)} × | {'oui' if ratio >= 10 else '**non**'} |"
             )
     return lines
+
+
+def load_section() -> list[str]:
+    """L'application sous charge (`benchmarks.load`), quand elle est mesurée."""
+    path = RESULTS / "charge.json"
+    if not path.exists():
+        return []
+    r = json.loads(path.read_text(encoding="utf-8"))
+    p95 = r["p95_s"]
+    met = r["erreurs"] == 0 and p95 is not None and p95 <= 1.5
+    return [
+        "",
+        "## L'application sous charge",
+        "",
+        f"`python -m benchmarks.load --sessions {r['sessions']} --secondes {formats.integer(r['duree_s'])}` "
+        f"({r['entrepot']}) : chaque session, un contexte de Chromium, ouvre page après page par l'adresse (mois et "
+        "territoire tirés au hasard), une nouvelle session Streamlit à chaque fois.",
+        "",
+        "| pages affichées | erreurs | médiane | 95e centile | mémoire du serveur "
+        "| cible : 95e centile ≤ 1,5 s, sans erreur |",
+        "|---|---|---|---|---|---|",
+        f"| {formats.integer(r['pages'])} | {r['erreurs']} | {_s(r['mediane_s'])} | {_s(p95)} | "
+        f"{_mo(r['memoire_serveur_mo'])} | {'oui' if met else '**non**'} |",
+    ]
 
 
 START, END = "<!-- mesures:debut (écrit par python -m benchmarks.report) -->", "<!-- mesures:fin -->"
