@@ -40,6 +40,6 @@ def gap_to_national(series: pl.LazyFrame, national: pl.LazyFrame) -> pl.LazyFram
     france = national.select("mois", pl.col("documents_par_habitant_an").alias("_france"))
     return (
         series.select("mois", "documents_par_habitant_an")
-        .join(france, on="mois", how="left")
+        .join(france, on="mois", how="left", maintain_order="left")
         .select("mois", (pl.col("documents_par_habitant_an") / pl.col("_france") - 1).alias("ecart_national"))
     )
