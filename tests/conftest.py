@@ -6,9 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import multiprocessing
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from pipelines.settings import Settings
@@ -55,6 +56,18 @@ def demo_db(demo_warehouse_master: Path, settings: Settings) -> Iterator[Path]:
 def write_text(path: Path, text: str, encoding: str = "utf-8") -> Path:
     path.write_bytes(text.encode(encoding))
     return path
+
+
+def typed_rows(
+    rows: Sequence[Sequence[object]], columns: str | Sequence[str], **types: pl.DataType | type[pl.DataType]
+) -> pl.DataFrame:
+    """Une table littérale ligne à ligne : `columns` dans l'ordre (séparées par des espaces, ou une liste), texte
+    sauf les colonnes dont `types` donne le type ; les tests écrivent ainsi leurs lignes sans répéter tout le schéma.
+    """
+    names = columns.split() if isinstance(columns, str) else list(columns)
+    unknown = set(types) - set(names)
+    assert not unknown, f"types donnés pour des colonnes absentes : {sorted(unknown)}"
+    return pl.DataFrame(rows, schema={name: types.get(name, pl.String) for name in names}, orient="row")
 
 
 @pytest.fixture(scope="session")

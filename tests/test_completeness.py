@@ -23,18 +23,15 @@ from pipelines.publish.public_warehouse import public_database
 from pipelines.settings import Settings
 from pipelines.warehouse.ingest import Incoming
 from pipelines.warehouse.ingest import ingest as ingest_files
-from tests.conftest import TODAY, write_text
+from tests.conftest import TODAY, typed_rows, write_text
 from tests.test_cli import cli
 
 D = dt.date
 
 
 def _deliveries(rows: list[tuple[str, str, str, dt.date]]) -> pl.LazyFrame:
-    return pl.LazyFrame(
-        rows,
-        schema={"code_geo": pl.String, "unite": pl.String, "couloir": pl.String, "mois": pl.Date},
-        orient="row",
-    ).with_columns(pl.lit("pays").alias("niveau"))
+    frame = typed_rows(rows, "code_geo unite couloir mois", mois=pl.Date).lazy()
+    return frame.with_columns(pl.lit("pays").alias("niveau"))
 
 
 def test_a_contribution_is_expected_for_three_months_after_its_last_delivery() -> None:
@@ -76,18 +73,7 @@ def test_the_last_month_of_the_feed_bounds_what_is_expected() -> None:
 
 def _consolidated(rows: list[tuple[str, str, str, str, str, dt.date]]) -> pl.LazyFrame:
     """(niveau, code_geo, code_region, couloir, origine, mois)."""
-    return pl.LazyFrame(
-        rows,
-        schema={
-            "niveau": pl.String,
-            "code_geo": pl.String,
-            "code_region": pl.String,
-            "couloir": pl.String,
-            "origine": pl.String,
-            "mois": pl.Date,
-        },
-        orient="row",
-    )
+    return typed_rows(rows, "niveau code_geo code_region couloir origine mois", mois=pl.Date).lazy()
 
 
 _NO_ESTABLISHMENTS = pl.LazyFrame(

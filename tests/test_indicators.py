@@ -25,29 +25,18 @@ from polars.testing import assert_frame_equal
 from pipelines.indicators import flux as F
 from pipelines.indicators import programmes as P
 from pipelines.indicators import trajectory as T
+from pipelines.sources.flux import LOAD_COLUMNS
+from tests.conftest import typed_rows
 
 D = dt.date
 
 
 def flux_rows(rows: list[tuple]) -> pl.LazyFrame:
     """(mois, couloir, niveau, code_geo, code_region, code_departement, type_document, documents[, demo])"""
-    columns = [
-        "mois",
-        "couloir",
-        "niveau",
-        "code_geo",
-        "code_region",
-        "code_departement",
-        "type_document",
-        "documents",
-        "donnees_demo",
-    ]
+    # Les colonnes que charge la source « flux » (sans le numéro de ligne), et l'étiquette de démonstration.
+    columns = [*LOAD_COLUMNS[1:], "donnees_demo"]
     full = [r if len(r) == 9 else (*r, False) for r in rows]
-    return pl.LazyFrame(
-        full,
-        schema=dict(zip(columns, [pl.Date, *[pl.String] * 6, pl.Int64, pl.Boolean], strict=True)),
-        orient="row",
-    )
+    return typed_rows(full, columns, mois=pl.Date, documents=pl.Int64, donnees_demo=pl.Boolean).lazy()
 
 
 def series(rows: list[tuple[dt.date, str, int]], niveau: str = "pays", code: str = "FR") -> pl.LazyFrame:

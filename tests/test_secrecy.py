@@ -23,23 +23,15 @@ from pipelines.publish.diffusion import (
     spreadsheet_view,
 )
 from pipelines.publish.public_warehouse import public_database
+from tests.conftest import typed_rows
 
 JUL = dt.date(2021, 7, 1)
 Cell = tuple[str, str, str, dt.date]  # niveau, code_geo, couloir, mois
 
 
 def _rows(rows: list[tuple[str, str, str, str, int]]) -> pl.DataFrame:
-    return pl.DataFrame(
-        rows,
-        schema={
-            "niveau": pl.String,
-            "code_geo": pl.String,
-            "code_region": pl.String,
-            "couloir": pl.String,
-            "documents": pl.Int64,
-        },
-        orient="row",
-    ).with_columns(pl.lit(JUL).alias("mois"))
+    frame = typed_rows(rows, "niveau code_geo code_region couloir documents", documents=pl.Int64)
+    return frame.with_columns(pl.lit(JUL).alias("mois"))
 
 
 def test_a_lonely_masked_departement_takes_the_smallest_neighbour_with_it() -> None:

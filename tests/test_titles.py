@@ -5,19 +5,12 @@ from __future__ import annotations
 import polars as pl
 
 from pipelines.publish import titles
+from tests.conftest import typed_rows
 
 
 def sons(rows: list[tuple[str, int | None, int | None, int | None]]) -> pl.DataFrame:
-    return pl.DataFrame(
-        rows,
-        schema={
-            "dispositif": pl.String,
-            "bons_de_commande": pl.Int64,
-            "installations": pl.Int64,
-            "demandes_de_solde": pl.Int64,
-        },
-        orient="row",
-    )
+    counts = ("bons_de_commande", "installations", "demandes_de_solde")
+    return typed_rows(rows, ["dispositif", *counts], **dict.fromkeys(counts, pl.Int64))
 
 
 def test_sons_leader_names_the_first_step_with_figures() -> None:

@@ -22,7 +22,7 @@ from polars.testing import assert_frame_equal
 from pipelines.indicators import usage as U
 from pipelines.settings import REFERENCE_DIR, Settings
 from pipelines.warehouse.ingest import Incoming, ingest
-from tests.conftest import write_text
+from tests.conftest import typed_rows, write_text
 
 D = dt.date
 
@@ -30,19 +30,8 @@ D = dt.date
 def rows(data: list[tuple]) -> pl.LazyFrame:
     """(mois, indicateur, niveau, code_geo, code_region, valeur[, demo])"""
     full = [r if len(r) == 7 else (*r, False) for r in data]
-    return pl.LazyFrame(
-        full,
-        schema={
-            "mois": pl.Date,
-            "indicateur": pl.String,
-            "niveau": pl.String,
-            "code_geo": pl.String,
-            "code_region": pl.String,
-            "valeur": pl.Float64,
-            "donnees_demo": pl.Boolean,
-        },
-        orient="row",
-    )
+    columns = "mois indicateur niveau code_geo code_region valeur donnees_demo"
+    return typed_rows(full, columns, mois=pl.Date, valeur=pl.Float64, donnees_demo=pl.Boolean).lazy()
 
 
 DEPARTEMENTS = pl.LazyFrame({"code_geo": ["75", "93", "2A", "2B"], "code_region": ["11", "11", "94", "94"]})
