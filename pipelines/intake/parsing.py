@@ -12,6 +12,7 @@ import unicodedata
 from collections.abc import Callable
 
 import polars as pl
+from polars.expr.whenthen import ChainedThen, Then
 
 # Espaces de milliers admis : espace, insécable, fine insécable, apostrophe (export suisse d'Excel).
 _SPACES = r"[\s\u00a0\u202f\u2009']"
@@ -78,35 +79,55 @@ def integer_value(column: str) -> pl.Expr:
     )
 
 
+def _first_reason(*rules: tuple[pl.Expr, str]) -> pl.Expr:
+    """Le motif de la première règle enfreinte, dans l'ordre donné ; null si la valeur les respecte toutes."""
+    (condition, reason), *rest = rules
+    chain: Then | ChainedThen = pl.when(condition).then(pl.lit(reason))
+    for condition, reason in rest:
+        chain = chain.when(condition).then(pl.lit(reason))
+    return chain.otherwise(None)
+
+
+def _number_reason(column: str, value: pl.Expr, bound: int, *unreadable: tuple[pl.Expr, str]) -> pl.Expr:
+    """Motif du refus d'un nombre : manquant, puis illisible selon les règles propres à son type (`unreadable`, dans
+    l'ordre), puis négatif ou au-delà de sa borne de plausibilité. Un seul déroulé pour les comptes, montants et
+    décimaux : un motif commun se corrige une fois."""
+    s = _compact(column)
+    return _first_reason(
+        (s.is_null() | (s == ""), "valeur manquante"),
+        *unreadable,
+        (value < 0, "nombre négatif"),
+        (value > bound, implausible(bound)),
+    )
+
+
 def integer_problem(column: str) -> pl.Expr:
     """Motif du refus d'un compte (null si la valeur est lisible, positive ou nulle, et plausible)."""
     s = _compact(column)
     value = integer_value(column)
-    return (
-        pl.when(s.is_null() | (s == ""))
-        .then(pl.lit("valeur manquante"))
-        .when(~_well_grouped(column, decimals=False))
-        .then(pl.lit("séparateur de milliers mal placé : groupes de trois chiffres attendus (« 1 234 567 »)"))
-        .when(s.str.contains(_AMBIGUOUS_DOT))
-        .then(
-            pl.lit(
-                "nombre ambigu : le point peut séparer les milliers (12 345) ou les décimales (12,345) ; "
-                "un compte s'écrit sans point (12345 ou 12 345)"
-            )
-        )
-        .when(s.str.contains(_SCIENTIFIC))
-        .then(pl.lit("notation scientifique : la valeur exacte est perdue ; un compte s'écrit en entier"))
-        .when(value.is_null() & s.str.contains(r"^[+-]?\d+$"))
-        .then(pl.lit("nombre trop grand pour un compte"))
-        .when(value.is_null() & s.str.contains(r"^[+-]?\d+([.,]\d+)?$"))
-        .then(pl.lit("nombre décimal : un compte est un nombre entier (« 1.00 » et « 1,5 » sont refusés)"))
-        .when(value.is_null())
-        .then(pl.lit("nombre illisible"))
-        .when(value < 0)
-        .then(pl.lit("nombre négatif"))
-        .when(value > COUNT_MAX)
-        .then(pl.lit(implausible(COUNT_MAX)))
-        .otherwise(None)
+    return _number_reason(
+        column,
+        value,
+        COUNT_MAX,
+        (
+            ~_well_grouped(column, decimals=False),
+            "séparateur de milliers mal placé : groupes de trois chiffres attendus (« 1 234 567 »)",
+        ),
+        (
+            s.str.contains(_AMBIGUOUS_DOT),
+            "nombre ambigu : le point peut séparer les milliers (12 345) ou les décimales (12,345) ; "
+            "un compte s'écrit sans point (12345 ou 12 345)",
+        ),
+        (
+            s.str.contains(_SCIENTIFIC),
+            "notation scientifique : la valeur exacte est perdue ; un compte s'écrit en entier",
+        ),
+        (value.is_null() & s.str.contains(r"^[+-]?\d+$"), "nombre trop grand pour un compte"),
+        (
+            value.is_null() & s.str.contains(r"^[+-]?\d+([.,]\d+)?$"),
+            "nombre décimal : un compte est un nombre entier (« 1.00 » et « 1,5 » sont refusés)",
+        ),
+        (value.is_null(), "nombre illisible"),
     )
 
 
@@ -142,31 +163,28 @@ def amount_problem(column: str) -> pl.Expr:
     """Motif du refus d'un montant en euros (null si la valeur est lisible, positive ou nulle, et plausible)."""
     s = _compact(column)
     value = amount_value(column)
-    return (
-        pl.when(s.is_null() | (s == ""))
-        .then(pl.lit("valeur manquante"))
-        .when(~_well_grouped(column, decimals=True))
-        .then(pl.lit("séparateur de milliers mal placé : groupes de trois chiffres attendus (« 1 234,56 »)"))
-        .when(s.str.contains(_AMBIGUOUS_DOT))
-        .then(
-            pl.lit(
-                "montant ambigu : le point peut séparer les milliers (12 345 €) ou les décimales (12,345 €) ; "
-                "écrivez 12345 ou 12,35"
-            )
-        )
-        .when(s.str.contains(_SCIENTIFIC))
-        .then(pl.lit("notation scientifique : un montant s'écrit au centime près, en entier"))
-        .when(value.is_null() & s.str.contains(r"^[+-]?(\d+|\d{1,3}(\.\d{3})+)[.,]\d{3,}$"))
-        .then(
-            pl.lit("plus de deux décimales : un montant en euros s'écrit au centime près (virgule décimale)")
-        )
-        .when(value.is_null())
-        .then(pl.lit("montant illisible"))
-        .when(value < 0)
-        .then(pl.lit("nombre négatif"))
-        .when(value > AMOUNT_MAX)
-        .then(pl.lit(implausible(AMOUNT_MAX)))
-        .otherwise(None)
+    return _number_reason(
+        column,
+        value,
+        AMOUNT_MAX,
+        (
+            ~_well_grouped(column, decimals=True),
+            "séparateur de milliers mal placé : groupes de trois chiffres attendus (« 1 234,56 »)",
+        ),
+        (
+            s.str.contains(_AMBIGUOUS_DOT),
+            "montant ambigu : le point peut séparer les milliers (12 345 €) ou les décimales (12,345 €) ; "
+            "écrivez 12345 ou 12,35",
+        ),
+        (
+            s.str.contains(_SCIENTIFIC),
+            "notation scientifique : un montant s'écrit au centime près, en entier",
+        ),
+        (
+            value.is_null() & s.str.contains(r"^[+-]?(\d+|\d{1,3}(\.\d{3})+)[.,]\d{3,}$"),
+            "plus de deux décimales : un montant en euros s'écrit au centime près (virgule décimale)",
+        ),
+        (value.is_null(), "montant illisible"),
     )
 
 
@@ -192,25 +210,17 @@ def decimal_value(column: str) -> pl.Expr:
 
 def decimal_problem(column: str) -> pl.Expr:
     """Motif du refus d'un décimal positif ou nul (null si la valeur est lisible)."""
-    s = _compact(column)
     value = decimal_value(column)
-    return (
-        pl.when(s.is_null() | (s == ""))
-        .then(pl.lit("valeur manquante"))
-        .when(s.str.contains(_AMBIGUOUS_DOT))
-        .then(
-            pl.lit(
-                "nombre ambigu : le point peut séparer les milliers (12 345) ou les décimales (12,345) ; "
-                "écrivez 12345 ou 12,345"
-            )
-        )
-        .when(value.is_null() | ~value.is_finite())
-        .then(pl.lit("nombre illisible"))
-        .when(value < 0)
-        .then(pl.lit("nombre négatif"))
-        .when(value > AMOUNT_MAX)
-        .then(pl.lit(implausible(AMOUNT_MAX)))
-        .otherwise(None)
+    return _number_reason(
+        column,
+        value,
+        AMOUNT_MAX,
+        (
+            _compact(column).str.contains(_AMBIGUOUS_DOT),
+            "nombre ambigu : le point peut séparer les milliers (12 345) ou les décimales (12,345) ; "
+            "écrivez 12345 ou 12,345",
+        ),
+        (value.is_null() | ~value.is_finite(), "nombre illisible"),
     )
 
 
