@@ -1,5 +1,6 @@
-"""Événements datés et sourcés (`data/reference/evenements.csv`) portés sur les graphiques dans le temps : COSUI,
-échéances, incidents (grève des envois en biologie de novembre 2024), pour qu'un creux s'explique là où il se voit."""
+"""Événements datés et sourcés portés sur les graphiques dans le temps, pour qu'un creux s'explique là où il se voit :
+échéances et incidents (grève des envois en biologie de novembre 2024) de `data/reference/evenements.csv`, et les
+COSUI tels que les donne la liste des jalons (`jalons.csv`), la seule qui les date."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from pipelines import formats
+from pipelines.publish.citations import source_title
 from pipelines.settings import REFERENCE_DIR
 
 # Symbole et couleur par catégorie : le sens ne repose pas sur la couleur seule.
@@ -22,8 +24,21 @@ STYLES = {
 
 @lru_cache(maxsize=1)
 def events() -> pl.DataFrame:
-    """Les événements : date, catégorie, libellé, description, source."""
-    return pl.read_csv(REFERENCE_DIR / "evenements.csv", schema_overrides={"date": pl.Date})
+    """Les événements : date, catégorie, libellé, description, source ; un COSUI s'appelle « COSUI n° 10 » d'après
+    son jalon « 10e Comité de suivi… »."""
+    dated = pl.read_csv(REFERENCE_DIR / "evenements.csv", schema_overrides={"date": pl.Date})
+    cosui = (
+        pl.read_csv(REFERENCE_DIR / "jalons.csv", schema_overrides={"date": pl.Date})
+        .filter(pl.col("programme") == "COSUI")
+        .select(
+            "date",
+            pl.lit("COSUI").alias("categorie"),
+            pl.format("COSUI n° {}", pl.col("jalon").str.extract(r"^(\d+)e ")).alias("libelle"),
+            pl.col("jalon").alias("description"),
+            "source",
+        )
+    )
+    return pl.concat([dated, cosui]).sort("date")
 
 
 def in_range(first: dt.date | None, last: dt.date | None, table: pl.DataFrame | None = None) -> pl.DataFrame:
@@ -38,8 +53,10 @@ def annotate(
     fig: go.Figure, first: dt.date | None, last: dt.date | None, categories: tuple[str, ...] = tuple(STYLES)
 ) -> pl.DataFrame:
     """Ajoute au graphique un trait vertical par événement de la période et un repère survolable (libellé, source),
-    un nom court écrit au-dessus des incidents. Rend les événements portés (pour le texte alternatif)."""
+    un nom court écrit au-dessus des incidents ; « (prévu) » après la date du jour. Rend les événements portés (pour
+    le texte alternatif)."""
     shown = in_range(first, last).filter(pl.col("categorie").is_in(categories))
+    today = dt.date.today()
     for category, (symbol, color, dash) in STYLES.items():
         part = shown.filter(pl.col("categorie") == category)
         if not part.height:
@@ -63,11 +80,19 @@ def annotate(
                 mode="markers",
                 marker={"symbol": symbol, "size": 11, "color": color},
                 name=category if category != "Échéance" else "Échéance réglementaire ou SONS",
-                customdata=list(zip(part["libelle"].to_list(), part["source"].to_list(), strict=True)),
+                customdata=[_hover(row, today) for row in part.iter_rows(named=True)],
                 hovertemplate="%{x|%d/%m/%Y} : %{customdata[0]}<br>Source : %{customdata[1]}<extra></extra>",
             )
         )
     return shown
+
+
+def _hover(row: dict[str, object], today: dt.date) -> tuple[str, str]:
+    """Libellé (« (prévu) » après aujourd'hui) et source citée par son titre."""
+    label = str(row["libelle"])
+    when = row["date"]
+    planned = isinstance(when, dt.date) and when > today
+    return (f"{label} (prévu)" if planned else label, source_title(str(row["source"])))
 
 
 def describe(shown: pl.DataFrame) -> str:
