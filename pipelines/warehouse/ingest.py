@@ -98,6 +98,29 @@ def sha256_of(path: Path, stop: threading.Event | None = None) -> str:
     return digest.hexdigest()
 
 
+@contextlib.contextmanager
+def _refused_if_unexpected(name: str) -> Iterator[None]:
+    """Une erreur imprévue de lecture refuse le fichier avec sa cause, jamais une trace Python ; un refus, une panne
+    de l'entrepôt et une interruption passent telles quelles."""
+    try:
+        yield
+    except (RefusedFile, WarehouseError, KeyboardInterrupt):
+        raise
+    except MemoryError:
+        raise RefusedFile(
+            name, [Problem(name, None, None, None, "mémoire insuffisante pour lire ce fichier")]
+        ) from None
+    except Exception as exc:  # dernier recours : un fichier qu'aucun contrôle n'a prévu
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+        raise RefusedFile(
+            name, [Problem(name, None, None, None, f"fichier illisible ({type(exc).__name__} : {first})")]
+        ) from None
+
+
+def _check_headers(table: RawTable, source: Source) -> None:
+    refuse_conflicting_headers(table.name, source.columns, table.headers, table.header_row)
+
+
 def validate_file(
     incoming: Incoming,
     kind: str | None,
@@ -107,53 +130,26 @@ def validate_file(
 ) -> tuple[Source, pl.DataFrame, Context]:
     """Lit et valide un fichier sans toucher à l'entrepôt. Lève `RefusedFile`, y compris pour une erreur imprévue de
     lecture (le fichier est refusé avec la cause, jamais une trace Python)."""
-    try:
-        return _validate_file(incoming, kind, settings, sheet, progress)
-    except (RefusedFile, WarehouseError, KeyboardInterrupt):
-        raise
-    except MemoryError:
-        raise RefusedFile(
-            incoming.name,
-            [Problem(incoming.name, None, None, None, "mémoire insuffisante pour lire ce fichier")],
-        ) from None
-    except Exception as exc:  # dernier recours : un fichier qu'aucun contrôle n'a prévu
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
-        raise RefusedFile(
-            incoming.name,
-            [Problem(incoming.name, None, None, None, f"fichier illisible ({type(exc).__name__} : {first})")],
-        ) from None
-
-
-def _check_headers(table: RawTable, source: Source) -> None:
-    refuse_conflicting_headers(table.name, source.columns, table.headers, table.header_row)
-
-
-def _validate_file(
-    incoming: Incoming,
-    kind: str | None,
-    settings: Settings,
-    sheet: str | None = None,
-    progress: Progress = silent,
-) -> tuple[Source, pl.DataFrame, Context]:
-    if kind is not None:
-        source_of(kind, incoming.name)
-    ctx = Context(incoming.name, load_reference(), settings.today(), settings.max_problemes)
-    progress(f"{incoming.name} : lecture…")
-    if _is_large(incoming.path, settings) and sheet is None:
-        return _validate_in_batches(incoming, kind, settings, ctx, progress)
-    table = read_table(
-        incoming.path,
-        incoming.display_name,
-        sheet,
-        Limits.of(settings),
-        header_test([s.columns for s in _candidates(kind)]),
-        _code_header(kind),
-    )
-    progress(f"{incoming.name} : {formats.integer(table.frame.height)} lignes lues, validation…")
-    source = source_of(kind, incoming.name) if kind else detect_kind(table.headers, incoming.name)
-    _check_headers(table, source)
-    frame = source.validate(table, ctx)
-    return source, frame, ctx
+    with _refused_if_unexpected(incoming.name):
+        if kind is not None:
+            source_of(kind, incoming.name)
+        ctx = Context(incoming.name, load_reference(), settings.today(), settings.max_problemes)
+        progress(f"{incoming.name} : lecture…")
+        if _is_large(incoming.path, settings) and sheet is None:
+            return _validate_in_batches(incoming, kind, settings, ctx, progress)
+        table = read_table(
+            incoming.path,
+            incoming.display_name,
+            sheet,
+            Limits.of(settings),
+            header_test([s.columns for s in _candidates(kind)]),
+            _code_header(kind),
+        )
+        progress(f"{incoming.name} : {formats.integer(table.frame.height)} lignes lues, validation…")
+        source = source_of(kind, incoming.name) if kind else detect_kind(table.headers, incoming.name)
+        _check_headers(table, source)
+        frame = source.validate(table, ctx)
+        return source, frame, ctx
 
 
 def _candidates(kind: str | None) -> list[Source]:
@@ -407,8 +403,7 @@ def ingest(
                 source, frame, ctx = validate_file(incoming, kind, settings, sheet, progress)
             except RefusedFile as refused:
                 stop.set()
-                results.append(refused_result(incoming, kind, refused))
-                progress(refused.render())
+                results.append(_refused(incoming, kind, refused, progress))
                 continue
             if writer is None:
                 _create_folder(db_path)  # un dossier neuf n'est créé que pour un fichier accepté
@@ -442,6 +437,13 @@ def _create_folder(db_path: Path) -> None:
         db_path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise unavailable(db_path, exc) from exc
+
+
+def _refused(incoming: Incoming, kind: str | None, refused: RefusedFile, progress: Progress) -> IngestResult:
+    """Le compte rendu d'un refus. Le fil des étapes n'en dit que l'issue : le détail des problèmes est dans le
+    compte rendu, que l'appelant montre une fois (la ligne de commande, sur sa sortie standard)."""
+    progress(f"{incoming.name} : refusé, {formats.integer(refused.total)} problème(s)")
+    return refused_result(incoming, kind, refused)
 
 
 def refused_result(incoming: Incoming, kind: str | None, refused: RefusedFile) -> IngestResult:
@@ -521,8 +523,7 @@ def _dry_run(
             try:
                 source, frame, ctx = validate_file(incoming, kind, settings, sheet, progress)
             except RefusedFile as refused:
-                progress(refused.render())
-                results.append(refused_result(incoming, kind, refused))
+                results.append(_refused(incoming, kind, refused, progress))
                 continue
             results.append(preview(con, incoming, source, frame, ctx, sha256_of(incoming.path)))
     return results
@@ -549,8 +550,7 @@ def _check_only(
     try:
         source, frame, ctx = validate_file(incoming, kind, settings, sheet, progress)
     except RefusedFile as refused:
-        progress(refused.render())
-        return refused_result(incoming, kind, refused)
+        return _refused(incoming, kind, refused, progress)
     return checked_result(incoming, source, frame, ctx)
 
 
