@@ -116,6 +116,20 @@ def _table(
     )
 
 
+def _series_chart(
+    parts: list[tuple[str, pl.DataFrame]],
+    title: str,
+    y_title: str,
+    caption: str,
+    kind: str = "integer",
+    extra: list[tuple[str, pl.DataFrame, str]] | None = None,
+) -> Chart:
+    """Courbes dans le temps, légende suivie des événements de la période, tableau des mêmes chiffres (`extra` : des
+    colonnes du tableau sans courbe). Un pourcentage (`kind`) se montre en pourcentage sur l'axe aussi."""
+    figure, shown = _lines(parts, title, y_title, percent=kind == "percent")
+    return Chart(figure, title, caption + events.describe(shown), _table(parts, kind, extra))
+
+
 def activation_map(departements: pl.DataFrame, national: pl.DataFrame, mois: dt.date) -> Chart:
     """Carte du taux d'activation par département, le mois donné ; titre : la France, le plus haut, le plus bas."""
     rates = departements.filter(pl.col("indicateur") == "taux_activation")
@@ -162,13 +176,12 @@ def connections(series: pl.DataFrame, territory: str) -> Chart:
         )
     else:
         title = f"{territory} : connexions mensuelles"
-    parts = [("Connexions web", web), ("Connexions application", app)]
-    figure, shown = _lines(parts, title, "Connexions par mois")
-    caption = (
-        "Connexions à Mon espace santé pendant le mois, sur le site et dans l'application mobile."
-        + events.describe(shown)
+    return _series_chart(
+        [("Connexions web", web), ("Connexions application", app)],
+        title,
+        "Connexions par mois",
+        "Connexions à Mon espace santé pendant le mois, sur le site et dans l'application mobile.",
     )
-    return Chart(figure, title, caption, _table(parts))
 
 
 def consultations(series: pl.DataFrame, territory: str) -> Chart:
@@ -183,15 +196,14 @@ def consultations(series: pl.DataFrame, territory: str) -> Chart:
         if last
         else f"{territory} : consultation par les professionnels"
     )
-    parts = [("Professionnels ayant consulté (36 mois)", users)]
-    figure, shown = _lines(parts, title, "Professionnels")
-    caption = (
+    return _series_chart(
+        [("Professionnels ayant consulté (36 mois)", users)],
+        title,
+        "Professionnels",
         "Professionnels de santé libéraux ayant consulté au moins un DMP au cours des 36 derniers mois ; documents "
-        "consultés par professionnel = documents consultés ÷ professionnels ayant consulté."
-        + events.describe(shown)
+        "consultés par professionnel = documents consultés ÷ professionnels ayant consulté.",
+        extra=[("Documents consultés par professionnel", per_user, "decimal")],
     )
-    table = _table(parts, extra=[("Documents consultés par professionnel", per_user, "decimal")])
-    return Chart(figure, title, caption, table)
 
 
 def mssante(series: pl.DataFrame, territory: str) -> Chart:
@@ -204,14 +216,13 @@ def mssante(series: pl.DataFrame, territory: str) -> Chart:
         if last
         else f"{territory} : messagerie sécurisée de santé"
     )
-    parts = [("Messages MSSanté émis", messages)]
-    figure, shown = _lines(parts, title, "Messages par mois")
-    caption = (
+    return _series_chart(
+        [("Messages MSSanté émis", messages)],
+        title,
+        "Messages par mois",
         "Messages émis par messagerie sécurisée de santé (MSSanté) pendant le mois ; boîtes aux lettres ouvertes "
-        "à la fin du mois dans le tableau." + events.describe(shown)
-    )
-    return Chart(
-        figure, title, caption, _table(parts, extra=[("Boîtes aux lettres MSSanté", boxes, "integer")])
+        "à la fin du mois dans le tableau.",
+        extra=[("Boîtes aux lettres MSSanté", boxes, "integer")],
     )
 
 
@@ -232,13 +243,15 @@ def comparison(frame: pl.DataFrame, indicateur: str) -> Chart:
         title = f"{name} en tête : {value} {unit} en {formats.month(row['mois'])}"
     else:
         title = COMPARABLE[indicateur]
-    y_title = "Part des habitants" if percent else "Documents par habitant et par an"
-    figure, shown = _lines(parts, title, y_title, percent=percent)
-    if not percent:
-        figure.update_yaxes(tickformat=".1f")
-    caption = (
+    chart = _series_chart(
+        parts,
+        title,
+        "Part des habitants" if percent else "Documents par habitant et par an",
         "Taux d'activation = profils activés ÷ population INSEE du territoire."
         if percent
-        else "Documents par habitant et par an = documents du mois × 12 ÷ population INSEE du territoire."
-    ) + events.describe(shown)
-    return Chart(figure, title, caption, _table(parts, "percent" if percent else "decimal"))
+        else "Documents par habitant et par an = documents du mois × 12 ÷ population INSEE du territoire.",
+        kind="percent" if percent else "decimal",
+    )
+    if not percent:
+        chart.figure.update_yaxes(tickformat=".1f")
+    return chart

@@ -81,10 +81,7 @@ def ruptures(con: duckdb.DuckDBPyConnection, mois: dt.date, region: str | None) 
 
 def national_gap(con: duckdb.DuckDBPyConnection, niveau: str, code: str, mois: dt.date) -> float | None:
     """Écart des documents par habitant d'une géographie à ceux de la France le mois donné (`gap_to_national`)."""
-    series = flux_series(con, niveau, code).filter(pl.col("couloir") == ALL_COULOIRS)
-    national = flux_series(con, "pays", "FR").filter(pl.col("couloir") == ALL_COULOIRS)
-    gap = gap_to_national(series.lazy(), national.lazy()).filter(pl.col("mois") == mois).collect()
-    return gap["ecart_national"][0] if gap.height else None
+    return parent_gap(con, niveau, code, "pays", "FR", mois)
 
 
 def parent_gap(
