@@ -19,6 +19,8 @@ DERIVED = {
     "activations_nettes_mois": ("Activations nettes par mois", "profils par mois"),
     "documents_consultes_par_utilisateur": ("Documents consultés par professionnel utilisateur", "documents"),
 }
+# Les colonnes d'une valeur d'usage, livrée ou consolidée ; la table publiée dit en plus si elle est calculée.
+LONG = ["mois", "indicateur", "niveau", "code_geo", "code_region", "valeur", "donnees_demo"]
 OUTPUT = ["mois", "indicateur", "niveau", "code_geo", "code_region", "valeur", "calcule", "donnees_demo"]
 
 
@@ -56,14 +58,25 @@ def consolidate(usage: pl.LazyFrame, departements: pl.LazyFrame) -> pl.LazyFrame
         )
     )
     pays = _delivered_or_sum(base.filter(pl.col("niveau") == "pays"), national_sums)
-    columns = ["mois", "indicateur", "niveau", "code_geo", "code_region", "valeur", "donnees_demo"]
-    return pl.concat([dep_rows.select(columns), regions.select(columns), pays.select(columns)])
+    return pl.concat([dep_rows.select(LONG), regions.select(LONG), pays.select(LONG)])
 
 
 def _delivered_or_sum(delivered: pl.LazyFrame, summed: pl.LazyFrame) -> pl.LazyFrame:
-    columns = ["mois", "indicateur", "niveau", "code_geo", "code_region", "valeur", "donnees_demo"]
-    missing = summed.select(columns).join(delivered.select(KEYS), on=KEYS, how="anti")
-    return pl.concat([delivered.select(columns), missing])
+    missing = summed.select(LONG).join(delivered.select(KEYS), on=KEYS, how="anti")
+    return pl.concat([delivered.select(LONG), missing])
+
+
+def _derived(code: str, valeur: pl.Expr, demo: pl.Expr | None = None) -> list[pl.Expr | str]:
+    """Les colonnes d'un indicateur dérivé, les mêmes pour tous : mois, son code, géographie, valeur calculée, et
+    démonstration si l'une des valeurs dont il dépend l'est (`demo` ; par défaut, celle de la ligne)."""
+    return [
+        "mois",
+        pl.lit(code).alias("indicateur"),
+        *GEO,
+        "code_region",
+        valeur.alias("valeur"),
+        pl.col("donnees_demo") if demo is None else demo.alias("donnees_demo"),
+    ]
 
 
 def activation_rate(usage: pl.LazyFrame, population: pl.LazyFrame) -> pl.LazyFrame:
@@ -76,14 +89,7 @@ def activation_rate(usage: pl.LazyFrame, population: pl.LazyFrame) -> pl.LazyFra
         activated.with_columns(pl.col("mois").dt.year().cast(pl.Int32).alias("annee"))
         .join(applicable, on=[*GEO, "annee"], how="inner")
         .filter(pl.col("population") > 0)
-        .select(
-            "mois",
-            pl.lit("taux_activation").alias("indicateur"),
-            *GEO,
-            "code_region",
-            (pl.col("valeur") / pl.col("population")).alias("valeur"),
-            "donnees_demo",
-        )
+        .select(_derived("taux_activation", pl.col("valeur") / pl.col("population")))
     )
 
 
@@ -101,12 +107,11 @@ def net_activations(usage: pl.LazyFrame) -> pl.LazyFrame:
         )
         .filter(pl.col("_avant").is_not_null())
         .select(
-            "mois",
-            pl.lit("activations_nettes_mois").alias("indicateur"),
-            *GEO,
-            "code_region",
-            ((pl.col("valeur") - pl.col("_avant")) / pl.col("_ecart")).alias("valeur"),
-            pl.col("_demo").alias("donnees_demo"),
+            _derived(
+                "activations_nettes_mois",
+                (pl.col("valeur") - pl.col("_avant")) / pl.col("_ecart"),
+                pl.col("_demo"),
+            )
         )
     )
 
@@ -122,12 +127,11 @@ def documents_per_user(usage: pl.LazyFrame) -> pl.LazyFrame:
         documents.join(users, on=["mois", *GEO], how="inner")
         .filter(pl.col("_utilisateurs") > 0)
         .select(
-            "mois",
-            pl.lit("documents_consultes_par_utilisateur").alias("indicateur"),
-            *GEO,
-            "code_region",
-            (pl.col("valeur") / pl.col("_utilisateurs")).alias("valeur"),
-            (pl.col("donnees_demo") | pl.col("_demo")).alias("donnees_demo"),
+            _derived(
+                "documents_consultes_par_utilisateur",
+                pl.col("valeur") / pl.col("_utilisateurs"),
+                pl.col("donnees_demo") | pl.col("_demo"),
+            )
         )
     )
 

@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import fastexcel
 import polars as pl
@@ -237,6 +238,19 @@ def _collect(
         raise _refuse(name, f"fichier mal formé : {_first_line_of(exc)}") from None
 
 
+def _csv_options(separator: str, header_row: int) -> dict[str, Any]:
+    """Les options de lecture d'un CSV, les mêmes en entier et par tranches : un fichier se lit pareil quelle que
+    soit sa taille. Tout en texte (les valeurs se lisent ensuite à la française), l'en-tête déjà lu."""
+    return {
+        "separator": separator,
+        "infer_schema": False,
+        "has_header": False,
+        "skip_lines": header_row,
+        "quote_char": '"',
+        "raise_if_empty": False,
+    }
+
+
 def _scan_csv(
     path: Path,
     name: str,
@@ -251,16 +265,7 @@ def _scan_csv(
     )
 
     def scan(overrides: dict[str, pl.DataType] | None = None) -> pl.LazyFrame:
-        return pl.scan_csv(
-            source,
-            separator=separator,
-            infer_schema=False,
-            has_header=False,
-            skip_lines=header_row,
-            quote_char='"',
-            raise_if_empty=False,
-            schema_overrides=overrides,
-        )
+        return pl.scan_csv(source, **_csv_options(separator, header_row), schema_overrides=overrides)
 
     try:
         columns = scan().collect_schema().names()
@@ -529,15 +534,7 @@ def _csv_preamble(
 def _read_csv(path: Path, name: str, limits: Limits, is_header: HeaderTest | None) -> RawTable:
     source, separator, headers, header_row, notes = _csv_preamble(path, name, limits, is_header)
     try:
-        frame = pl.read_csv(
-            source,
-            separator=separator,
-            infer_schema=False,
-            has_header=False,
-            skip_lines=header_row,
-            quote_char='"',
-            raise_if_empty=False,
-        )
+        frame = pl.read_csv(source, **_csv_options(separator, header_row))
     except pl.exceptions.PolarsError as exc:
         raise _refuse(name, f"CSV mal formé : {_first_line_of(exc)}") from None
     finally:
