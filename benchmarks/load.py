@@ -12,20 +12,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pipelines import formats
+from pipelines.serve import local_server
 from pipelines.settings import REPO_ROOT
 
 PAGES = ["", "couloirs", "territoires", "sons", "sunes", "usages", "etablissements", "donnees", "methode"]
@@ -51,35 +49,6 @@ class Run:
             "mediane_s": statistics.median(ordered) if ordered else None,
             "p95_s": p95,
         }
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_server(db: Path, today: str | None = None) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
-    env = {**os.environ, "MES_DB": str(db), **({"MES_AUJOURDHUI": today} if today else {})}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "pipelines", "serve", "--address", "127.0.0.1", "--port", str(port)],
-        cwd=REPO_ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.read() == b"ok":
-                    return process, url
-        except OSError:
-            time.sleep(0.3)
-    process.kill()
-    raise RuntimeError("le serveur Streamlit n'a pas démarré en 60 s")
 
 
 def peak_memory_mb(pid: int) -> float | None:
@@ -137,16 +106,10 @@ async def _drive(url: str, sessions: int, seconds: float) -> Run:
 def load_run(db: Path, sessions: int, seconds: float, today: str | None = None) -> dict[str, Any]:
     """`sessions` sessions pendant `seconds` secondes contre un serveur neuf sur `db` ; le serveur est arrêté en
     sortie."""
-    process, url = start_server(db, today)
-    try:
+    env = {"MES_DB": str(db), **({"MES_AUJOURDHUI": today} if today else {})}
+    with local_server(env) as (process, url):
         run = asyncio.run(_drive(url, sessions, seconds))
         memory = peak_memory_mb(process.pid)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
     return {"sessions": sessions, "duree_s": seconds, **run.summary(), "memoire_serveur_mo": memory}
 
 

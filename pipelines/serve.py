@@ -1,11 +1,19 @@
 """Lancer l'application dans son mode : vérifier d'abord qu'elle peut l'être (adresse, connexion, rôles), puis
-passer la main à Streamlit avec les réglages du produit (taille maximale d'un dépôt, fichier de secrets)."""
+passer la main à Streamlit avec les réglages du produit (taille maximale d'un dépôt, fichier de secrets). Pour les
+tests du navigateur et le banc de charge : le même lanceur sur 127.0.0.1, attendu jusqu'à ce qu'il réponde."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import socket
+import subprocess
 import sys
+import time
+import urllib.request
+from collections.abc import Iterator, Mapping
+from pathlib import Path
 
 from pipelines.access import startup_problems
 from pipelines.settings import REPO_ROOT, Settings, get_settings
@@ -50,6 +58,56 @@ def cmd_serve(args: argparse.Namespace) -> int:
     os.chdir(REPO_ROOT)
     os.execv(command[0], command)
     return 0  # pragma: no cover - execv ne rend pas la main
+
+
+def free_port() -> int:
+    """Un port libre sur 127.0.0.1 (le système le choisit), pour un serveur de test ou du banc."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def local_server(
+    env: Mapping[str, str], log: Path | None = None, port: int | None = None, wait_s: float = 60
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """`python -m pipelines serve` sur 127.0.0.1 (port libre sinon), `env` ajouté à l'environnement : rend le
+    processus et son adresse une fois que Streamlit se dit prêt (`/_stcore/health`), l'arrête en sortie. Les tests du
+    navigateur et le banc de charge démarrent ainsi le même serveur que `make run`."""
+    port = port or free_port()
+    output = log.open("wb") if log else None
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pipelines", "serve", "--address", "127.0.0.1", "--port", str(port)],
+        cwd=REPO_ROOT,
+        env={**os.environ, **env},
+        stdout=output or subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + wait_s
+        while not _healthy(url):
+            if time.monotonic() > deadline or process.poll() is not None:
+                journal = f" : {log.read_text(errors='replace')}" if log else ""
+                raise RuntimeError(f"le serveur Streamlit n'a pas démarré en {wait_s:.0f} s{journal}")
+            time.sleep(0.3)
+        yield process, url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        if output:
+            output.close()
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+            return bool(response.read() == b"ok")
+    except OSError:
+        return False
 
 
 def add_serve_parser(sub: argparse._SubParsersAction) -> None:

@@ -5,16 +5,13 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Page, Route
 
+from pipelines.serve import free_port, local_server
 from tests.conftest import TODAY
 
 REPO = Path(__file__).resolve().parents[2]
@@ -32,12 +29,6 @@ CHROMIUM_ARGS = [
 ]
 
 pytestmark = pytest.mark.browser
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
@@ -62,38 +53,37 @@ def serve(db: Path, logs: Path, port: int | None = None, **env: str) -> Iterator
     """`python -m pipelines serve` (le lanceur de `make run`) sur 127.0.0.1, réglages `MES_*` en plus ; arrêté en
     sortie."""
     port = port or free_port()
-    full_env = {**os.environ, "MES_DB": str(db), "MES_AUJOURDHUI": TODAY.isoformat(), **env}
-    log = (logs / f"streamlit-{port}.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "pipelines", "serve", "--address", "127.0.0.1", "--port", str(port)],
-        cwd=REPO,
-        env=full_env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                    if response.read() == b"ok":
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError(
-                    f"le serveur Streamlit n'a pas démarré : {(logs / f'streamlit-{port}.log').read_text()}"
-                )
-            time.sleep(0.3)
+    variables = {"MES_DB": str(db), "MES_AUJOURDHUI": TODAY.isoformat(), **env}
+    with local_server(variables, logs / f"streamlit-{port}.log", port) as (_, url):
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+
+
+@contextlib.contextmanager
+def serve_demo(master: Path, folder: Path, port: int | None = None, **env: str) -> Iterator[tuple[str, Path]]:
+    """`serve` sur une copie de l'entrepôt de démonstration dans `folder` (journal du serveur à côté) : le test peut
+    écrire dans l'entrepôt sans toucher à celui de la session. Rend l'adresse et l'entrepôt."""
+    db = folder / "entrepot.duckdb"
+    shutil.copyfile(master, db)
+    with serve(db, folder, port, **env) as url:
+        yield url, db
+
+
+def cut_network(page: Page) -> list[str]:
+    """Coupe le réseau de `page` : seuls les fichiers locaux (file://) se chargent, comme une page ouverte hors ligne
+    ou dans le cadre d'un site qui n'autorise rien d'autre. Rend la liste, remplie au fil de la page, des adresses
+    refusées."""
+    outside: list[str] = []
+
+    def block(route: Route) -> None:
+        url = route.request.url
+        if url.startswith("file://"):
+            route.continue_()
+        else:
+            outside.append(url)
+            route.abort()
+
+    page.route("**/*", block)
+    return outside
 
 
 @pytest.fixture(scope="session")
@@ -101,10 +91,8 @@ def app_server(
     demo_warehouse_master: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, Path]]:
     """Le serveur de l'application sur une copie de l'entrepôt de démonstration ; arrêté en fin de session."""
-    db = tmp_path_factory.mktemp("app") / "entrepot.duckdb"
-    shutil.copyfile(demo_warehouse_master, db)
-    with serve(db, tmp_path_factory.mktemp("logs")) as url:
-        yield url, db
+    with serve_demo(demo_warehouse_master, tmp_path_factory.mktemp("app")) as served:
+        yield served
 
 
 @pytest.fixture(scope="session")

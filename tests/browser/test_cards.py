@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from pipelines import formats
+from tests.browser.conftest import cut_network
 
 pytestmark = pytest.mark.browser
 
@@ -21,17 +22,7 @@ def test_seine_saint_denis_card_opens_offline_and_shows_its_figures(
     browser = playwright.chromium.launch(**browser_type_launch_args)  # type: ignore[attr-defined]
     try:
         page = browser.new_page(viewport={"width": 480, "height": 520})
-        outside: list[str] = []
-
-        def block(route: object) -> None:
-            url = route.request.url  # type: ignore[attr-defined]
-            if url.startswith("file://"):
-                route.continue_()  # type: ignore[attr-defined]
-            else:
-                outside.append(url)
-                route.abort()  # type: ignore[attr-defined]
-
-        page.route("**/*", block)
+        outside = cut_network(page)
         page.goto((folder / "cartes" / "departement" / "93.html").as_uri())
         text = page.inner_text("body")
         assert outside == []

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.conftest import cut_network
+
 pytestmark = pytest.mark.browser
 
 
@@ -16,17 +18,7 @@ def test_html_page_works_with_the_network_cut(
     browser = playwright.chromium.launch(**browser_type_launch_args)  # type: ignore[attr-defined]
     try:
         page = browser.new_page()
-        outside: list[str] = []
-
-        def block(route: object) -> None:
-            url = route.request.url  # type: ignore[attr-defined]
-            if url.startswith("file://"):
-                route.continue_()  # type: ignore[attr-defined]
-            else:
-                outside.append(url)
-                route.abort()  # type: ignore[attr-defined]
-
-        page.route("**/*", block)
+        outside = cut_network(page)
         page.goto((folder / "index.html").as_uri())
         page.wait_for_selector(".main-svg", timeout=30_000)
         text = page.inner_text("body")

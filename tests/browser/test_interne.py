@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +11,7 @@ from playwright.sync_api import Page, expect
 
 from app_pages.registry import pages_for
 from pipelines.access import parse_role
-from tests.browser.conftest import free_port, serve
+from tests.browser.conftest import free_port, serve_demo
 from tests.browser.test_francais import serious_violations, settle
 from tests.oidc_provider import ROLES_CSV, ProviderServer
 
@@ -27,8 +26,6 @@ def interne_server(
 ) -> Iterator[tuple[str, Path]]:
     """Le fournisseur de test et l'application en mode interne (section [auth] et rôles de test)."""
     folder = tmp_path_factory.mktemp("interne")
-    db = folder / "entrepot.duckdb"
-    shutil.copyfile(demo_warehouse_master, db)
     port = free_port()
     app_url = f"http://127.0.0.1:{port}"
     provider = ProviderServer(0, {f"{app_url}/oauth2callback"}).start()
@@ -37,10 +34,15 @@ def interne_server(
     roles = folder / "roles.csv"
     roles.write_text(ROLES_CSV, encoding="utf-8")
     try:
-        with serve(
-            db, folder, port, MES_MODE="interne", MES_SECRETS=str(secrets), MES_ROLES=str(roles)
-        ) as url:
-            yield url, db
+        with serve_demo(
+            demo_warehouse_master,
+            folder,
+            port,
+            MES_MODE="interne",
+            MES_SECRETS=str(secrets),
+            MES_ROLES=str(roles),
+        ) as served:
+            yield served
     finally:
         provider.stop()
 

@@ -3,14 +3,13 @@ l'entrepôt ne change pas."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import serve
+from tests.browser.conftest import serve_demo
 
 pytestmark = pytest.mark.browser
 TIMEOUT = 60_000
@@ -20,11 +19,10 @@ TIMEOUT = 60_000
 def small_limit_server(
     demo_warehouse_master: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, Path]]:
-    folder = tmp_path_factory.mktemp("limite")
-    db = folder / "entrepot.duckdb"
-    shutil.copyfile(demo_warehouse_master, db)
-    with serve(db, folder, MES_UPLOAD_MAX_MO="1") as url:
-        yield url, db
+    with serve_demo(
+        demo_warehouse_master, tmp_path_factory.mktemp("limite"), MES_UPLOAD_MAX_MO="1"
+    ) as served:
+        yield served
 
 
 def test_an_oversized_file_is_refused_before_sending_in_french(
