@@ -28,7 +28,7 @@ D = dt.date
 
 
 def rows(data: list[tuple]) -> pl.LazyFrame:
-    """(mois, indicateur, niveau, code_geo, code_region, valeur[, demo])"""
+    """(mois, indicateur, niveau, code_geo, code_region, valeur[, demo]), en entrée comme attendu."""
     full = [r if len(r) == 7 else (*r, False) for r in data]
     columns = "mois indicateur niveau code_geo code_region valeur donnees_demo"
     return typed_rows(full, columns, mois=pl.Date, valeur=pl.Float64, donnees_demo=pl.Boolean).lazy()
@@ -49,17 +49,7 @@ def test_a_region_is_the_sum_of_all_its_departements_never_of_some() -> None:
         ]
     )
     out = U.consolidate(usage, DEPARTEMENTS).filter(pl.col("niveau") != "departement").collect()
-    expected = pl.DataFrame(
-        {
-            "mois": [D(2025, 9, 1)],
-            "indicateur": ["profils_actives"],
-            "niveau": ["region"],
-            "code_geo": ["11"],
-            "code_region": ["11"],
-            "valeur": [1000.0],
-            "donnees_demo": [True],
-        }
-    )
+    expected = rows([(D(2025, 9, 1), "profils_actives", "region", "11", "11", 1000.0, True)]).collect()
     assert_frame_equal(out, expected)  # ni la Corse (2B manque) ni la France (une région manque)
 
 
@@ -92,17 +82,12 @@ def test_activation_rate_uses_the_population_of_the_year_or_the_last_known() -> 
         }
     )
     out = U.activation_rate(usage, population).collect()
-    expected = pl.DataFrame(
-        {
-            "mois": [D(2024, 1, 1), D(2026, 3, 1)],
-            "indicateur": ["taux_activation"] * 2,
-            "niveau": ["pays"] * 2,
-            "code_geo": ["FR"] * 2,
-            "code_region": ["", ""],
-            "valeur": [10_500_000 / 68_373_000, 25_000_000 / 68_606_000],
-            "donnees_demo": [False, False],
-        }
-    )
+    expected = rows(
+        [
+            (D(2024, 1, 1), "taux_activation", "pays", "FR", "", 10_500_000 / 68_373_000),
+            (D(2026, 3, 1), "taux_activation", "pays", "FR", "", 25_000_000 / 68_606_000),
+        ]
+    ).collect()
     assert_frame_equal(out.sort("mois"), expected)
 
 
@@ -115,17 +100,12 @@ def test_net_activations_spread_a_gap_over_the_months_elapsed() -> None:
         ]
     )
     out = U.net_activations(usage).collect()
-    expected = pl.DataFrame(
-        {
-            "mois": [D(2024, 1, 1), D(2024, 2, 1)],
-            "indicateur": ["activations_nettes_mois"] * 2,
-            "niveau": ["pays"] * 2,
-            "code_geo": ["FR"] * 2,
-            "code_region": ["", ""],
-            "valeur": [325_000.0, 500_000.0],
-            "donnees_demo": [False, True],
-        }
-    )
+    expected = rows(
+        [
+            (D(2024, 1, 1), "activations_nettes_mois", "pays", "FR", "", 325_000.0),
+            (D(2024, 2, 1), "activations_nettes_mois", "pays", "FR", "", 500_000.0, True),
+        ]
+    ).collect()
     assert_frame_equal(out, expected)
 
 
