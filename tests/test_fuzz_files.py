@@ -152,30 +152,18 @@ def parquet_bytes(draw: st.DrawFn) -> bytes:
     return data
 
 
+@pytest.mark.parametrize(
+    ("name", "files"),
+    [("fichier.csv", csv_bytes()), ("classeur.xlsx", xlsx_bytes()), ("table.parquet", parquet_bytes())],
+    ids=["csv", "xlsx", "parquet"],
+)
 @FUZZ
-@given(data=csv_bytes())
-def test_fuzzed_csv_gets_an_answer(data: bytes) -> None:
+@given(data=st.data())
+def test_fuzzed_file_gets_an_answer(name: str, files: st.SearchStrategy[bytes], data: st.DataObject) -> None:
+    """Chaque format a ses propres exemples (FUZZ), tirés de son générateur."""
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "fichier.csv"
-        path.write_bytes(data)
-        assert _answer(path) in ("accepte", "refuse")
-
-
-@FUZZ
-@given(data=xlsx_bytes())
-def test_fuzzed_xlsx_gets_an_answer(data: bytes) -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "classeur.xlsx"
-        path.write_bytes(data)
-        assert _answer(path) in ("accepte", "refuse")
-
-
-@FUZZ
-@given(data=parquet_bytes())
-def test_fuzzed_parquet_gets_an_answer(data: bytes) -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "table.parquet"
-        path.write_bytes(data)
+        path = Path(folder) / name
+        path.write_bytes(data.draw(files))
         assert _answer(path) in ("accepte", "refuse")
 
 
