@@ -8,24 +8,23 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipelines.intake.parsing import (
-    COUNT_MAX,
-    ParseError,
-    amount_problem,
-    amount_value,
-    decimal_problem,
-    decimal_value,
-    integer_problem,
-    integer_value,
-)
+from pipelines.intake import parsing
 from pipelines.intake.validation import finess_number, luhn_key
 from pipelines.settings import Settings
 from pipelines.warehouse.ingest import Incoming, ingest
 from tests.conftest import write_text
 
+# Chaque sorte de nombre d'un fichier : l'expression qui lit la valeur, celle qui dit pourquoi elle est refusée.
+READERS = {
+    "nombre": (parsing.integer_value, parsing.integer_problem),
+    "montant": (parsing.amount_value, parsing.amount_problem),
+    "decimal": (parsing.decimal_value, parsing.decimal_problem),
+}
 
-def _read(values: list[str], value: pl.Expr, reason: pl.Expr) -> list[tuple[object, object]]:
-    frame = pl.DataFrame({"x": values}).select(value.alias("v"), reason.alias("r"))
+
+def _read(values: list[str], kind: str) -> list[tuple[object, object]]:
+    value, reason = READERS[kind]
+    frame = pl.DataFrame({"x": values}).select(value("x").alias("v"), reason("x").alias("r"))
     return list(zip(frame["v"], frame["r"], strict=True))
 
 
@@ -41,30 +40,8 @@ def _read(values: list[str], value: pl.Expr, reason: pl.Expr) -> list[tuple[obje
     ],
 )
 def test_counts_read_integers_with_french_thousands(text: str, expected: int) -> None:
-    [(value, reason)] = _read([text], integer_value("x"), integer_problem("x"))
+    [(value, reason)] = _read([text], "nombre")
     assert (value, reason) == (expected, None)
-
-
-@pytest.mark.parametrize(
-    ("text", "reason"),
-    [
-        ("1.00", "nombre décimal"),  # lu 1 autrefois
-        ("1,5", "nombre décimal"),
-        ("12.345", "nombre ambigu"),  # 12 345 ou 12,345 ?
-        ("1.250", "nombre ambigu"),
-        ("12 34", "séparateur de milliers mal placé"),
-        ("1E+07", "notation scientifique"),
-        ("10000000001", "valeur invraisemblable"),  # au-delà de la borne par ligne
-        ("4611686018427387904", "valeur invraisemblable"),  # 2^62
-        ("99999999999999999999", "nombre trop grand"),
-        ("-3", "nombre négatif"),
-        ("douze", "nombre illisible"),
-        ("", "valeur manquante"),
-    ],
-)
-def test_counts_refuse_decimals_ambiguity_and_implausible_values(text: str, reason: str) -> None:
-    [(_, found)] = _read([text], integer_value("x"), integer_problem("x"))
-    assert found is not None and found.startswith(reason), found
 
 
 @pytest.mark.parametrize(
@@ -79,33 +56,49 @@ def test_counts_refuse_decimals_ambiguity_and_implausible_values(text: str, reas
     ],
 )
 def test_euro_amounts_read_the_decimal_comma_and_unambiguous_dots(text: str, expected: float) -> None:
-    [(value, reason)] = _read([text], amount_value("x"), amount_problem("x"))
+    [(value, reason)] = _read([text], "montant")
     assert (value, reason) == (pytest.approx(expected), None)
 
 
 @pytest.mark.parametrize(
-    ("text", "reason"),
+    ("kind", "text", "reason"),
     [
-        ("12.345", "montant ambigu"),  # lu 12,35 € autrefois
-        ("12,345", "plus de deux décimales"),
-        ("1234.5678", "plus de deux décimales"),
-        ("1E+07", "notation scientifique"),
-        ("2000000000000", "valeur invraisemblable"),
+        # Nombres : décimales, ambiguïté, valeurs invraisemblables.
+        ("nombre", "1.00", "nombre décimal"),  # lu 1 autrefois
+        ("nombre", "1,5", "nombre décimal"),
+        ("nombre", "12.345", "nombre ambigu"),  # 12 345 ou 12,345 ?
+        ("nombre", "1.250", "nombre ambigu"),
+        ("nombre", "12 34", "séparateur de milliers mal placé"),
+        ("nombre", "1E+07", "notation scientifique"),
+        ("nombre", "10000000001", "valeur invraisemblable"),  # au-delà de la borne par ligne
+        ("nombre", "4611686018427387904", "valeur invraisemblable"),  # 2^62
+        ("nombre", "99999999999999999999", "nombre trop grand"),
+        ("nombre", "-3", "nombre négatif"),
+        ("nombre", "douze", "nombre illisible"),
+        ("nombre", "", "valeur manquante"),
+        # Montants en euros : ambiguïté, plus de deux décimales.
+        ("montant", "12.345", "montant ambigu"),  # lu 12,35 € autrefois
+        ("montant", "12,345", "plus de deux décimales"),
+        ("montant", "1234.5678", "plus de deux décimales"),
+        ("montant", "1E+07", "notation scientifique"),
+        ("montant", "2000000000000", "valeur invraisemblable"),
     ],
 )
-def test_euro_amounts_refuse_ambiguity_and_more_than_two_decimals(text: str, reason: str) -> None:
-    [(_, found)] = _read([text], amount_value("x"), amount_problem("x"))
+def test_counts_and_euro_amounts_refuse_what_cannot_be_read_for_sure(
+    kind: str, text: str, reason: str
+) -> None:
+    [(_, found)] = _read([text], kind)
     assert found is not None and found.startswith(reason), found
 
 
 def test_decimals_keep_a_leading_zero_and_refuse_an_ambiguous_dot() -> None:
     values = ["0.125", "0,5", "250000000", "12.345"]
-    assert _read(values, decimal_value("x"), decimal_problem("x"))[:3] == [
+    assert _read(values, "decimal")[:3] == [
         (0.125, None),
         (0.5, None),
         (2.5e8, None),
     ]
-    assert str(_read(values, decimal_value("x"), decimal_problem("x"))[3][1]).startswith("nombre ambigu")
+    assert str(_read(values, "decimal")[3][1]).startswith("nombre ambigu")
 
 
 def test_finess_check_key_is_luhn_over_the_first_eight_digits() -> None:
@@ -128,7 +121,7 @@ def test_finess_check_key_is_luhn_over_the_first_eight_digits() -> None:
     ],
 )
 def test_finess_refuses_a_wrong_key_a_wrong_length_and_no_padding(text: str, reason: str) -> None:
-    with pytest.raises(ParseError) as refused:
+    with pytest.raises(parsing.ParseError) as refused:
         finess_number(text)
     assert str(refused.value).startswith(reason)
 
@@ -197,4 +190,4 @@ def test_a_bad_finess_key_and_a_contradicting_departement_are_refused(
 
 
 def test_counts_stay_below_the_documented_bound() -> None:
-    assert COUNT_MAX == 10**10
+    assert parsing.COUNT_MAX == 10**10
