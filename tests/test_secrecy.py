@@ -29,23 +29,19 @@ JUL = dt.date(2021, 7, 1)
 Cell = tuple[str, str, str, dt.date]  # niveau, code_geo, couloir, mois
 
 
-def _rows(rows: list[tuple[str, str, str, str, int]]) -> pl.DataFrame:
-    frame = typed_rows(rows, "niveau code_geo code_region couloir documents", documents=pl.Int64)
-    return frame.with_columns(pl.lit(JUL).alias("mois"))
+def _geography(regions: dict[str, tuple[int, dict[str, int]]], pays: int | None = None) -> pl.DataFrame:
+    """Les documents du couloir PHA en juillet 2021 : la France (si `pays` est donné), puis chaque région
+    {code : (total, {département : documents})} suivie de ses départements."""
+    rows = [("pays", "FR", "", pays)] if pays is not None else []
+    for region, (total, departements) in regions.items():
+        rows += [("region", region, region, total)]
+        rows += [("departement", code, region, documents) for code, documents in departements.items()]
+    frame = typed_rows(rows, "niveau code_geo code_region documents", documents=pl.Int64)
+    return frame.with_columns(pl.lit("PHA").alias("couloir"), pl.lit(JUL).alias("mois"))
 
 
 def test_a_lonely_masked_departement_takes_the_smallest_neighbour_with_it() -> None:
-    frame = _rows(
-        [
-            ("region", "94", "94", "PHA", 410),
-            ("departement", "2A", "94", "PHA", 10),
-            ("departement", "2B", "94", "PHA", 400),
-            ("region", "93", "93", "PHA", 1000),
-            ("departement", "13", "93", "PHA", 500),
-            ("departement", "06", "93", "PHA", 300),
-            ("departement", "83", "93", "PHA", 200),
-        ]
-    )
+    frame = _geography({"94": (410, {"2A": 10, "2B": 400}), "93": (1000, {"13": 500, "06": 300, "83": 200})})
     masked = mask_small_counts(frame).select("code_geo", "documents", "masque_secondaire")
     expected = pl.DataFrame(
         {
@@ -58,16 +54,8 @@ def test_a_lonely_masked_departement_takes_the_smallest_neighbour_with_it() -> N
 
 
 def test_a_group_of_one_masks_its_total_and_the_next_level_follows() -> None:
-    frame = _rows(
-        [
-            ("pays", "FR", "", "PHA", 2008),
-            ("region", "01", "01", "PHA", 8),
-            ("departement", "971", "01", "PHA", 8),
-            ("region", "02", "02", "PHA", 1000),
-            ("departement", "972", "02", "PHA", 1000),
-            ("region", "11", "11", "PHA", 1000),
-            ("departement", "75", "11", "PHA", 1000),
-        ]
+    frame = _geography(
+        {"01": (8, {"971": 8}), "02": (1000, {"972": 1000}), "11": (1000, {"75": 1000})}, pays=2008
     )
     masked = mask_small_counts(frame).select("code_geo", "documents")
     # 971 (8) masqué ; sa région n'a que lui : la région l'est aussi ; parmi les régions, une autre encore.
