@@ -40,32 +40,34 @@ def flux_rows(rows: list[tuple]) -> pl.LazyFrame:
 
 
 def series(rows: list[tuple[dt.date, str, int]], niveau: str = "pays", code: str = "FR") -> pl.LazyFrame:
-    return pl.LazyFrame(
-        {
-            "mois": [r[0] for r in rows],
-            "niveau": niveau,
-            "code_geo": code,
-            "couloir": [r[1] for r in rows],
-            "documents": [r[2] for r in rows],
-        },
-        schema={
-            "mois": pl.Date,
-            "niveau": pl.String,
-            "code_geo": pl.String,
-            "couloir": pl.String,
-            "documents": pl.Int64,
-        },
+    """(mois, couloir, documents) d'une géographie, la France par défaut."""
+    full = [(mois, niveau, code, couloir, documents) for mois, couloir, documents in rows]
+    columns = "mois niveau code_geo couloir documents"
+    return typed_rows(full, columns, mois=pl.Date, documents=pl.Int64).lazy()
+
+
+def tous(documents: dict[dt.date, int]) -> pl.LazyFrame:
+    """La série nationale tous couloirs : {mois : documents}."""
+    return series([(mois, "TOUS", count) for mois, count in documents.items()])
+
+
+def national_trajectory(year: int, documents: list[int], echeance: dt.date) -> dict[str, object]:
+    """La trajectoire nationale tous couloirs sur les 12 mois de `year` (documents de janvier à décembre), vers une
+    cible de 250 M de documents par an à `echeance`."""
+    months = [D(year, m, 1) for m in range(1, 13)]
+    frame = tous(dict(zip(months, documents, strict=True))).pipe(F.annualise)
+    frame = frame.with_columns(pl.lit(False).alias("donnees_demo"))
+    targets = pl.LazyFrame(
+        {"niveau": "pays", "code_geo": "FR", "couloir": "TOUS", "echeance_cible": echeance, "cible": 250e6}
     )
+    return T.trajectories(frame, targets).collect().row(0, named=True)
 
 
 def test_collapse_document_types_prefers_the_delivered_total() -> None:
+    # La France en janvier 2024 : BIO livre son total (type vide) et un détail, HOP son seul détail par type.
+    by_type = [("BIO", "", 100), ("BIO", "CR", 60), ("HOP", "LDL", 30), ("HOP", "CRO", 12)]
     flux = flux_rows(
-        [
-            (D(2024, 1, 1), "BIO", "pays", "FR", "", "", "", 100),
-            (D(2024, 1, 1), "BIO", "pays", "FR", "", "", "CR", 60),
-            (D(2024, 1, 1), "HOP", "pays", "FR", "", "", "LDL", 30),
-            (D(2024, 1, 1), "HOP", "pays", "FR", "", "", "CRO", 12),
-        ]
+        [(D(2024, 1, 1), couloir, "pays", "FR", "", "", kind, n) for couloir, kind, n in by_type]
     )
     out = F.collapse_document_types(flux).sort("couloir").select("couloir", "documents").collect()
     assert_frame_equal(out, pl.DataFrame({"couloir": ["BIO", "HOP"], "documents": [100, 42]}))
@@ -147,14 +149,7 @@ def test_population_of_the_year_else_latest_earlier_never_later() -> None:
     population = pl.LazyFrame(
         {"annee": [2022, 2024], "niveau": "pays", "code_geo": "FR", "population": [100, 200]}
     )
-    frame = series(
-        [
-            (D(2021, 12, 1), "TOUS", 1),
-            (D(2022, 6, 1), "TOUS", 1),
-            (D(2023, 6, 1), "TOUS", 1),
-            (D(2025, 1, 1), "TOUS", 10),
-        ]
-    )
+    frame = tous({D(2021, 12, 1): 1, D(2022, 6, 1): 1, D(2023, 6, 1): 1, D(2025, 1, 1): 10})
     out = (
         frame.pipe(F.annualise)
         .pipe(F.per_inhabitant, population)
@@ -186,7 +181,7 @@ def test_couloir_shares() -> None:
 
 
 def test_evolutions_compare_with_calendar_months_not_rows() -> None:
-    frame = series([(D(2023, 1, 1), "TOUS", 50), (D(2023, 12, 1), "TOUS", 80), (D(2024, 1, 1), "TOUS", 100)])
+    frame = tous({D(2023, 1, 1): 50, D(2023, 12, 1): 80, D(2024, 1, 1): 100})
     out = frame.pipe(F.evolutions).sort("mois").select("evolution_1_mois", "evolution_12_mois").collect()
     assert_frame_equal(
         out, pl.DataFrame({"evolution_1_mois": [None, None, 0.25], "evolution_12_mois": [None, None, 1.0]})
@@ -195,14 +190,7 @@ def test_evolutions_compare_with_calendar_months_not_rows() -> None:
 
 def test_change_since_previous_cosui() -> None:
     cosui = pl.LazyFrame({"date": [D(2023, 9, 13), D(2024, 1, 17)]})
-    frame = series(
-        [
-            (D(2023, 9, 1), "TOUS", 100),
-            (D(2023, 12, 1), "TOUS", 130),
-            (D(2024, 1, 1), "TOUS", 150),
-            (D(2024, 2, 1), "TOUS", 180),
-        ]
-    )
+    frame = tous({D(2023, 9, 1): 100, D(2023, 12, 1): 130, D(2024, 1, 1): 150, D(2024, 2, 1): 180})
     out = (
         frame.pipe(F.change_since_reference, cosui)
         .sort("mois")
@@ -219,7 +207,7 @@ def test_change_since_previous_cosui() -> None:
 
 
 def test_multiplier_since_first_month() -> None:
-    frame = series([(D(2021, 7, 1), "TOUS", 500_000), (D(2023, 3, 1), "TOUS", 9_500_000)])
+    frame = tous({D(2021, 7, 1): 500_000, D(2023, 3, 1): 9_500_000})
     out = (
         frame.pipe(F.multiplier_since_base)
         .sort("mois")
@@ -269,21 +257,8 @@ def test_target_attainment_uses_next_deadline_else_last() -> None:
 
 
 def test_trajectory_projects_a_linear_trend_with_interval() -> None:
-    months = [D(2024, m, 1) for m in range(1, 13)]
-    frame = series(
-        [(m, "TOUS", 10_000_000 + 500_000 * i + (50_000 if i % 2 else -50_000)) for i, m in enumerate(months)]
-    )
-    frame = frame.pipe(F.annualise).with_columns(pl.lit(False).alias("donnees_demo"))
-    targets = pl.LazyFrame(
-        {
-            "niveau": "pays",
-            "code_geo": "FR",
-            "couloir": "TOUS",
-            "echeance_cible": D(2026, 12, 31),
-            "cible": 250e6,
-        }
-    )
-    out = T.trajectories(frame, targets).collect().row(0, named=True)
+    documents = [10_000_000 + 500_000 * i + (50_000 if i % 2 else -50_000) for i in range(12)]
+    out = national_trajectory(2024, documents, D(2026, 12, 31))
     # Tendance : 10 M + 0,5 M par mois → 250 M/an = 20,83 M/mois, atteint 22 mois après janvier 2024.
     assert out["statut"] == "projetee"
     assert out["mois_atteinte_projete"] == D(2025, 11, 1)
@@ -293,19 +268,7 @@ def test_trajectory_projects_a_linear_trend_with_interval() -> None:
 
 
 def test_trajectory_says_plainly_when_target_is_reached() -> None:
-    months = [D(2023, m, 1) for m in range(1, 13)]
-    frame = series([(m, "TOUS", 21_000_000 + 100_000 * i) for i, m in enumerate(months)]).pipe(F.annualise)
-    frame = frame.with_columns(pl.lit(False).alias("donnees_demo"))
-    targets = pl.LazyFrame(
-        {
-            "niveau": "pays",
-            "code_geo": "FR",
-            "couloir": "TOUS",
-            "echeance_cible": D(2023, 12, 31),
-            "cible": 250e6,
-        }
-    )
-    out = T.trajectories(frame, targets).collect().row(0, named=True)
+    out = national_trajectory(2023, [21_000_000 + 100_000 * i for i in range(12)], D(2023, 12, 31))
     assert (out["statut"], out["mois_premiere_atteinte"], out["mois_atteinte_projete"]) == (
         "atteinte",
         D(2023, 1, 1),
@@ -496,19 +459,7 @@ def flux_pipeline(flux: pl.LazyFrame) -> pl.DataFrame:
 
 
 def test_trajectory_beyond_twenty_years_is_out_of_trend() -> None:
-    months = [D(2024, m, 1) for m in range(1, 13)]
-    frame = series([(m, "TOUS", 1_000_000 + 10 * i) for i, m in enumerate(months)]).pipe(F.annualise)
-    frame = frame.with_columns(pl.lit(False).alias("donnees_demo"))
-    targets = pl.LazyFrame(
-        {
-            "niveau": "pays",
-            "code_geo": "FR",
-            "couloir": "TOUS",
-            "echeance_cible": D(2030, 12, 31),
-            "cible": 250e6,
-        }
-    )
-    out = T.trajectories(frame, targets).collect().row(0, named=True)
+    out = national_trajectory(2024, [1_000_000 + 10 * i for i in range(12)], D(2030, 12, 31))
     assert (out["statut"], out["mois_atteinte_projete"]) == ("hors_tendance", None)
 
 
