@@ -137,7 +137,7 @@ with st.sidebar:
     st.session_state["selection"] = Selection(mois, niveau, code, libelle, coverage)
     st.divider()
     st.caption(
-        "Sources : chiffres publiés des COSUI (voir la page Données), INSEE, IGN. Tous les chiffres sont "
+        "Sources : chiffres publiés des COSUI (voir la page Méthode), INSEE, IGN. Tous les chiffres sont "
         "recalculés à chaque import."
     )
     if settings.mode == "interne":

@@ -1,6 +1,6 @@
 """L'interface en français là où Streamlit et Plotly écrivent en anglais : `lang="fr"` sur le document, textes et
 étiquettes d'accessibilité des composants traduits (francais.js), barre d'outils des graphiques réduite et traduite,
-contrastes suffisants (RGAA)."""
+contrastes suffisants, cartes parcourables au clavier (carte_clavier.js) (RGAA)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from pipelines.publish.charts import KEYBOARD_SCRIPT
 from pipelines.publish.plotly_fr import PLOTLY_CONFIG
 
 __all__ = ["PLOTLY_CONFIG", "install"]
@@ -31,6 +32,7 @@ def install() -> None:
     """À appeler une fois par passage dans app.py : style et script (le script ne s'installe qu'une fois par onglet)."""
     st.html(_STYLE)
     st.html(
-        f'<div id="mes-francais"></div><script>{_SCRIPT.read_text(encoding="utf-8")}</script>',
+        f'<div id="mes-francais"></div><script>{_SCRIPT.read_text(encoding="utf-8")}\n'
+        f"{KEYBOARD_SCRIPT.read_text(encoding='utf-8')}</script>",
         unsafe_allow_javascript=True,
     )
