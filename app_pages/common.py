@@ -249,7 +249,7 @@ def chart(
         layout["height"] = int((layout.get("height") or 450) + below / 2)
     layout["margin"] = margin
     st.plotly_chart({"data": spec["data"], "layout": layout}, config=PLOTLY_CONFIG, theme=None, key=key)
-    st.caption(caption)
+    st.caption(f"{caption} {charts.KEYBOARD_HINT}" if charts.is_map(fig) else caption)
     if table is not None:
         with st.expander("Voir les chiffres du graphique (tableau)"):
             show_table(table, percent=percent, digits=digits)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from functools import lru_cache
+from pathlib import Path
 
 import plotly.graph_objects as go
 import polars as pl
@@ -476,5 +477,17 @@ def choropleth(
     fig.update_layout(
         legend={"orientation": "h", "y": 0.0, "yanchor": "top", "x": 0.0},
         margin={"l": 0, "r": 0, "t": 60, "b": 0},
+        # Marque lue par carte_clavier.js : chaque territoire devient atteignable au clavier (RGAA 7.1).
+        meta={"carte": True},
     )
     return fig
+
+
+KEYBOARD_SCRIPT = Path(__file__).with_name("carte_clavier.js")
+KEYBOARD_HINT = "Au clavier : Tab atteint la carte, les flèches passent d'un territoire à l'autre."
+
+
+def is_map(fig: go.Figure) -> bool:
+    """Vrai pour une carte par aplats de `choropleth` (elle porte la marque lue par le script du clavier)."""
+    meta = fig.layout.meta
+    return isinstance(meta, dict) and meta.get("carte") is True

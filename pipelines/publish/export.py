@@ -531,10 +531,15 @@ def _chart_html(index: int, name: str, fig: go.Figure, alt: str, table: pl.DataF
         div_id=f"g-{name}",
     )
     title = html.escape((fig.layout.title.text or name).replace("<br>", " "))
+    # Une carte garde ses territoires atteignables au clavier : pas de rôle « img », qui rendrait ses tracés muets.
+    keyboard = charts.is_map(fig)
+    role = "" if keyboard else " role='img'"
+    hint = f" {charts.KEYBOARD_HINT}" if keyboard else ""
+    script = f"<script>{charts.KEYBOARD_SCRIPT.read_text(encoding='utf-8')}</script>" if keyboard else ""
     return (
         f"<section aria-labelledby='t-{name}'><h2 id='t-{name}'>{title}</h2>"
-        f"<figure role='img' aria-label='{html.escape(alt, quote=True)}'>{div}"
-        f"<figcaption>{html.escape(alt)}</figcaption></figure>"
+        f"<figure{role} aria-label='{html.escape(alt, quote=True)}'>{div}{script}"
+        f"<figcaption>{html.escape(alt + hint)}</figcaption></figure>"
         f"<details><summary>Les chiffres du graphique</summary>{_table_html(table.head(400), alt)}</details>"
         "</section>"
     )
