@@ -5,7 +5,7 @@ rendu accessible d'un graphique (titre-constat, légende, tableau équivalent)."
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar, cast
@@ -272,12 +272,32 @@ def _display(value: Any, percent: bool, digits: int) -> str:
     return str(value)
 
 
+def labelled(frame: pl.DataFrame, columns: Mapping[str, str | pl.Expr]) -> pl.DataFrame:
+    """Les colonnes de `frame` qu'une page montre, dans l'ordre de `columns`, sous leur libellé : libellé → nom de
+    colonne, ou expression (date, mois, nomenclature écrits à la française). Une seule forme pour tous les tableaux,
+    où chaque libellé se lit à côté de sa colonne."""
+    return frame.select(
+        [
+            (pl.col(source) if isinstance(source, str) else source).alias(label)
+            for label, source in columns.items()
+        ]
+    )
+
+
 def show_table(
-    frame: pl.DataFrame, percent: tuple[str, ...] = (), digits: dict[str, int] | None = None
+    frame: pl.DataFrame,
+    percent: tuple[str, ...] = (),
+    digits: dict[str, int] | None = None,
+    *,
+    empty: str | None = None,
 ) -> None:
     """Un tableau dont les colonnes restent numériques (tri, téléchargement) mais s'affichent à la française.
 
-    `percent` : colonnes de parts (0–1) affichées en « 2,6 % » ; `digits` : décimales par colonne (2 par défaut)."""
+    `percent` : colonnes de parts (0–1) affichées en « 2,6 % » ; `digits` : décimales par colonne (2 par défaut) ;
+    `empty` : la phrase montrée à la place d'un tableau sans ligne (un tableau vide ne dit pas pourquoi il l'est)."""
+    if empty is not None and frame.height == 0:
+        st.caption(empty)
+        return
     places = digits or {}
 
     def formatter(column: str) -> Any:
@@ -372,14 +392,22 @@ def first_by(frame: pl.DataFrame, column: str, highest: bool = True) -> dict[str
     return frame.sort(column, descending=highest, nulls_last=True).row(0, named=True)
 
 
+def source_titles(column: str) -> pl.Expr:
+    """Les sources de `column` sous leur titre (`citations.source_title`), comme dans les pages qui les citent."""
+    return pl.col(column).map_elements(source_title, return_dtype=pl.String)
+
+
 def errata_view(errata: pl.DataFrame) -> pl.DataFrame:
     """Les errata publiés (`queries.errata`) tels que les pages Données et Méthode les montrent : libellés français,
     source par son titre."""
-    return errata.select(
-        formats.date_column("date_correction").alias("Corrigé le"),
-        pl.col("mois_concerne").alias("Mois concerné"),
-        pl.col("valeur_affichee").alias("Valeur affichée"),
-        pl.col("valeur_corrigee").alias("Valeur corrigée"),
-        pl.col("explication").alias("Explication"),
-        pl.col("source").map_elements(source_title, return_dtype=pl.String).alias("Source"),
+    return labelled(
+        errata,
+        {
+            "Corrigé le": formats.date_column("date_correction"),
+            "Mois concerné": "mois_concerne",
+            "Valeur affichée": "valeur_affichee",
+            "Valeur corrigée": "valeur_corrigee",
+            "Explication": "explication",
+            "Source": source_titles("source"),
+        },
     )

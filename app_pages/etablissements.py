@@ -6,7 +6,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from app_pages.common import chart, demo_note, read, selection
+from app_pages.common import chart, demo_note, labelled, read, selection
 from pipelines import formats
 from pipelines.publish.establishment_charts import establishment_series
 from pipelines.publish.theme import RUPTURE_LABELS, couloir_label
@@ -56,22 +56,25 @@ for tab, (code, label) in zip(tabs, RUPTURE_LABELS.items(), strict=True):
             )
             continue
         st.dataframe(
-            rows.select(
-                pl.col("raison_sociale").fill_null("(absent du répertoire)").alias("Établissement"),
-                pl.col("finess").alias("FINESS"),
-                pl.col("nom_departement").alias("Département"),
-                couloir_names(rows["couloir"]).alias("Couloir"),
-                pl.col("documents_mois")
-                .map_elements(formats.integer, return_dtype=pl.String)
-                .alias("Documents du mois"),
-                pl.col("reference")
-                .map_elements(lambda v: formats.decimal(v, 1), return_dtype=pl.String)
-                .alias("Référence"),
-                pl.col("documents_perdus")
-                .map_elements(formats.integer, return_dtype=pl.String)
-                .alias("Documents perdus"),
-                pl.when(pl.col("nouvelle")).then(pl.lit("oui")).otherwise(pl.lit("non")).alias("Nouvelle"),
-                pl.col("serie").alias("12 derniers mois"),
+            labelled(
+                rows,
+                {
+                    "Établissement": pl.col("raison_sociale").fill_null("(absent du répertoire)"),
+                    "FINESS": "finess",
+                    "Département": "nom_departement",
+                    "Couloir": couloir_names(rows["couloir"]),
+                    "Documents du mois": pl.col("documents_mois").map_elements(
+                        formats.integer, return_dtype=pl.String
+                    ),
+                    "Référence": pl.col("reference").map_elements(
+                        lambda v: formats.decimal(v, 1), return_dtype=pl.String
+                    ),
+                    "Documents perdus": pl.col("documents_perdus").map_elements(
+                        formats.integer, return_dtype=pl.String
+                    ),
+                    "Nouvelle": pl.when(pl.col("nouvelle")).then(pl.lit("oui")).otherwise(pl.lit("non")),
+                    "12 derniers mois": "serie",
+                },
             ),
             hide_index=True,
             column_config={"12 derniers mois": st.column_config.LineChartColumn("12 derniers mois", y_min=0)},
@@ -93,19 +96,22 @@ if query:
     )
 st.caption(f"{formats.integer(shown.height)} établissement(s) sur {formats.integer(listing.height)}.")
 st.dataframe(
-    shown.select(
-        pl.col("raison_sociale").fill_null("(absent du répertoire)").alias("Établissement"),
-        pl.col("finess").alias("FINESS"),
-        pl.col("libelle_categorie").alias("Catégorie"),
-        pl.col("code_departement").alias("Département"),
-        formats.month_column("dernier_mois_avec_envoi", short=False).alias("Dernier mois avec envoi"),
-        pl.col("documents_mois")
-        .map_elements(formats.integer, return_dtype=pl.String)
-        .alias("Documents du mois"),
-        pl.col("evolution_12_mois")
-        .map_elements(lambda v: formats.percent(v, 0, signed=True), return_dtype=pl.String)
-        .alias("Évolution sur 12 mois"),
-        pl.col("statut_sons").fill_null("—").alias("SONS"),
+    labelled(
+        shown,
+        {
+            "Établissement": pl.col("raison_sociale").fill_null("(absent du répertoire)"),
+            "FINESS": "finess",
+            "Catégorie": "libelle_categorie",
+            "Département": "code_departement",
+            "Dernier mois avec envoi": formats.month_column("dernier_mois_avec_envoi", short=False),
+            "Documents du mois": pl.col("documents_mois").map_elements(
+                formats.integer, return_dtype=pl.String
+            ),
+            "Évolution sur 12 mois": pl.col("evolution_12_mois").map_elements(
+                lambda v: formats.percent(v, 0, signed=True), return_dtype=pl.String
+            ),
+            "SONS": pl.col("statut_sons").fill_null("—"),
+        },
     ),
     hide_index=True,
     key="liste_etablissements",
@@ -142,28 +148,31 @@ chart(
     "Documents envoyés à Mon espace santé chaque mois, par couloir et type de document (ligne « tous types » quand "
     "le fichier ne ventile pas). Traits verticaux : jalons SONS de l'établissement (bon de commande, installation, "
     "demande de solde).",
-    series.select(
-        formats.month_column("mois").alias("Mois"),
-        couloir_names(series["couloir"]).alias("Couloir")
-        if series.height
-        else pl.col("couloir").alias("Couloir"),
-        pl.col("type_document").alias("Type de document"),
-        pl.col("documents").alias("Documents"),
+    labelled(
+        series,
+        {
+            "Mois": formats.month_column("mois"),
+            "Couloir": couloir_names(series["couloir"]) if series.height else "couloir",
+            "Type de document": "type_document",
+            "Documents": "documents",
+        },
     ),
     key="serie_etablissement",
 )
 if milestones.height:
     st.dataframe(
-        milestones.select(
-            pl.col("dispositif").alias("Dispositif"),
-            pl.col("vague").alias("Vague"),
-            formats.date_column("date_bon_de_commande").alias("Bon de commande"),
-            formats.date_column("date_installation").alias("Installation"),
-            formats.date_column("date_demande_solde").alias("Demande de solde"),
-            pl.col("montant_eur")
-            .cast(pl.Float64)
-            .map_elements(formats.euros, return_dtype=pl.String)
-            .alias("Montant"),
+        labelled(
+            milestones,
+            {
+                "Dispositif": "dispositif",
+                "Vague": "vague",
+                "Bon de commande": formats.date_column("date_bon_de_commande"),
+                "Installation": formats.date_column("date_installation"),
+                "Demande de solde": formats.date_column("date_demande_solde"),
+                "Montant": pl.col("montant_eur")
+                .cast(pl.Float64)
+                .map_elements(formats.euros, return_dtype=pl.String),
+            },
         ),
         hide_index=True,
         key="sons_etablissement",

@@ -6,10 +6,9 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from app_pages.common import errata_view, read, show_table
+from app_pages.common import errata_view, labelled, read, show_table, source_titles
 from pipelines import formats
 from pipelines.indicators.usage import DERIVED
-from pipelines.publish.citations import source_title
 from pipelines.publish.diffusion import MASK_MAX, MASK_MIN, MASK_TEXT
 from pipelines.publish.freshness import calendar
 from pipelines.settings import get_settings
@@ -54,13 +53,16 @@ documents ajoutés par les patients eux-mêmes, qui n'entrent pas dans la cible.
 )
 
 st.header("Les usages de Mon espace santé")
-definitions = nomenclature().select(
-    pl.col("libelle").alias("Indicateur"),
-    pl.col("definition").alias("Ce qui est compté"),
-    pl.col("unite").alias("Unité"),
-    pl.col("nature")
-    .replace_strict({"stock": "compté à la fin du mois", "mois": "compté pendant le mois"})
-    .alias("Période"),
+definitions = labelled(
+    nomenclature(),
+    {
+        "Indicateur": "libelle",
+        "Ce qui est compté": "definition",
+        "Unité": "unite",
+        "Période": pl.col("nature").replace_strict(
+            {"stock": "compté à la fin du mois", "mois": "compté pendant le mois"}
+        ),
+    },
 )
 derived = pl.DataFrame(
     {
@@ -93,11 +95,14 @@ st.markdown(
 """
 )
 show_table(
-    read(queries.published_usage).select(
-        formats.month_column("mois", short=False).alias("Mois"),
-        pl.col("indicateur").alias("Indicateur"),
-        pl.col("valeur").alias("Valeur publiée"),
-        pl.col("source").map_elements(source_title, return_dtype=pl.String).alias("Source"),
+    labelled(
+        read(queries.published_usage),
+        {
+            "Mois": formats.month_column("mois", short=False),
+            "Indicateur": "indicateur",
+            "Valeur publiée": "valeur",
+            "Source": source_titles("source"),
+        },
     ),
 )
 
@@ -117,11 +122,14 @@ st.subheader("Journal des révisions")
 revisions = read(queries.revision_log)
 if revisions.height:
     show_table(
-        revisions.select(
-            formats.date_column("date_revision").alias("Révisé le"),
-            formats.month_column("mois", short=False).alias("Mois révisé"),
-            pl.col("valeurs_revisees").alias("Valeurs révisées"),
-            pl.col("donnees_demo").alias("Démonstration"),
+        labelled(
+            revisions,
+            {
+                "Révisé le": formats.date_column("date_revision"),
+                "Mois révisé": formats.month_column("mois", short=False),
+                "Valeurs révisées": "valeurs_revisees",
+                "Démonstration": "donnees_demo",
+            },
         ),
     )
     st.caption(
@@ -149,10 +157,13 @@ st.markdown(
     "prochaine mise à jour prévue, et signale quand une mise à jour prévue n'a pas eu lieu."
 )
 show_table(
-    upcoming.select(
-        formats.month_column("mois", short=False).alias("Données du mois"),
-        formats.date_column("donnees_arretees_au").alias("Arrêtées au"),
-        formats.date_column("publication_prevue").alias("Publication prévue le"),
+    labelled(
+        upcoming,
+        {
+            "Données du mois": formats.month_column("mois", short=False),
+            "Arrêtées au": formats.date_column("donnees_arretees_au"),
+            "Publication prévue le": formats.date_column("publication_prevue"),
+        },
     ),
 )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from app_pages.common import chart, demo_note, read, role, selection, show_table
+from app_pages.common import chart, demo_note, labelled, read, role, selection, show_table
 from pipelines import formats
 from pipelines.indicators.codes import DISPOSITIF_GROUPS
 from pipelines.publish import charts, titles
@@ -76,14 +76,17 @@ chart(
     "Source : statistiques SONS (ASP, ANS) ; vague 1 : COSUI de janvier 2024.",
     # Le cycle seul, pour tenir dans la largeur de la page : libellés, cible et couverture sont dans le tableau de la
     # couverture, juste en dessous.
-    snapshot.select(
-        pl.col("dispositif").alias("Dispositif"),
-        pl.col("solutions_referencees").alias("Solutions référencées"),
-        pl.col("bons_de_commande").alias("BDC"),
-        pl.col("installations").alias("Installations"),
-        pl.col("demandes_de_solde").alias("Soldes"),
-        pl.col("montants_verses_eur").alias("Montants versés (€)"),
-        pl.col("taux_solde").alias("Taux de solde"),
+    labelled(
+        snapshot,
+        {
+            "Dispositif": "dispositif",
+            "Solutions référencées": "solutions_referencees",
+            "BDC": "bons_de_commande",
+            "Installations": "installations",
+            "Soldes": "demandes_de_solde",
+            "Montants versés (€)": "montants_verses_eur",
+            "Taux de solde": "taux_solde",
+        },
     ),
     key="sons_cycle",
     percent=("Taux de solde",),
@@ -99,12 +102,15 @@ if covered.height:
             "Couverture (BDC ÷ cible)",
         ),
         "Couverture = bons de commande ÷ structures éligibles (cible).",
-        covered.select(
-            pl.col("dispositif").alias("Dispositif"),
-            pl.col("libelle_dispositif").alias("Libellé"),
-            pl.col("cible").alias("Structures éligibles"),
-            pl.col("bons_de_commande").alias("BDC"),
-            pl.col("taux_couverture").alias("Couverture"),
+        labelled(
+            covered,
+            {
+                "Dispositif": "dispositif",
+                "Libellé": "libelle_dispositif",
+                "Structures éligibles": "cible",
+                "BDC": "bons_de_commande",
+                "Couverture": "taux_couverture",
+            },
         ),
         key="sons_couverture",
         percent=("Couverture",),
@@ -131,11 +137,14 @@ if upcoming.height:
             help=row["libelle"],
         )
 show_table(
-    deadlines.select(
-        formats.date_column("date_echeance").alias("Échéance"),
-        pl.col("programme").alias("Programme"),
-        pl.col("libelle").alias("Jalon"),
-        pl.col("jours_restants").alias("Jours restants"),
+    labelled(
+        deadlines,
+        {
+            "Échéance": formats.date_column("date_echeance"),
+            "Programme": "programme",
+            "Jalon": "libelle",
+            "Jours restants": "jours_restants",
+        },
     ),
 )
 
@@ -155,13 +164,16 @@ if role().sees_internal:
             "expliquer avec l'équipe qui les produit."
         )
         show_table(
-            compared.select(
-                formats.date_column("date_situation").alias("Situation au"),
-                pl.col("vague").alias("Vague"),
-                pl.col("dispositif").alias("Dispositif"),
-                pl.col("etape").replace_strict(SONS_STEP_LABELS, default=pl.col("etape")).alias("Étape"),
-                pl.col("agrege").alias("Statistique agrégée"),
-                pl.col("lignes").alias("Lignes par établissement"),
-                pl.col("ecart").alias("Écart"),
+            labelled(
+                compared,
+                {
+                    "Situation au": formats.date_column("date_situation"),
+                    "Vague": "vague",
+                    "Dispositif": "dispositif",
+                    "Étape": pl.col("etape").replace_strict(SONS_STEP_LABELS, default=pl.col("etape")),
+                    "Statistique agrégée": "agrege",
+                    "Lignes par établissement": "lignes",
+                    "Écart": "ecart",
+                },
             )
         )

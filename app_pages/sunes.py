@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from app_pages.common import chart, demo_note, first_by, read, selection
+from app_pages.common import chart, demo_note, first_by, labelled, read, selection
 from pipelines import formats
 from pipelines.indicators.codes import ALL_WINDOWS
 from pipelines.publish import charts, titles
@@ -66,11 +66,14 @@ else:
         ),
         "ES engagés : établissements de santé candidats retenus ; validés : cibles d'usage atteintes. "
         "Taux de validation = validés ÷ engagés. Source : SUN-ES (ATIH / oSIS).",
-        snap.select(
-            pl.col("domaine").replace_strict(DOMAINE_LABELS, default=pl.col("domaine")).alias("Domaine"),
-            pl.col("es_engages").alias("ES engagés"),
-            pl.col("es_valides").alias("ES validés"),
-            pl.col("taux_validation").alias("Taux de validation"),
+        labelled(
+            snap,
+            {
+                "Domaine": pl.col("domaine").replace_strict(DOMAINE_LABELS, default=pl.col("domaine")),
+                "ES engagés": "es_engages",
+                "ES validés": "es_valides",
+                "Taux de validation": "taux_validation",
+            },
         ),
         key="sunes_domaines",
         percent=("Taux de validation",),
@@ -99,14 +102,17 @@ else:
         ),
         "MS1 : personnes âgées, handicapées, domicile ; MS2 : protection de l'enfance (PDE), difficultés spécifiques "
         "(PDS). Couverture = BDC ÷ cible. Source : COSUI du 17 janvier 2024.",
-        latest.select(
-            pl.col("vague").alias("Vague"),
-            pl.col("dispositif").alias("Dispositif"),
-            formats.date_column("date_situation").alias("Situation au"),
-            pl.col("cible").alias("Cible"),
-            pl.col("bons_de_commande").alias("BDC"),
-            pl.col("demandes_de_solde").alias("Soldes"),
-            pl.col("taux_couverture").alias("Couverture"),
+        labelled(
+            latest,
+            {
+                "Vague": "vague",
+                "Dispositif": "dispositif",
+                "Situation au": formats.date_column("date_situation"),
+                "Cible": "cible",
+                "BDC": "bons_de_commande",
+                "Soldes": "demandes_de_solde",
+                "Couverture": "taux_couverture",
+            },
         ),
         key="ms_commandes",
         percent=("Couverture",),

@@ -9,10 +9,12 @@ from app_pages.common import (
     chart,
     demo_note,
     key_figures,
+    labelled,
     month_label,
     read,
     selection,
     show_table,
+    source_titles,
     with_parents,
 )
 from pipelines import formats
@@ -20,7 +22,6 @@ from pipelines.indicators.codes import ALL_COULOIRS
 from pipelines.indicators.kpi import NoData
 from pipelines.indicators.target_status import target_status
 from pipelines.publish import charts
-from pipelines.publish.citations import source_title
 from pipelines.settings import get_settings
 from pipelines.warehouse import queries
 
@@ -132,12 +133,15 @@ if target:
 fig = charts.annualised_trend(
     series, published, milestones, projection, target, finding, sel.mois, today=get_settings().today()
 )
-table = series.select(
-    formats.month_column("mois").alias("Mois"),
-    pl.col("documents").alias("Documents du mois"),
-    pl.col("flux_annualise").alias("Rythme annuel"),
-    pl.col("taux_atteinte_cible").alias("Part de la cible"),
-    pl.col("donnees_demo").alias("Démonstration"),
+table = labelled(
+    series,
+    {
+        "Mois": formats.month_column("mois"),
+        "Documents du mois": "documents",
+        "Rythme annuel": "flux_annualise",
+        "Part de la cible": "taux_atteinte_cible",
+        "Démonstration": "donnees_demo",
+    },
 )
 chart(
     fig,
@@ -151,12 +155,15 @@ chart(
 if national and published.height:
     with st.expander("Chiffres publiés repris sur le graphique"):
         show_table(
-            published.select(
-                formats.month_column("mois").alias("Mois"),
-                pl.col("indicateur").alias("Indicateur publié"),
-                pl.col("valeur").alias("Valeur publiée"),
-                pl.col("flux_annualise").alias("Rythme annuel"),
-                pl.col("remarque").alias("Remarque"),
-                pl.col("source").map_elements(source_title, return_dtype=pl.String).alias("Source"),
+            labelled(
+                published,
+                {
+                    "Mois": formats.month_column("mois"),
+                    "Indicateur publié": "indicateur",
+                    "Valeur publiée": "valeur",
+                    "Rythme annuel": "flux_annualise",
+                    "Remarque": "remarque",
+                    "Source": source_titles("source"),
+                },
             ),
         )
