@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
 
 import polars as pl
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
-from app_pages.common import errata_view, read, role, show_table
+from app_pages.common import errata_view, labelled, read, role, show_table, source_titles
 from pipelines import formats
-from pipelines.intake.reading import ACCEPTED_EXTENSIONS, UPLOAD_PREFIX
-from pipelines.publish.citations import source_title
+from pipelines.intake.reading import ACCEPTED_EXTENSIONS, EXCEL_EXTENSIONS, UPLOAD_PREFIX
 from pipelines.publish.diffusion import neutralise_formulas
 from pipelines.publish.theme import COULOIR_LABELS, LEVEL_LABELS, PUBLISHED_INDICATOR_LABELS
 from pipelines.settings import REPO_ROOT, get_settings
@@ -24,8 +23,6 @@ from pipelines.warehouse import queries
 from pipelines.warehouse.ingest import Incoming, IngestResult
 from pipelines.warehouse.queries import DOWNLOADABLE
 from pipelines.warehouse.upload import Checked, check_file, import_checked, sheets_to_choose
-
-T = TypeVar("T")
 
 st.title("Données")
 settings = get_settings()
@@ -76,14 +73,23 @@ def importer() -> str:
     return current.identite or ("poste local" if current.nom == "local" else current.label())
 
 
-def with_upload(upload: UploadedFile, use: Callable[[Incoming], T]) -> T:
-    """`use` appliqué au fichier déposé, écrit le temps de l'appel sous un nom temporaire choisi ici (le nom reçu ne
-    sert qu'à l'affichage)."""
+@contextmanager
+def temporary_copy(upload: UploadedFile) -> Iterator[Callable[[], Incoming]]:
+    """Le fichier déposé sous un nom temporaire choisi ici (le nom reçu ne sert qu'à l'affichage), écrit au premier
+    appel seulement : la liste des feuilles et la vérification d'un même passage lisent la même copie, et un passage
+    qui n'en a pas besoin n'écrit rien. Le dossier temporaire est effacé à la sortie du `with`."""
     suffix = Path(upload.name).suffix.lower()
     with tempfile.TemporaryDirectory(prefix=f"{UPLOAD_PREFIX}{os.getpid()}-") as tmp:
-        path = Path(tmp) / f"depot{suffix}"
-        path.write_bytes(upload.getvalue())
-        return use(Incoming(path, display_name=Path(upload.name).name, auteur=importer()))
+        incoming = Incoming(
+            Path(tmp) / f"depot{suffix}", display_name=Path(upload.name).name, auteur=importer()
+        )
+
+        def written() -> Incoming:
+            if not incoming.path.exists():
+                incoming.path.write_bytes(upload.getvalue())
+            return incoming
+
+        yield written
 
 
 if role().can_import:
@@ -119,35 +125,35 @@ if role().can_import:
         elif suffix not in ACCEPTED_EXTENSIONS:
             st.error(f"Extension « {suffix} » non acceptée.")
         else:
-            known = st.session_state.get("feuilles")
-            if known is None or known[0] != upload.file_id:
-                known = (
-                    upload.file_id,
-                    with_upload(upload, lambda incoming: sheets_to_choose(incoming, settings)),
-                )
-                st.session_state["feuilles"] = known
-            sheet = None
-            if known[1]:
-                # Un classeur à plusieurs feuilles remplies : une feuille par import (--sheet en ligne de commande),
-                # choisie ici ; rien n'est vérifié avant ce choix.
-                sheet = st.selectbox(
-                    f"Ce classeur a {len(known[1])} feuilles remplies : laquelle importer ?",
-                    known[1],
-                    index=None,
-                    placeholder="Choisir une feuille",
-                    key=f"feuille_{upload.file_id}",
-                )
-            # Une vérification par fichier déposé et feuille choisie : la confirmation importe la table déjà validée,
-            # sans relire.
-            wanted = (upload.file_id, sheet)
-            stored = st.session_state.get("verification")
-            if not (known[1] and sheet is None) and (stored is None or stored[0] != wanted):
-                with st.spinner("Vérification du fichier…"):
-                    checked_now = with_upload(
-                        upload, lambda incoming: check_file(incoming, settings=settings, sheet=sheet)
+            # Une seule copie temporaire sert à lister les feuilles puis à vérifier ; elle s'efface à la sortie du
+            # bloc, car la confirmation importe la table déjà validée sans relire le fichier.
+            with temporary_copy(upload) as deposit:
+                known = st.session_state.get("feuilles")
+                if known is None or known[0] != upload.file_id:
+                    # Seul un classeur a des feuilles à choisir : un CSV ou un Parquet n'est pas écrit pour rien.
+                    sheets = sheets_to_choose(deposit(), settings) if suffix in EXCEL_EXTENSIONS else []
+                    known = (upload.file_id, sheets)
+                    st.session_state["feuilles"] = known
+                sheet = None
+                if known[1]:
+                    # Un classeur à plusieurs feuilles remplies : une feuille par import (--sheet en ligne de commande),
+                    # choisie ici ; rien n'est vérifié avant ce choix.
+                    sheet = st.selectbox(
+                        f"Ce classeur a {len(known[1])} feuilles remplies : laquelle importer ?",
+                        known[1],
+                        index=None,
+                        placeholder="Choisir une feuille",
+                        key=f"feuille_{upload.file_id}",
                     )
-                stored = (wanted, checked_now)
-                st.session_state["verification"] = stored
+                # Une vérification par fichier déposé et feuille choisie : la confirmation importe la table déjà
+                # validée, sans relire.
+                wanted = (upload.file_id, sheet)
+                stored = st.session_state.get("verification")
+                if not (known[1] and sheet is None) and (stored is None or stored[0] != wanted):
+                    with st.spinner("Vérification du fichier…"):
+                        checked_now = check_file(deposit(), settings=settings, sheet=sheet)
+                    stored = (wanted, checked_now)
+                    st.session_state["verification"] = stored
             if stored is not None and stored[0] == wanted:
                 checked: Checked = stored[1]
                 show_report(checked.result)
@@ -173,17 +179,20 @@ if imports.height:
         f"par {last['auteur'] or 'un auteur non enregistré'}."
     )
 show_table(
-    imports.select(
-        pl.col("id").alias("N°"),
-        pl.col("fichier").alias("Fichier"),
-        pl.col("nature").alias("Nature"),
-        pl.col("lignes").alias("Lignes"),
-        pl.col("accepte_le").alias("Accepté le"),
-        pl.col("statut").alias("Statut"),
-        pl.col("donnees_demo").alias("Démonstration"),
-        pl.col("source").map_elements(source_title, return_dtype=pl.String).alias("Source"),
-        pl.col("auteur").alias("Importé par"),
-        pl.col("message").alias("Compte rendu"),
+    labelled(
+        imports,
+        {
+            "N°": "id",
+            "Fichier": "fichier",
+            "Nature": "nature",
+            "Lignes": "lignes",
+            "Accepté le": "accepte_le",
+            "Statut": "statut",
+            "Démonstration": "donnees_demo",
+            "Source": source_titles("source"),
+            "Importé par": "auteur",
+            "Compte rendu": "message",
+        },
     ),
 )
 
@@ -193,43 +202,43 @@ show_table(
     errata_view(read(queries.errata)),
 )
 st.subheader("Révisions de chiffres publiés")
-published_revisions = read(queries.published_revisions)
-if published_revisions.height == 0:
-    st.caption("Aucun import n'a changé un chiffre publié.")
-else:
-    show_table(
-        published_revisions.select(
-            pl.col("import_id").alias("Import n°"),
-            pl.col("fichier").alias("Fichier"),
-            formats.month_column("mois", short=False).alias("Mois"),
-            pl.col("code_geo").alias("Périmètre"),
-            pl.col("couloir").replace_strict(COULOIR_LABELS, default=pl.col("couloir")).alias("Couloir"),
-            pl.col("indicateur_publie")
-            .replace_strict(PUBLISHED_INDICATOR_LABELS, default=pl.col("indicateur_publie"))
-            .alias("Chiffre publié"),
-            pl.col("valeur_publiee").cast(pl.Int64).alias("Valeur publiée"),
-            pl.col("documents_avant").alias("Avant l'import"),
-            pl.col("documents_apres").alias("Après l'import"),
-            pl.col("source_publiee").alias("Source de la publication"),
-        ),
-    )
+show_table(
+    labelled(
+        read(queries.published_revisions),
+        {
+            "Import n°": "import_id",
+            "Fichier": "fichier",
+            "Mois": formats.month_column("mois", short=False),
+            "Périmètre": "code_geo",
+            "Couloir": pl.col("couloir").replace_strict(COULOIR_LABELS, default=pl.col("couloir")),
+            "Chiffre publié": pl.col("indicateur_publie").replace_strict(
+                PUBLISHED_INDICATOR_LABELS, default=pl.col("indicateur_publie")
+            ),
+            "Valeur publiée": pl.col("valeur_publiee").cast(pl.Int64),
+            "Avant l'import": "documents_avant",
+            "Après l'import": "documents_apres",
+            "Source de la publication": "source_publiee",
+        },
+    ),
+    empty="Aucun import n'a changé un chiffre publié.",
+)
 st.subheader("Valeurs révisées dans l'entrepôt")
-revisions = read(queries.revisions)
-if revisions.height == 0:
-    st.caption("Aucune valeur n'a été révisée.")
-else:
-    show_table(
-        revisions.select(
-            pl.col("import_id").alias("Import n°"),
-            pl.col("fichier").alias("Fichier"),
-            pl.col("accepte_le").alias("Accepté le"),
-            formats.month_column("mois", short=False).alias("Mois révisé"),
-            pl.col("valeurs_revisees").alias("Valeurs révisées"),
-            pl.col("documents_avant").alias("Documents avant"),
-            pl.col("documents_apres").alias("Documents après"),
-            pl.col("donnees_demo").alias("Démonstration"),
-        ),
-    )
+show_table(
+    labelled(
+        read(queries.revisions),
+        {
+            "Import n°": "import_id",
+            "Fichier": "fichier",
+            "Accepté le": "accepte_le",
+            "Mois révisé": formats.month_column("mois", short=False),
+            "Valeurs révisées": "valeurs_revisees",
+            "Documents avant": "documents_avant",
+            "Documents après": "documents_apres",
+            "Démonstration": "donnees_demo",
+        },
+    ),
+    empty="Aucune valeur n'a été révisée.",
+)
 
 st.header("Complétude et rapprochement")
 st.write(
@@ -241,32 +250,35 @@ st.write(
 completeness_fr = read(queries.month_completeness, "pays", "FR")
 if completeness_fr.height:
     show_table(
-        completeness_fr.head(12).select(
-            formats.month_column("mois", short=False).alias("Mois (France)"),
-            pl.when(pl.col("complet")).then(pl.lit("complet")).otherwise(pl.lit("provisoire")).alias("État"),
-            pl.col("enfants_livres").alias("Régions livrées"),
-            pl.col("enfants_attendus").alias("Régions attendues"),
-            pl.col("couloirs_livres").alias("Couloirs livrés"),
-            pl.col("couloirs_attendus").alias("Couloirs attendus"),
-            pl.col("livrees").alias("Contributions complètes"),
-            pl.col("attendues").alias("Contributions attendues"),
+        labelled(
+            completeness_fr.head(12),
+            {
+                "Mois (France)": formats.month_column("mois", short=False),
+                "État": pl.when(pl.col("complet")).then(pl.lit("complet")).otherwise(pl.lit("provisoire")),
+                "Régions livrées": "enfants_livres",
+                "Régions attendues": "enfants_attendus",
+                "Couloirs livrés": "couloirs_livres",
+                "Couloirs attendus": "couloirs_attendus",
+                "Contributions complètes": "livrees",
+                "Contributions attendues": "attendues",
+            },
         ),
     )
-gaps = read(queries.reconciliation)
-if gaps.height == 0:
-    st.caption("Aucun total livré ne coexiste avec la somme de ses sous-niveaux : rien à rapprocher.")
-else:
-    show_table(
-        gaps.select(
-            formats.month_column("mois", short=False).alias("Mois"),
-            pl.col("niveau").replace_strict(LEVEL_LABELS, default=pl.col("niveau")).alias("Niveau"),
-            pl.col("libelle_geo").alias("Périmètre"),
-            pl.col("couloir").replace_strict(COULOIR_LABELS, default=pl.col("couloir")).alias("Couloir"),
-            pl.col("total_livre").alias("Total livré (affiché)"),
-            pl.col("somme_sous_niveaux").alias("Somme des sous-niveaux"),
-            pl.col("ecart").alias("Écart"),
-        ),
-    )
+show_table(
+    labelled(
+        read(queries.reconciliation),
+        {
+            "Mois": formats.month_column("mois", short=False),
+            "Niveau": pl.col("niveau").replace_strict(LEVEL_LABELS, default=pl.col("niveau")),
+            "Périmètre": "libelle_geo",
+            "Couloir": pl.col("couloir").replace_strict(COULOIR_LABELS, default=pl.col("couloir")),
+            "Total livré (affiché)": "total_livre",
+            "Somme des sous-niveaux": "somme_sous_niveaux",
+            "Écart": "ecart",
+        },
+    ),
+    empty="Aucun total livré ne coexiste avec la somme de ses sous-niveaux : rien à rapprocher.",
+)
 
 st.header("Dictionnaire des données")
 for doc in ("docs/ENTREPOT.md", "docs/INDICATEURS.md"):
