@@ -133,6 +133,7 @@ def main() -> int:
         text += targets_table(target)
         text += floor_table(target)
     text += monthly_section()
+    text += shapes_section()
     text += load_section()
     (REPO_ROOT / "docs").mkdir(exist_ok=True)
     generated = START + "\n" + "\n".join(text) + "\n" + END
@@ -186,6 +187,39 @@ def monthly_section() -> list[str]:
                 f"| ≥ 10 × plus rapide que pandas sur tout l'historique ({rows} lignes) | "
                 f"{formats.decimal(ratio, 1)} × | {'oui' if ratio >= 10 else '**non**'} |"
             )
+    return lines
+
+
+def shapes_section() -> list[str]:
+    """Le premier chargement selon la forme du fichier (`benchmarks.shapes`), quand il est mesuré."""
+    from benchmarks.shapes import table as shapes_table
+
+    measured = [
+        shape
+        for path in sorted(RESULTS.glob("formes_*.json"))
+        for shape in json.loads(path.read_text(encoding="utf-8"))["formes"]
+    ]
+    if not measured:
+        return []
+    lines = [
+        "",
+        "## Premier chargement selon la forme du fichier",
+        "",
+        "`python -m benchmarks.shapes --rows 10000000` : la commande `ingest` entière dans un entrepôt neuf, et le "
+        "script pandas qui ne fait que lire le fichier et sommer par mois, couloir et établissement. Cible : au moins "
+        "1 M de lignes par seconde de bout en bout, sous 2 Go.",
+        "",
+        shapes_table(measured),
+        "",
+    ]
+    for r in measured:
+        speed, memory = r["ingest"]["lignes_par_s"], r["ingest"]["rss_max_mo"] or 0
+        met = speed >= 1e6 and memory <= 2048
+        lines.append(
+            f"- {r['description']}, {formats.integer(r['lignes'])} lignes : "
+            f"{formats.decimal(speed / 1e6, 2)} M de lignes/s, {formats.integer(memory)} Mo — "
+            f"{'cible atteinte' if met else '**cible non atteinte**'}."
+        )
     return lines
 
 
