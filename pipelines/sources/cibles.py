@@ -16,7 +16,6 @@ COLUMNS = (
     Column("valeur", "decimal", aliases=("cible", "valeur_cible", "objectif")),
 )
 KEYS = ("indicateur", "perimetre", "echeance")
-LOAD_COLUMNS = ("ligne", "indicateur", "perimetre", "echeance", "valeur")
 
 
 def rules(
@@ -39,4 +38,4 @@ def rules(
     return values, [flag("perimetre", unknown, "périmètre inconnu (FR, un code couloir ou un code région)")]
 
 
-SOURCE = Source("cibles", "Cibles du programme", COLUMNS, KEYS, ("valeur",), LOAD_COLUMNS, rules)
+SOURCE = Source("cibles", "Cibles du programme", COLUMNS, KEYS, ("valeur",), rules)

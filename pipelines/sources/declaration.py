@@ -67,8 +67,9 @@ class Source:
     columns: tuple[Column, ...]
     keys: tuple[str, ...]
     values: tuple[str, ...]
-    load_columns: tuple[str, ...]  # colonnes de la table brute, dans l'ordre, hors import_id
     rules: Rules
+    # Colonnes de la table brute, dans l'ordre, hors import_id ; par défaut la ligne, les clés puis les valeurs.
+    load_columns: tuple[str, ...] = ()
     # Reconnaissance d'après les en-têtes ; par défaut, toutes les colonnes obligatoires présentes.
     detects: Callable[[Sequence[str]], bool] | None = None
     # Mise en forme du fichier lu avant la lecture des colonnes (les flux y déplient la forme large).
@@ -76,6 +77,10 @@ class Source:
     # Mise en forme de la table validée pour son chargement, dans la transaction de l'import (les flux y numérotent
     # leurs codes) ; par défaut, la table telle quelle.
     prepare_load: Callable[[duckdb.DuckDBPyConnection, pl.DataFrame], pl.DataFrame] | None = None
+
+    def __post_init__(self) -> None:
+        if not self.load_columns:
+            object.__setattr__(self, "load_columns", ("ligne", *self.keys, *self.values))
 
     def recognised(self, headers: Sequence[str]) -> set[str]:
         return recognised(self.columns, headers)

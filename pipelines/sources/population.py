@@ -16,7 +16,6 @@ COLUMNS = (
     ),
 )
 KEYS = ("annee", "niveau", "code")
-LOAD_COLUMNS = ("ligne", "annee", "niveau", "code", "population")
 
 
 def rules(
@@ -45,4 +44,4 @@ def rules(
     return values.with_columns(pl.col("code_valide").alias("code")), problems
 
 
-SOURCE = Source("population", "Population INSEE", COLUMNS, KEYS, ("population",), LOAD_COLUMNS, rules)
+SOURCE = Source("population", "Population INSEE", COLUMNS, KEYS, ("population",), rules)

@@ -63,7 +63,6 @@ COLUMNS = (
     Column("departement", "departement", False, ("code_departement", "dep", "dept")),
 )
 KEYS = ("date_situation", "vague", "dispositif", "niveau", "code_geo")
-LOAD_COLUMNS = ("ligne", "date_situation", "vague", "dispositif", "niveau", "code_geo", *MEASURES)
 
 
 def rules(
@@ -98,6 +97,5 @@ SOURCE = Source(
     COLUMNS,
     KEYS,
     MEASURES,
-    LOAD_COLUMNS,
     rules,
 )

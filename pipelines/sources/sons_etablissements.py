@@ -65,7 +65,6 @@ COLUMNS = (
 )
 KEYS = ("finess", "vague", "dispositif")
 VALUES = (*DATES, "montant_eur")
-LOAD_COLUMNS = ("ligne", "finess", "vague", "dispositif", *DATES, "montant_eur")
 
 
 def detect(headers: Sequence[str]) -> bool:
@@ -119,7 +118,6 @@ SOURCE = Source(
     columns=COLUMNS,
     keys=KEYS,
     values=VALUES,
-    load_columns=LOAD_COLUMNS,
     rules=rules,
     detects=detect,
 )

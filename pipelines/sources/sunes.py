@@ -17,7 +17,6 @@ COLUMNS = (
 )
 KEYS = ("date_situation", "fenetre", "domaine", "niveau", "code_geo")
 VALUES = ("es_engages", "es_valides")
-LOAD_COLUMNS = ("ligne", "date_situation", "fenetre", "domaine", "niveau", "code_geo", *VALUES)
 
 
 def rules(
@@ -42,6 +41,5 @@ SOURCE = Source(
     COLUMNS,
     KEYS,
     VALUES,
-    LOAD_COLUMNS,
     rules,
 )
