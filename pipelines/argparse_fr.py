@@ -61,3 +61,8 @@ def add_db_argument(parser: argparse.ArgumentParser) -> None:
 def add_month_argument(parser: argparse.ArgumentParser, default: str) -> None:
     """L'option `--mois` (AAAA-MM) ; `default` dit en français quel mois est pris sans elle."""
     parser.add_argument("--mois", metavar="AAAA-MM", help=f"mois à lire (défaut : {default})")
+
+
+def add_folder_argument(parser: argparse.ArgumentParser) -> None:
+    """L'option `--out` (obligatoire) des commandes qui écrivent un dossier de fichiers."""
+    parser.add_argument("--out", required=True, metavar="DOSSIER", help="dossier de sortie")

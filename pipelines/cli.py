@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from pipelines.argparse_fr import add_db_argument, add_month_argument
+from pipelines.argparse_fr import add_db_argument, add_folder_argument, add_month_argument
 from pipelines.argparse_fr import install as install_french_argparse
 from pipelines.settings import get_settings
 from pipelines.sources import SOURCES
@@ -206,7 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_export = sub.add_parser(
         "export", help="paquet de transparence publique (open data, page HTML, graphiques)"
     )
-    p_export.add_argument("--out", required=True, metavar="DOSSIER", help="dossier de sortie")
+    add_folder_argument(p_export)
     add_month_argument(p_export, "le dernier")
     p_export.add_argument(
         "--demo", action="store_true", help="autoriser un export filigrané de données de démonstration"

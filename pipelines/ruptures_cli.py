@@ -12,7 +12,7 @@ from pathlib import Path
 import polars as pl
 
 from pipelines import formats
-from pipelines.argparse_fr import add_db_argument, add_month_argument
+from pipelines.argparse_fr import add_db_argument, add_folder_argument, add_month_argument
 from pipelines.indicators.kpi import NoData, parse_month_option, resolve_scope
 from pipelines.indicators.ruptures import TYPES
 from pipelines.publish.theme import RUPTURE_LABELS, couloir_label
@@ -112,7 +112,7 @@ def add_ruptures_parsers(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=cmd_ruptures)
 
     alerts = sub.add_parser("alertes", help="fichiers d'alertes par région (XLSX, CSV Excel, HTML) et index")
-    alerts.add_argument("--out", required=True, metavar="DOSSIER", help="dossier de sortie")
+    add_folder_argument(alerts)
     add_month_argument(alerts, "le dernier mois des établissements")
     alerts.add_argument(
         "--region",
