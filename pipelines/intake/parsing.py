@@ -101,6 +101,22 @@ def _number_reason(column: str, value: pl.Expr, bound: int, *unreadable: tuple[p
     )
 
 
+def _writing_rules(
+    column: str, decimals: bool, grouped: str, ambiguous: str, scientific: str
+) -> list[tuple[pl.Expr, str]]:
+    """Les règles d'écriture communes aux comptes et aux montants, avec leurs motifs : milliers par groupes de trois
+    (`grouped` en donne l'exemple), pas de point ambigu, pas de notation scientifique."""
+    s = _compact(column)
+    return [
+        (
+            ~_well_grouped(column, decimals),
+            f"séparateur de milliers mal placé : groupes de trois chiffres attendus (« {grouped} »)",
+        ),
+        (s.str.contains(_AMBIGUOUS_DOT), ambiguous),
+        (s.str.contains(_SCIENTIFIC), f"notation scientifique : {scientific}"),
+    ]
+
+
 def integer_problem(column: str) -> pl.Expr:
     """Motif du refus d'un compte (null si la valeur est lisible, positive ou nulle, et plausible)."""
     s = _compact(column)
@@ -109,18 +125,13 @@ def integer_problem(column: str) -> pl.Expr:
         column,
         value,
         COUNT_MAX,
-        (
-            ~_well_grouped(column, decimals=False),
-            "séparateur de milliers mal placé : groupes de trois chiffres attendus (« 1 234 567 »)",
-        ),
-        (
-            s.str.contains(_AMBIGUOUS_DOT),
+        *_writing_rules(
+            column,
+            False,
+            "1 234 567",
             "nombre ambigu : le point peut séparer les milliers (12 345) ou les décimales (12,345) ; "
             "un compte s'écrit sans point (12345 ou 12 345)",
-        ),
-        (
-            s.str.contains(_SCIENTIFIC),
-            "notation scientifique : la valeur exacte est perdue ; un compte s'écrit en entier",
+            "la valeur exacte est perdue ; un compte s'écrit en entier",
         ),
         (value.is_null() & s.str.contains(r"^[+-]?\d+$"), "nombre trop grand pour un compte"),
         (
@@ -167,18 +178,13 @@ def amount_problem(column: str) -> pl.Expr:
         column,
         value,
         AMOUNT_MAX,
-        (
-            ~_well_grouped(column, decimals=True),
-            "séparateur de milliers mal placé : groupes de trois chiffres attendus (« 1 234,56 »)",
-        ),
-        (
-            s.str.contains(_AMBIGUOUS_DOT),
+        *_writing_rules(
+            column,
+            True,
+            "1 234,56",
             "montant ambigu : le point peut séparer les milliers (12 345 €) ou les décimales (12,345 €) ; "
             "écrivez 12345 ou 12,35",
-        ),
-        (
-            s.str.contains(_SCIENTIFIC),
-            "notation scientifique : un montant s'écrit au centime près, en entier",
+            "un montant s'écrit au centime près, en entier",
         ),
         (
             value.is_null() & s.str.contains(r"^[+-]?(\d+|\d{1,3}(\.\d{3})+)[.,]\d{3,}$"),
