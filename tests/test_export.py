@@ -140,28 +140,19 @@ def test_every_format_reads_back_equal_to_the_warehouse(demo_export: tuple[Path,
     raw = (folder / "csv_excel" / "indicateurs_flux.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
-    bretagne = next(
-        r
+    # Les régions (couloir TOUS) du mois publié, relues comme dans un tableur.
+    regions = {
+        r["code_geo"]: r
         for r in rows
-        if r["mois"] == "2025-10-01"
-        and r["niveau"] == "region"
-        and r["code_geo"] == "53"
-        and r["couloir"] == "TOUS"
-    )
+        if r["mois"] == "2025-10-01" and r["niveau"] == "region" and r["couloir"] == "TOUS"
+    }
+    bretagne = regions["53"]
     assert bretagne["libelle_geo"] == "Bretagne"
     expected_rate = expected.filter(pl.col("code_geo") == "53")["documents_par_habitant_an"][0]
     assert "," in bretagne["documents_par_habitant_an"] and float(
         bretagne["documents_par_habitant_an"].replace(",", ".")
     ) == pytest.approx(expected_rate)
-    idf = next(
-        r
-        for r in rows
-        if r["mois"] == "2025-10-01"
-        and r["code_geo"] == "11"
-        and r["niveau"] == "region"
-        and r["couloir"] == "TOUS"
-    )
-    assert idf["libelle_geo"] == "Île-de-France"  # accents intacts
+    assert regions["11"]["libelle_geo"] == "Île-de-France"  # accents intacts
     assert_equal(pick(pl.read_excel(folder / "xlsx" / "indicateurs_flux.xlsx")), expected, check_dtypes=False)
     assert_equal(
         pick(pl.read_parquet(folder / "parquet" / "indicateurs_flux.parquet")), expected, check_dtypes=False
