@@ -76,16 +76,8 @@ COLUMNS = (
 )
 KEYS = ("finess",)
 VALUES = ("finess_juridique", "raison_sociale", "categorie", "libelle_categorie", "code_departement")
-LOAD_COLUMNS = (
-    "ligne",
-    "finess",
-    "finess_juridique",
-    "raison_sociale",
-    "categorie",
-    "libelle_categorie",
-    "code_departement",
-    "code_region",
-)
+# La table brute garde aussi la région de rattachement, déduite du département (`rules`).
+LOAD_COLUMNS = ("ligne", *KEYS, *VALUES, "code_region")
 # L'extraction FINESS code les départements d'outre-mer sur deux caractères (9A = Guadeloupe … 9F = Mayotte).
 FINESS_OVERSEAS = {"9A": "971", "9B": "972", "9C": "973", "9D": "974", "9F": "976"}
 
