@@ -12,6 +12,7 @@ from typing import Any
 import plotly.graph_objects as go
 
 from pipelines import formats
+from pipelines.progress import Progress, silent
 from pipelines.publish.images import kaleido_server
 from pipelines.publish.theme import FONT_FAMILY
 
@@ -205,6 +206,7 @@ def write_cards(
     licence: str,
     images: bool,
     warning: str | None = None,
+    progress: Progress = silent,
 ) -> list[Path]:
     """Une carte HTML par territoire et, si `images`, son PNG (un seul démarrage de kaleido pour la série)."""
     written: list[Path] = []
@@ -216,7 +218,9 @@ def write_cards(
     if not images:
         return written
     with kaleido_server():
-        for (niveau, code), document in documents.items():
+        for done, ((niveau, code), document) in enumerate(documents.items()):
+            if done % 20 == 0:
+                progress(f"images des cartes : {done} sur {len(documents)}…")
             target = folder / path_of(niveau, code, "png")
             card_figure(document, freshness_text, warning).write_image(target, width=640, height=380, scale=1)
             written.append(target)
