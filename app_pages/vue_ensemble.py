@@ -10,7 +10,6 @@ from app_pages.common import (
     demo_note,
     key_figures,
     labelled,
-    month_label,
     read,
     selection,
     show_table,
@@ -21,7 +20,7 @@ from pipelines import formats
 from pipelines.indicators.codes import ALL_COULOIRS
 from pipelines.indicators.kpi import NoData
 from pipelines.indicators.target_status import target_status
-from pipelines.publish import charts
+from pipelines.publish import charts, figure_cards
 from pipelines.settings import get_settings
 from pipelines.warehouse import queries
 
@@ -46,38 +45,23 @@ if sel.provisoire:
     )
 row1 = st.columns(4)
 row1[0].metric(
-    "Documents envoyés dans le mois",
-    formats.integer(k["documents_mois"]),
-    delta=formats.change(k["evolution_1_mois"], "sur 1 mois"),
+    *figure_cards.card(k, "documents_mois"), delta=formats.change(k["evolution_1_mois"], "sur 1 mois")
 )
 row1[1].metric(
-    "Rythme annuel (mois × 12)",
-    formats.millions(k["flux_annualise"]),
-    delta=formats.change(k["evolution_12_mois"], "sur 12 mois"),
+    *figure_cards.card(k, "flux_annualise"), delta=formats.change(k["evolution_12_mois"], "sur 12 mois")
 )
-row1[2].metric(
-    f"Part de la cible de {formats.millions(k['cible_annuelle'], 0)}"
-    if k["cible_annuelle"]
-    else "Part de la cible",
-    formats.percent(k["taux_atteinte_cible"]),
-)
+row1[2].metric(*figure_cards.card(k, "taux_atteinte_cible"))
 row1[3].metric(
-    "Documents par habitant et par an",
-    formats.decimal(k["documents_par_habitant_an"], 2),
+    *figure_cards.card(k, "documents_par_habitant_an"),
     help=f"Population INSEE {k['annee_population']}"
     if k["annee_population"]
     else "Population inconnue pour ce périmètre",
 )
 row2 = st.columns(4)
-row2[0].metric(
-    f"Évolution depuis le COSUI {month_label(k['mois_reference_cosui'], preposition=True)}",
-    formats.percent(k["evolution_depuis_cosui"], signed=True),
-)
-row2[1].metric("Cumul des 12 derniers mois", formats.millions(k["cumul_12_mois"]))
-row2[2].metric(
-    f"Multiplicateur depuis {month_label(k['mois_base'])}",
-    f"× {formats.decimal(k['multiplicateur_depuis_base'], 1)}",
-)
+for column, code in zip(
+    row2, ("evolution_depuis_cosui", "cumul_12_mois", "multiplicateur_depuis_base"), strict=False
+):
+    column.metric(*figure_cards.card(k, code))
 status = target_status(k)
 row2[3].metric(status.label, status.value, help=status.detail)
 if k["statut_cible"]:

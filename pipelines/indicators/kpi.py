@@ -14,10 +14,9 @@ import duckdb
 from pipelines import formats
 from pipelines.indicators.codes import ALL_COULOIRS
 from pipelines.indicators.completeness import latest_complete_month, month_status
-from pipelines.indicators.target_status import target_status
 from pipelines.intake.parsing import ParseError, parse_month_text
 from pipelines.warehouse.connection import first_row
-from pipelines.warehouse.reference import labels, load_reference
+from pipelines.warehouse.reference import load_reference
 
 
 class NoData(LookupError):
@@ -164,56 +163,3 @@ def _trajectory(con: duckdb.DuckDBPyConnection, niveau: str, code: str, month: d
         return {}
     assert con.description is not None
     return dict(zip([d[0] for d in con.description], row, strict=True))
-
-
-def render_table(figures: dict[str, Any]) -> str:
-    """Les chiffres clés en tableau texte, formats français."""
-    month = parse_month_text(figures["mois"])
-    status = target_status(figures)
-    couloir_names = labels("couloirs.csv")
-    lines: list[str | tuple[str, str]] = [
-        f"Chiffres clés — {figures['perimetre']} — {formats.month(month)}"
-        + ("" if figures.get("complet", True) else " (provisoire)"),
-        *(
-            [f"PROVISOIRE : mois incomplet — {formats.coverage(figures['couverture'])}."]
-            if not figures.get("complet", True)
-            else []
-        ),
-        *(
-            ["DONNÉES DE DÉMONSTRATION : ces chiffres ne sont pas officiels."]
-            if figures["donnees_demo"]
-            else []
-        ),
-        "",
-        ("Documents envoyés dans le mois", formats.integer(figures["documents_mois"])),
-        ("Rythme annuel (mois × 12)", formats.millions(figures["flux_annualise"])),
-        ("Cumul des 12 derniers mois", formats.millions(figures["cumul_12_mois"])),
-        ("Cible annuelle", formats.millions(figures["cible_annuelle"], 0)),
-        ("Taux d'atteinte de la cible", formats.percent(figures["taux_atteinte_cible"])),
-        ("Documents par habitant et par an", formats.decimal(figures["documents_par_habitant_an"], 2)),
-        ("Évolution sur 1 mois", formats.percent(figures["evolution_1_mois"], signed=True)),
-        ("Évolution sur 12 mois", formats.percent(figures["evolution_12_mois"], signed=True)),
-        (
-            f"Évolution depuis le COSUI {formats.of_month(_date(figures['mois_reference_cosui']))}",
-            formats.percent(figures["evolution_depuis_cosui"], signed=True),
-        ),
-        (
-            f"Multiplicateur depuis {formats.month(_date(figures['mois_base']))}",
-            f"× {formats.decimal(figures['multiplicateur_depuis_base'], 1)}",
-        ),
-        ("Statut de la cible", f"{status.value} — {status.detail}"),
-        "",
-        "Parts des couloirs",
-        *(
-            (f"  {couloir_names.get(code, code)}", formats.percent(share))
-            for code, share in figures["parts_couloir"].items()
-        ),
-    ]
-    width = max(len(item[0]) for item in lines if isinstance(item, tuple))
-    assert width > 0
-    return "\n".join(f"{item[0]:<{width}}  {item[1]}" if isinstance(item, tuple) else item for item in lines)
-
-
-def _date(iso_month: str | None) -> dt.date | None:
-    """« 2024-05 » (forme JSON des chiffres clés) → 1er mai 2024, pour l'écrire en français."""
-    return dt.date.fromisoformat(f"{iso_month}-01") if iso_month else None

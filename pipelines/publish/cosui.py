@@ -24,7 +24,7 @@ from pipelines.indicators.codes import ALL_COULOIRS, ALL_WINDOWS, DISPOSITIF_GRO
 from pipelines.indicators.kpi import key_figures
 from pipelines.indicators.target_status import target_status
 from pipelines.progress import Progress, silent
-from pipelines.publish import charts
+from pipelines.publish import charts, figure_cards
 from pipelines.publish.export import watermark, write_images
 from pipelines.publish.slides import Picture, Slide, Table, Text, write_pdf, write_pptx
 from pipelines.publish.theme import COULOIR_LABELS, DOMAINE_LABELS
@@ -87,9 +87,14 @@ def _table(
     slide.blocks.append(Table(list(header), [list(r) for r in rows], top, size))
 
 
-def _since(month: dt.date | None) -> str:
-    """« depuis le COSUI de mai 2024 » : le mois du COSUI qui sert de base à l'évolution."""
-    return f"depuis le COSUI {formats.of_month(month)}" if month else "depuis le COSUI précédent"
+COSUI_CARDS = (
+    "documents_mois",
+    "flux_annualise",
+    "taux_atteinte_cible",
+    "documents_par_habitant_an",
+    "evolution_12_mois",
+    "evolution_depuis_cosui",
+)
 
 
 def _month(iso_month: str | None) -> str:
@@ -141,14 +146,7 @@ def _title_slide(dossier: Dossier) -> None:
 def _key_figures_slide(dossier: Dossier) -> None:
     k = dossier.figures
     slide = dossier.slide(f"Chiffres clés {formats.of_month(dossier.mois)}")
-    cards = [
-        ("Documents envoyés dans le mois", formats.integer(k["documents_mois"])),
-        ("Rythme annuel (mois × 12)", formats.millions(k["flux_annualise"])),
-        ("Part de la cible de 250 M", formats.percent(k["taux_atteinte_cible"])),
-        ("Documents par habitant et par an", formats.decimal(k["documents_par_habitant_an"], 2)),
-        ("Évolution sur 12 mois", formats.percent(k["evolution_12_mois"], signed=True)),
-        (f"Évolution {_since(dossier.reference)}", formats.percent(k["evolution_depuis_cosui"], signed=True)),
-    ]
+    cards = figure_cards.cards(k, COSUI_CARDS)
     for i, (label, value) in enumerate(cards):
         left, top = 0.5 + (i % 3) * 4.2, 1.6 + (i // 3) * 2.5
         _text(slide, value, left, top, 4.0, 1.0, NUMBER_PT, bold=True)
@@ -221,7 +219,7 @@ def _since_previous_slide(dossier: Dossier) -> None:
     """Évolution par couloir depuis le dernier COSUI tenu avant le mois des chiffres (même base que les chiffres
     clés : le COSUI du 5 novembre ne sert pas de base à des chiffres d'octobre)."""
     reference = dossier.reference
-    slide = dossier.slide(f"Évolution {_since(reference)}")
+    slide = dossier.slide(f"Évolution {figure_cards.since_cosui(reference)}")
     if reference is None:
         _text(slide, "Aucun COSUI antérieur dans les jalons.", 0.5, 1.5, 12, 1)
         return

@@ -24,7 +24,7 @@ from pipelines.indicators.codes import ALL_COULOIRS
 from pipelines.indicators.completeness import latest_complete_month
 from pipelines.indicators.kpi import key_figures
 from pipelines.progress import Progress, silent
-from pipelines.publish import api, cards, charts, datagouv, layout
+from pipelines.publish import api, cards, charts, datagouv, figure_cards, layout
 from pipelines.publish.dictionary import COLUMN_DESCRIPTIONS, TABLE_DESCRIPTIONS
 from pipelines.publish.diffusion import (
     SECONDARY_MASK_TEXT,
@@ -523,17 +523,18 @@ caption{text-align:left;font-weight:bold}
 """
 
 
+PACKAGE_CARDS = (
+    "documents_mois",
+    "flux_annualise",
+    "taux_atteinte_cible",
+    "documents_par_habitant_an",
+    "evolution_12_mois",
+)
+
+
 def _cards_html(figures: dict[str, Any]) -> str:
     """Les chiffres clés du mois, une carte chacun."""
-    cards = [
-        ("Documents envoyés dans le mois", formats.integer(figures["documents_mois"])),
-        ("Rythme annuel (mois × 12)", formats.millions(figures["flux_annualise"])),
-        ("Part de la cible de 250 M", formats.percent(figures["taux_atteinte_cible"])),
-        ("Documents par habitant et par an", formats.decimal(figures["documents_par_habitant_an"], 2)),
-        ("Évolution sur 12 mois", formats.percent(figures["evolution_12_mois"], signed=True)),
-    ]
-    if figures.get("cible_annuelle") is None:  # la cible est nationale : pas de part pour une région
-        cards = [card for card in cards if not card[0].startswith("Part de la cible")]
+    cards = figure_cards.cards(figures, PACKAGE_CARDS)
     items = "".join(
         f"<li>{html.escape(label)}<strong>{html.escape(value)}</strong></li>" for label, value in cards
     )
