@@ -9,11 +9,8 @@ script mensuel). Résultats : benchmarks/results/mensuel_<lignes>.json, et un ta
 
 from __future__ import annotations
 
-import argparse
-import json
 import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -21,7 +18,7 @@ from typing import Any
 import polars as pl
 
 from benchmarks.generate import MONTHS, feed
-from benchmarks.run import RESULTS, machine, reference_warehouse, timed_rss
+from benchmarks.run import measure_sizes, reference_warehouse, size_parser, timed_rss
 from pipelines import formats
 from pipelines.settings import REFERENCE_DIR
 
@@ -109,21 +106,14 @@ def table(results: list[dict[str, Any]]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.monthly", description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser = size_parser("benchmarks.monthly", __doc__, [1_000_000, 10_000_000])
     parser.add_argument("--sans-pandas", action="store_true", help="ne pas relancer la chaîne pandas")
     args = parser.parse_args(argv)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    results = []
-    with tempfile.TemporaryDirectory(prefix="mes-bench-mensuel-") as tmp:
-        for rows in args.rows:
-            result = run_size(rows, Path(tmp), pandas=not args.sans_pandas and rows <= 10_000_000)
-            result["machine"] = machine()
-            (RESULTS / f"mensuel_{rows}.json").write_text(
-                json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8"
-            )
-            results.append(result)
-            print(f"{formats.integer(rows)} lignes mesurées", file=sys.stderr, flush=True)
+    results = measure_sizes(
+        args.rows,
+        "mensuel",
+        lambda rows, work: run_size(rows, work, pandas=not args.sans_pandas and rows <= 10_000_000),
+    )
     print(table(results))
     return 0
 

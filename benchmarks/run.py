@@ -18,10 +18,12 @@ import sys
 import tempfile
 import time
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from benchmarks.generate import write
+from pipelines import formats
 from pipelines.settings import REFERENCE_DIR, REPO_ROOT
 
 RESULTS = REPO_ROOT / "benchmarks" / "results"
@@ -153,6 +155,36 @@ def machine() -> dict[str, Any]:
     }
 
 
+def write_result(path: Path, result: dict[str, Any]) -> None:
+    """Les mesures d'une taille en JSON indenté, accents gardés : `benchmarks.report` les relit, un humain aussi."""
+    path.write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
+
+
+def size_parser(module: str, doc: str, rows: list[int]) -> argparse.ArgumentParser:
+    """L'analyseur d'un banc annexe `python -m <module>` : la première ligne de sa docstring, et `--rows`."""
+    parser = argparse.ArgumentParser(prog=f"python -m {module}", description=doc.splitlines()[0])
+    parser.add_argument("--rows", type=int, nargs="+", default=rows)
+    return parser
+
+
+def measure_sizes(
+    rows: list[int], name: str, measure: Callable[[int, Path], dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Mesure chaque taille, écrit ses résultats et la machine dans benchmarks/results/<name>_<lignes>.json.
+
+    Toutes les tailles partagent un dossier temporaire : ce qu'une mesure y prépare une fois (l'entrepôt de
+    référence) sert aux suivantes."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    results = []
+    with tempfile.TemporaryDirectory(prefix=f"mes-bench-{name}-") as tmp:
+        for size in rows:
+            result = {"machine": machine(), **measure(size, Path(tmp))}
+            write_result(RESULTS / f"{name}_{size}.json", result)
+            results.append(result)
+            print(f"{formats.integer(size)} lignes mesurées", file=sys.stderr, flush=True)
+    return results
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run")
     parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 10_000_000, 30_000_000])
@@ -170,9 +202,7 @@ def main(argv: list[str] | None = None) -> int:
                 "machine": machine(),
                 **run_size(rows, Path(tmp), pages=not args.sans_pages, repetitions=args.repetitions),
             }
-            (args.out / f"{rows}.json").write_text(
-                json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8"
-            )
+            write_result(args.out / f"{rows}.json", result)
             print(
                 json.dumps({k: v for k, v in result.items() if k != "machine"}, ensure_ascii=False)[:400],
                 file=sys.stderr,

@@ -10,18 +10,16 @@ Résultats : benchmarks/results/formes_<lignes>.json, et un tableau en français
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from benchmarks.generate import MONTHS, feed
-from benchmarks.run import RESULTS, machine, reference_warehouse, timed_rss
+from benchmarks.run import measure_sizes, reference_warehouse, size_parser, timed_rss
 from pipelines import formats
 from pipelines.intake.validation import finess_with_key
 from pipelines.warehouse.reference import load_reference
@@ -111,9 +109,16 @@ def table(results: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def run_shapes(shapes: list[str], rows: int, work: Path) -> dict[str, Any]:
+    """Les formes demandées à une taille ; l'entrepôt de référence se prépare une fois pour toutes les tailles."""
+    base = work / "base.duckdb"
+    if not base.exists():
+        reference_warehouse(base)
+    return {"formes": [run_shape(shape, rows, work, base) for shape in shapes]}
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.shapes", description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, nargs="+", default=[10_000_000])
+    parser = size_parser("benchmarks.shapes", __doc__, [10_000_000])
     parser.add_argument("--formes", nargs="+", choices=list(SHAPES), default=list(SHAPES))
     parser.add_argument(
         "--pandas", metavar="CSV", help="(interne) le script pandas de référence sur ce fichier"
@@ -122,21 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.pandas:
         print(json.dumps(pandas_read_and_sum(args.pandas)))
         return 0
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    results = []
-    with tempfile.TemporaryDirectory(prefix="mes-bench-formes-") as tmp:
-        work = Path(tmp)
-        base = work / "base.duckdb"
-        reference_warehouse(base)
-        for rows in args.rows:
-            measured = [run_shape(shape, rows, work, base) for shape in args.formes]
-            (RESULTS / f"formes_{rows}.json").write_text(
-                json.dumps({"machine": machine(), "formes": measured}, ensure_ascii=False, indent=2),
-                encoding="utf-8",
-            )
-            results.extend(measured)
-            print(f"{formats.integer(rows)} lignes mesurées", file=sys.stderr, flush=True)
-    print(table(results))
+    results = measure_sizes(args.rows, "formes", lambda rows, work: run_shapes(args.formes, rows, work))
+    print(table([shape for result in results for shape in result["formes"]]))
     return 0
 
 
