@@ -318,29 +318,9 @@ def _escape(text: str) -> str:
     return "".join("\\" + c if c in "\\`*_{}[]<>()#+-.!|$~" else c for c in text)
 
 
-@st.cache_resource(show_spinner=False, max_entries=32)
-def _choropleth(
-    items: tuple[tuple[str, float | None], ...],
-    level: str,
-    title: str,
-    unit: str,
-    digits: int,
-    only: frozenset[str] | None = None,
-) -> go.Figure:
-    return charts.choropleth(dict(items), level, title, unit, digits, only)
-
-
-def choropleth(
-    values: dict[str, float | None],
-    level: str,
-    title: str,
-    unit: str,
-    digits: int = 2,
-    only: frozenset[str] | None = None,
-) -> go.Figure:
-    """`charts.choropleth`, gardée d'un passage à l'autre : une centaine de tracés Plotly à valider coûtent 0,15 s
-    par carte, et la même carte sert tant que les chiffres ne changent pas (la figure n'est jamais modifiée)."""
-    return _choropleth(tuple(sorted(values.items())), level, title, unit, digits, only)
+# `charts.choropleth`, gardée d'un passage à l'autre : une centaine de tracés Plotly à valider coûtent 0,15 s par carte,
+# et la même carte sert tant que les chiffres ne changent pas (la figure n'est jamais modifiée).
+choropleth = st.cache_resource(show_spinner=False, max_entries=32)(charts.choropleth)
 
 
 def month_label(iso_month: str | None, preposition: bool = False) -> str:
