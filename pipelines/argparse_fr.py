@@ -63,6 +63,14 @@ def add_month_argument(parser: argparse.ArgumentParser, default: str) -> None:
     parser.add_argument("--mois", metavar="AAAA-MM", help=f"mois à lire (défaut : {default})")
 
 
+def add_region_argument(
+    parser: argparse.ArgumentParser | argparse._MutuallyExclusiveGroup,
+    help: str = "code INSEE ou nom de la région",
+) -> None:
+    """L'option `--region`, que `resolve_scope` lit en code INSEE ou en nom ; `help` dit ce qu'elle restreint."""
+    parser.add_argument("--region", metavar="REGION", help=help)
+
+
 def add_folder_argument(parser: argparse.ArgumentParser) -> None:
     """L'option `--out` (obligatoire) des commandes qui écrivent un dossier de fichiers."""
     parser.add_argument("--out", required=True, metavar="DOSSIER", help="dossier de sortie")

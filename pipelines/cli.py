@@ -14,7 +14,12 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from pipelines.argparse_fr import add_db_argument, add_folder_argument, add_month_argument
+from pipelines.argparse_fr import (
+    add_db_argument,
+    add_folder_argument,
+    add_month_argument,
+    add_region_argument,
+)
 from pipelines.argparse_fr import install as install_french_argparse
 from pipelines.settings import get_settings
 from pipelines.sources import SOURCES
@@ -211,9 +216,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_export.add_argument(
         "--demo", action="store_true", help="autoriser un export filigrané de données de démonstration"
     )
-    p_export.add_argument(
-        "--region",
-        metavar="REGION",
+    add_region_argument(
+        p_export,
         help="le paquet d'une région (code INSEE ou nom) : la région, ses départements et la France pour comparaison",
     )
     add_db_argument(p_export)

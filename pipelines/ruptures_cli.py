@@ -12,7 +12,12 @@ from pathlib import Path
 import polars as pl
 
 from pipelines import formats
-from pipelines.argparse_fr import add_db_argument, add_folder_argument, add_month_argument
+from pipelines.argparse_fr import (
+    add_db_argument,
+    add_folder_argument,
+    add_month_argument,
+    add_region_argument,
+)
 from pipelines.indicators.kpi import NoData, parse_month_option, resolve_scope
 from pipelines.indicators.ruptures import TYPES
 from pipelines.publish.theme import RUPTURE_LABELS, couloir_label
@@ -102,7 +107,7 @@ def add_ruptures_parsers(sub: argparse._SubParsersAction) -> None:
     )
     add_month_argument(parser, "le dernier mois des établissements")
     scope = parser.add_mutually_exclusive_group()
-    scope.add_argument("--region", metavar="REGION", help="code INSEE ou nom de la région")
+    add_region_argument(scope)
     scope.add_argument("--departement", metavar="DEPARTEMENT", help="code INSEE ou nom du département")
     parser.add_argument(
         "--type", choices=TYPES, help="une seule règle (sinon la première satisfaite par série)"
@@ -114,10 +119,6 @@ def add_ruptures_parsers(sub: argparse._SubParsersAction) -> None:
     alerts = sub.add_parser("alertes", help="fichiers d'alertes par région (XLSX, CSV Excel, HTML) et index")
     add_folder_argument(alerts)
     add_month_argument(alerts, "le dernier mois des établissements")
-    alerts.add_argument(
-        "--region",
-        metavar="REGION",
-        help="une seule région : code INSEE ou nom (défaut : toutes les régions)",
-    )
+    add_region_argument(alerts, help="une seule région : code INSEE ou nom (défaut : toutes les régions)")
     add_db_argument(alerts)
     alerts.set_defaults(handler=cmd_alertes)
