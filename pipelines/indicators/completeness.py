@@ -172,11 +172,40 @@ def combine_families(
     return by_couloir, kids
 
 
-def geographic_completeness(
-    consolidated: pl.LazyFrame,
+def establishment_counts(
     establishments: pl.LazyFrame,
     establishment_parents: pl.LazyFrame,
     establishment_couloirs: pl.LazyFrame,
+    last_month: dt.date,
+    window: int = WINDOW,
+) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """Les contributions des établissements à leur rattachement (niveau, code_geo), par couloir et mois, et les
+    établissements attendus et livrés de chaque rattachement (`family_counts`).
+
+    `establishments` : les livraisons en numéros (unite, parent, couloir, mois) ; `establishment_parents` : parent
+    (numéro) → niveau, code_geo du rattachement ; `establishment_couloirs` : couloir_id → couloir."""
+    counts, kids = family_counts(
+        establishments.with_columns(pl.lit(True).alias("complet")), last_month, window, ["parent"]
+    )
+    counts = (
+        counts.join(establishment_parents, on="parent")
+        .join(establishment_couloirs.rename({"couloir": "_code", "couloir_id": "couloir"}), on="couloir")
+        .drop("parent", "couloir")
+        .rename({"_code": "couloir"})
+        .select(*PARENT, "couloir", "mois", "attendues", "livrees", "presentes")
+    )
+    kids = kids.join(establishment_parents, on="parent").select(
+        *PARENT, "mois", "enfants_attendus", "enfants_livres"
+    )
+    # Les comptes des établissements (des millions de livraisons, quelques milliers de lignes de comptes) servent aux
+    # trois niveaux : calculés une fois, sinon chaque niveau relirait toutes les livraisons.
+    counts_frame, kids_frame = pl.collect_all([counts, kids])
+    return counts_frame.lazy(), kids_frame.lazy()
+
+
+def geographic_completeness(
+    consolidated: pl.LazyFrame,
+    establishments: tuple[pl.LazyFrame, pl.LazyFrame],
     last_month: dt.date,
     window: int = WINDOW,
     declarations: pl.LazyFrame | None = None,
@@ -187,28 +216,11 @@ def geographic_completeness(
     France de ses régions (et des établissements sans région) ; chacun aussi de son total, s'il a été livré.
 
     `consolidated` : les flux consolidés par couloir (niveau, code_geo, code_region, couloir, mois, origine) ;
-    `establishments` : les livraisons des établissements en numéros (unite, parent, couloir, mois) ;
-    `establishment_parents` : parent (numéro) → niveau, code_geo du rattachement ; `establishment_couloirs` :
-    couloir_id → couloir ; `declarations` : contributions déclarées des régions et départements
-    (`declared_expectations`), à partir de `first_month`."""
+    `establishments` : les comptes des établissements par rattachement (`establishment_counts`) ; `declarations` :
+    contributions déclarées des régions et départements (`declared_expectations`), à partir de `first_month`."""
     flux = consolidated.filter(pl.col("couloir") != ALL_COULOIRS)
     declared = flux.filter(pl.col("origine") == "declare")
-    etab_counts, etab_kids = family_counts(
-        establishments.with_columns(pl.lit(True).alias("complet")), last_month, window, ["parent"]
-    )
-    etab_counts = (
-        etab_counts.join(establishment_parents, on="parent")
-        .join(establishment_couloirs.rename({"couloir": "_code", "couloir_id": "couloir"}), on="couloir")
-        .drop("parent", "couloir")
-        .rename({"_code": "couloir"})
-        .select(*PARENT, "couloir", "mois", "attendues", "livrees", "presentes")
-    )
-    etab_kids = etab_kids.join(establishment_parents, on="parent").select(
-        *PARENT, "mois", "enfants_attendus", "enfants_livres"
-    )
-    # Les comptes des établissements (des millions de livraisons, quelques milliers de lignes de comptes) servent aux
-    # trois niveaux : calculés une fois, sinon chaque niveau relirait toutes les livraisons.
-    etab_counts, etab_kids = (frame.lazy() for frame in pl.collect_all([etab_counts, etab_kids]))
+    etab_counts, etab_kids = establishments
 
     def level(niveau: str, children: list[pl.LazyFrame]) -> tuple[pl.LazyFrame, pl.LazyFrame]:
         own = declared.filter(pl.col("niveau") == niveau)
@@ -308,16 +320,8 @@ def completeness(
     )
     if last is None:
         return pl.LazyFrame(schema=_SCHEMA)
-    by_couloir, children = geographic_completeness(
-        consolidated,
-        establishments,
-        establishment_parents,
-        establishment_couloirs,
-        last,
-        window,
-        declarations,
-        first,
-    )
+    counts = establishment_counts(establishments, establishment_parents, establishment_couloirs, last, window)
+    by_couloir, children = geographic_completeness(consolidated, counts, last, window, declarations, first)
     return with_all_couloirs(by_couloir, children, current_month).cast(_SCHEMA)  # type: ignore[arg-type]
 
 
