@@ -62,21 +62,32 @@ _AMBIGUOUS_DOT = r"^[+-]?[1-9]\d{0,2}\.\d{3}$"  # « 12.345 » : 12 345 ou 12,34
 _SCIENTIFIC = r"^[+-]?\d+([.,]\d+)?[eE][+-]?\d+$"
 
 
+def _number_value(
+    column: str, dtype: type[pl.DataType], decimals: bool, *readings: tuple[str, pl.Expr]
+) -> pl.Expr:
+    """Lecture d'un compte ou d'un montant : null si les milliers sont mal groupés ; un entier nu et des points de
+    milliers (deux groupes au moins, « 1.234.567 ») se lisent de même pour les deux ; puis `readings` (motif, valeur)
+    propres au type ; null pour tout le reste. Les motifs s'excluent l'un l'autre : leur ordre ne change rien."""
+    s = _compact(column)
+    chain = (
+        pl.when(~_well_grouped(column, decimals))
+        .then(None)
+        .when(s.str.contains(r"^[+-]?\d+$"))
+        .then(s.cast(dtype, strict=False))
+        .when(s.str.contains(r"^[+-]?\d{1,3}(\.\d{3}){2,}$"))
+        .then(s.str.replace_all(r"\.", "").cast(dtype, strict=False))
+    )
+    for pattern, value in readings:
+        chain = chain.when(s.str.contains(pattern)).then(value)
+    return chain.otherwise(None)
+
+
 def integer_value(column: str) -> pl.Expr:
     """Compte : entier écrit « 1234567 », « 1 234 567 » (espaces de milliers par groupes de trois), « 1.234.567 »
     (points de milliers, deux groupes au moins) ou « 1234567.0 » (cellule numérique d'Excel) ; sinon null."""
     s = _compact(column)
-    return (
-        pl.when(~_well_grouped(column, decimals=False))
-        .then(None)
-        .when(s.str.contains(r"^[+-]?\d+$"))
-        .then(s.cast(pl.Int64, strict=False))
-        .when(s.str.contains(r"^[+-]?\d{1,3}(\.\d{3}){2,}$"))
-        .then(s.str.replace_all(r"\.", "").cast(pl.Int64, strict=False))
-        .when(s.str.contains(r"^[+-]?\d+\.0$"))
-        .then(s.str.replace(r"\.0$", "").cast(pl.Int64, strict=False))
-        .otherwise(None)
-    )
+    excel = s.str.replace(r"\.0$", "").cast(pl.Int64, strict=False)
+    return _number_value(column, pl.Int64, False, (r"^[+-]?\d+\.0$", excel))
 
 
 def _first_reason(*rules: tuple[pl.Expr, str]) -> pl.Expr:
@@ -155,18 +166,15 @@ def amount_value(column: str) -> pl.Expr:
     ou « 1234.5 » (point décimal, admis quand il ne peut pas séparer des milliers : un ou deux chiffres après) ; au
     plus deux décimales ; sinon null."""
     s = _compact(column)
-    return (
-        pl.when(~_well_grouped(column, decimals=True))
-        .then(None)
-        .when(s.str.contains(r"^[+-]?\d+$"))
-        .then(s.cast(pl.Float64, strict=False))
-        .when(s.str.contains(r"^[+-]?\d+[.,]\d{1,2}$"))
-        .then(s.str.replace(",", ".").cast(pl.Float64, strict=False))
-        .when(s.str.contains(r"^[+-]?\d{1,3}(\.\d{3})+,\d{1,2}$"))
-        .then(s.str.replace_all(r"\.", "").str.replace(",", ".").cast(pl.Float64, strict=False))
-        .when(s.str.contains(r"^[+-]?\d{1,3}(\.\d{3}){2,}$"))
-        .then(s.str.replace_all(r"\.", "").cast(pl.Float64, strict=False))
-        .otherwise(None)
+    return _number_value(
+        column,
+        pl.Float64,
+        True,
+        (r"^[+-]?\d+[.,]\d{1,2}$", s.str.replace(",", ".").cast(pl.Float64, strict=False)),
+        (
+            r"^[+-]?\d{1,3}(\.\d{3})+,\d{1,2}$",
+            s.str.replace_all(r"\.", "").str.replace(",", ".").cast(pl.Float64, strict=False),
+        ),
     )
 
 

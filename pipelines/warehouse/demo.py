@@ -27,21 +27,22 @@ from pipelines.warehouse.ingest import Incoming, IngestResult, ingest
 from pipelines.warehouse.reference import load_reference
 
 FIRST_MONTH = dt.date(2021, 7, 1)
-# Totaux nationaux mensuels imposés (documents/mois) et leur origine : le jeu de démonstration passe par eux.
+# Totaux nationaux mensuels imposés (documents/mois) et leur origine : le jeu de démonstration passe par eux. Un
+# repère déduit d'un chiffre publié (rythme annuel, rapport) est écrit comme son calcul, arrondi au document.
 NATIONAL_ANCHORS: dict[dt.date, tuple[int, str]] = {
     dt.date(2021, 7, 1): (
-        536_842,
+        round(10_200_000 / 19),
         "lancement : mars 2023 (10,2 M) / 19, « ×19 depuis le lancement », ~6 M/an",
     ),
     dt.date(2023, 2, 1): (8_505_000, "1,5 document/habitant/an × 68 043 000 habitants / 12"),
     dt.date(2023, 3, 1): (10_200_000, "« plus de 10 millions de documents envoyés en mars 2023 »"),
-    dt.date(2023, 4, 1): (8_750_000, "rythme annuel 105 M / 12"),
-    dt.date(2023, 5, 1): (9_333_333, "rythme annuel 112 M / 12"),
-    dt.date(2023, 6, 1): (12_250_000, "rythme annuel 147 M / 12"),
-    dt.date(2023, 7, 1): (12_500_000, "rythme annuel 150 M / 12"),
-    dt.date(2023, 8, 1): (11_833_333, "rythme annuel 142 M / 12"),
+    dt.date(2023, 4, 1): (round(105_000_000 / 12), "rythme annuel 105 M / 12"),
+    dt.date(2023, 5, 1): (round(112_000_000 / 12), "rythme annuel 112 M / 12"),
+    dt.date(2023, 6, 1): (round(147_000_000 / 12), "rythme annuel 147 M / 12"),
+    dt.date(2023, 7, 1): (round(150_000_000 / 12), "rythme annuel 150 M / 12"),
+    dt.date(2023, 8, 1): (round(142_000_000 / 12), "rythme annuel 142 M / 12"),
     dt.date(2023, 9, 1): (
-        14_461_538,
+        round(18_800_000 / 1.3),
         "décembre 2023 « en hausse de ~30 % depuis le COSUI de septembre » : 18,8 M / 1,3",
     ),
     dt.date(2023, 12, 1): (18_800_000, "18,8 M de documents en décembre 2023"),
@@ -51,7 +52,7 @@ NATIONAL_ANCHORS: dict[dt.date, tuple[int, str]] = {
 }
 LAST_MONTH = max(NATIONAL_ANCHORS)
 ERRATUM_MONTH = dt.date(2023, 12, 1)
-ERRATUM_SHOWN = 19_250_000  # 231 M / 12, la coquille affichée en séance
+ERRATUM_SHOWN = round(231_000_000 / 12)  # la coquille affichée en séance
 
 # Parts des couloirs aux dates repères (publiées en février, août et décembre 2023 ; supposées ailleurs).
 SHARE_ANCHORS: dict[dt.date, dict[str, float]] = {
