@@ -8,6 +8,7 @@ import datetime as dt
 import json
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import plotly.graph_objects as go
 import polars as pl
@@ -33,6 +34,18 @@ from pipelines.settings import GEO_DIR
 MILESTONE_PROGRAMMES = ("COSUI",)
 
 
+def add_month_series(
+    fig: go.Figure, frame: pl.DataFrame, column: str, name: str, hover: str, **style: Any
+) -> None:
+    """Ajoute la série `column` de `frame` au fil des mois (`mois` en abscisse) sous le nom `name`, `hover` au survol ;
+    `style` : mode, trait, symboles. Les courbes mensuelles des graphiques du produit passent toutes par ici."""
+    fig.add_trace(
+        go.Scatter(
+            x=frame["mois"].to_list(), y=frame[column].to_list(), name=name, hovertemplate=hover, **style
+        )
+    )
+
+
 def _projection_traces(fig: go.Figure, projection: pl.DataFrame) -> None:
     """La projection de la tendance des 12 derniers mois et son intervalle à 90 %."""
     fig.add_trace(
@@ -47,37 +60,29 @@ def _projection_traces(fig: go.Figure, projection: pl.DataFrame) -> None:
             hoverinfo="skip",
         )
     )
-    fig.add_trace(
-        go.Scatter(
-            x=projection["mois"].to_list(),
-            y=projection["flux_annualise_projete"].to_list(),
-            name="Projection (tendance des 12 derniers mois)",
-            mode="lines",
-            line={"color": PROJECTION_COLOR, "dash": "dot", "width": 2},
-            hovertemplate="%{x|%m/%Y} : %{y:,.0f} documents/an projetés<extra></extra>",
-        )
+    add_month_series(
+        fig,
+        projection,
+        "flux_annualise_projete",
+        "Projection (tendance des 12 derniers mois)",
+        "%{x|%m/%Y} : %{y:,.0f} documents/an projetés<extra></extra>",
+        mode="lines",
+        line={"color": PROJECTION_COLOR, "dash": "dot", "width": 2},
     )
 
 
 def _published_trace(fig: go.Figure, published: pl.DataFrame) -> None:
     """Les chiffres publiés, chacun avec sa remarque et sa source au survol."""
-    fig.add_trace(
-        go.Scatter(
-            x=published["mois"].to_list(),
-            y=published["flux_annualise"].to_list(),
-            name="Chiffre publié",
-            mode="markers",
-            marker={"symbol": "diamond-open", "size": 12, "color": PUBLISHED_COLOR, "line": {"width": 2}},
-            customdata=list(
-                zip(
-                    [citations.source_title(s) for s in published["source"].to_list()],
-                    published["remarque"].fill_null("").to_list(),
-                    strict=True,
-                )
-            ),
-            hovertemplate="Publié : %{y:,.0f} documents/an (%{x|%m/%Y})<br>%{customdata[1]}<br>"
-            "Source : %{customdata[0]}<extra></extra>",
-        )
+    sources = [citations.source_title(s) for s in published["source"].to_list()]
+    add_month_series(
+        fig,
+        published,
+        "flux_annualise",
+        "Chiffre publié",
+        "Publié : %{y:,.0f} documents/an (%{x|%m/%Y})<br>%{customdata[1]}<br>Source : %{customdata[0]}<extra></extra>",
+        mode="markers",
+        marker={"symbol": "diamond-open", "size": 12, "color": PUBLISHED_COLOR, "line": {"width": 2}},
+        customdata=list(zip(sources, published["remarque"].fill_null("").to_list(), strict=True)),
     )
 
 
@@ -123,16 +128,15 @@ def annualised_trend(
     """Rythme annuel (mois × 12) dans le temps, cible, points publiés (avec leur source), COSUI et projection.
     Un COSUI postérieur à `today` est marqué « (prévu) »."""
     fig = go.Figure()
-    fig.add_trace(
-        go.Scatter(
-            x=series["mois"].to_list(),
-            y=series["flux_annualise"].to_list(),
-            name="Rythme annuel (mois × 12)",
-            mode="lines+markers",
-            line={"color": COULOIR_COLORS[ALL_COULOIRS], "width": 3},
-            marker={"size": 5},
-            hovertemplate="%{x|%m/%Y} : %{y:,.0f} documents/an<extra></extra>",
-        )
+    add_month_series(
+        fig,
+        series,
+        "flux_annualise",
+        "Rythme annuel (mois × 12)",
+        "%{x|%m/%Y} : %{y:,.0f} documents/an<extra></extra>",
+        mode="lines+markers",
+        line={"color": COULOIR_COLORS[ALL_COULOIRS], "width": 3},
+        marker={"size": 5},
     )
     if projection.height:
         _projection_traces(fig, projection)
@@ -191,17 +195,16 @@ def couloir_shares(series: pl.DataFrame, title: str) -> go.Figure:
     """Part de chaque couloir dans les documents du mois (trait et symbole propres à chaque couloir)."""
     fig = go.Figure()
     for code in (c for c in COULOIR_ORDER if c in series["couloir"].unique().to_list()):
-        part = series.filter(pl.col("couloir") == code)
-        fig.add_trace(
-            go.Scatter(
-                x=part["mois"].to_list(),
-                y=part["part_couloir"].to_list(),
-                name=couloir_label(code),
-                mode="lines+markers",
-                line={"color": COULOIR_COLORS[code], "dash": COULOIR_DASHES[code], "width": 2},
-                marker={"symbol": COULOIR_SYMBOLS[code], "size": 6},
-                hovertemplate=f"{couloir_label(code)} — %{{x|%m/%Y}} : %{{y:.1%}}<extra></extra>",
-            )
+        name = couloir_label(code)
+        add_month_series(
+            fig,
+            series.filter(pl.col("couloir") == code),
+            "part_couloir",
+            name,
+            f"{name} — %{{x|%m/%Y}} : %{{y:.1%}}<extra></extra>",
+            mode="lines+markers",
+            line={"color": COULOIR_COLORS[code], "dash": COULOIR_DASHES[code], "width": 2},
+            marker={"symbol": COULOIR_SYMBOLS[code], "size": 6},
         )
     apply_defaults(fig, title, height=420)
     fig.update_yaxes(title="Part des documents du mois", tickformat=".0%", rangemode="tozero")
@@ -275,16 +278,9 @@ def index_vs_national(
         (national, parent_label, COULOIR_COLORS[ALL_COULOIRS], "dash"),
         (region, region_label, COULOIR_COLORS["BIO"], "solid"),
     ):
-        fig.add_trace(
-            go.Scatter(
-                x=frame["mois"].to_list(),
-                y=frame["documents_par_habitant_an"].to_list(),
-                name=name,
-                mode="lines",
-                line={"color": color, "dash": dash, "width": 3},
-                hovertemplate=f"{name} — %{{x|%m/%Y}} : %{{y:.2f}} documents/habitant/an<extra></extra>",
-            )
-        )
+        hover = f"{name} — %{{x|%m/%Y}} : %{{y:.2f}} documents/habitant/an<extra></extra>"
+        line = {"color": color, "dash": dash, "width": 3}
+        add_month_series(fig, frame, "documents_par_habitant_an", name, hover, mode="lines", line=line)
     apply_defaults(fig, title, height=380)
     fig.update_yaxes(title="Documents par habitant et par an", rangemode="tozero")
     return fig

@@ -10,6 +10,7 @@ import polars as pl
 
 from pipelines import formats
 from pipelines.indicators.sons_etablissements import STEP_LABELS
+from pipelines.publish.charts import add_month_series
 from pipelines.publish.theme import COULOIR_COLORS, COULOIR_DASHES, apply_defaults, couloir_label
 
 MILESTONE_COLUMNS = {
@@ -28,15 +29,14 @@ def establishment_series(series: pl.DataFrame, milestones: pl.DataFrame, title: 
         ["couloir", "type_document"], maintain_order=True
     ):
         name = couloir_label(str(couloir)) + (f" — {type_document}" if type_document else "")
-        fig.add_trace(
-            go.Scatter(
-                x=rows["mois"].to_list(),
-                y=rows["documents"].to_list(),
-                name=name,
-                mode="lines+markers",
-                line={"color": COULOIR_COLORS.get(str(couloir)), "dash": COULOIR_DASHES.get(str(couloir))},
-                hovertemplate=f"{name}<br>%{{x|%m/%Y}} : %{{y:,.0f}} documents<extra></extra>",
-            )
+        add_month_series(
+            fig,
+            rows,
+            "documents",
+            name,
+            f"{name}<br>%{{x|%m/%Y}} : %{{y:,.0f}} documents<extra></extra>",
+            mode="lines+markers",
+            line={"color": COULOIR_COLORS.get(str(couloir)), "dash": COULOIR_DASHES.get(str(couloir))},
         )
     for row in milestones.iter_rows(named=True):
         for column, label in MILESTONE_COLUMNS.items():

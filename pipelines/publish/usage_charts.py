@@ -69,16 +69,16 @@ def _lines(
     fig = go.Figure()
     for index, (name, frame) in enumerate(parts):
         color, dash, symbol = SERIES_STYLES[index % len(SERIES_STYLES)]
-        fig.add_trace(
-            go.Scatter(
-                x=frame["mois"].to_list(),
-                y=frame["valeur"].to_list(),
-                name=name,
-                mode="lines+markers",
-                line={"color": color, "dash": dash, "width": 2.5},
-                marker={"symbol": symbol, "size": 5},
-                hovertemplate=f"{name} — %{{x|%m/%Y}} : %{{y:{'.1%' if percent else ',.0f'}}}<extra></extra>",
-            )
+        hover = f"{name} — %{{x|%m/%Y}} : %{{y:{'.1%' if percent else ',.0f'}}}<extra></extra>"
+        charts.add_month_series(
+            fig,
+            frame,
+            "valeur",
+            name,
+            hover,
+            mode="lines+markers",
+            line={"color": color, "dash": dash, "width": 2.5},
+            marker={"symbol": symbol, "size": 5},
         )
     months = [m for _, f in parts for m in f["mois"].to_list()]
     shown = events.annotate(fig, min(months) if months else None, max(months) if months else None)
