@@ -170,6 +170,17 @@ def _secrecy_groups(frame: pl.DataFrame) -> list[tuple[pl.DataFrame, pl.DataFram
             (members.select("_i", gid, "documents", "code_geo"), totals.select(tid, pl.col("_i").alias("_t")))
         )
 
+    def add_level(niveau: str, parent: str, parent_code: str | None = None) -> None:
+        # Les membres d'un niveau face au total de leur parent, même mois et même couloir ; `parent_code` : la colonne
+        # du membre qui porte le code du parent (la France, seule, n'en a pas besoin).
+        member_link, total_link = ([parent_code], ["code_geo"]) if parent_code else ([], [])
+        add(
+            indexed.filter(pl.col("niveau") == niveau),
+            ["mois", "couloir", *member_link],
+            indexed.filter(pl.col("niveau") == parent),
+            ["mois", "couloir", *total_link],
+        )
+
     if "couloir" in columns:
         add(
             indexed.filter(pl.col("couloir") != ALL_COULOIRS),
@@ -178,25 +189,10 @@ def _secrecy_groups(frame: pl.DataFrame) -> list[tuple[pl.DataFrame, pl.DataFram
             ["mois", "niveau", "code_geo"],
         )
         if "code_region" in columns:
-            add(
-                indexed.filter(pl.col("niveau") == "departement"),
-                ["mois", "couloir", "code_region"],
-                indexed.filter(pl.col("niveau") == "region"),
-                ["mois", "couloir", "code_geo"],
-            )
-        add(
-            indexed.filter(pl.col("niveau") == "region"),
-            ["mois", "couloir"],
-            indexed.filter(pl.col("niveau") == "pays"),
-            ["mois", "couloir"],
-        )
+            add_level("departement", "region", "code_region")
+        add_level("region", "pays")
         if "code_departement" in columns:
-            add(
-                indexed.filter(pl.col("niveau") == "etablissement"),
-                ["mois", "couloir", "code_departement"],
-                indexed.filter(pl.col("niveau") == "departement"),
-                ["mois", "couloir", "code_geo"],
-            )
+            add_level("etablissement", "departement", "code_departement")
     return groups
 
 
