@@ -212,7 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
         "export", help="paquet de transparence publique (open data, page HTML, graphiques)"
     )
     add_folder_argument(p_export)
-    add_month_argument(p_export, "le dernier")
+    add_month_argument(p_export, "le dernier mois complet du périmètre")
     p_export.add_argument(
         "--demo", action="store_true", help="autoriser un export filigrané de données de démonstration"
     )

@@ -1,4 +1,4 @@
-"""Commande `kpi` : chiffres clés d'un mois (défaut : le dernier), en tableau français ou en JSON."""
+"""Commande `kpi` : chiffres clés d'un mois (défaut : le dernier mois complet), en tableau français ou en JSON."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines import formats
-from pipelines.argparse_fr import add_db_argument, add_month_argument
+from pipelines.argparse_fr import add_db_argument, add_month_argument, add_region_argument
 from pipelines.indicators.kpi import NoData, key_figures, parse_month_option, resolve_scope
 from pipelines.indicators.target_status import target_status
 from pipelines.intake.parsing import parse_month_text
@@ -83,10 +83,10 @@ def cmd_kpi(args: argparse.Namespace) -> int:
 
 
 def add_kpi_parser(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("kpi", help="chiffres clés d'un mois (défaut : le dernier mois avec données)")
-    add_month_argument(parser, "le dernier disponible")
+    parser = sub.add_parser("kpi", help="chiffres clés d'un mois (défaut : le dernier mois complet)")
+    add_month_argument(parser, "le dernier mois complet du périmètre")
     scope = parser.add_mutually_exclusive_group()
-    scope.add_argument("--region", metavar="REGION", help="code INSEE ou nom de la région")
+    add_region_argument(scope)
     scope.add_argument("--departement", metavar="DEPARTEMENT", help="code INSEE ou nom du département")
     parser.add_argument("--json", action="store_true", help="un objet JSON au lieu du tableau")
     add_db_argument(parser)
