@@ -344,6 +344,31 @@ def write_readme(
 # --- Graphiques et page HTML ----------------------------------------------------------------------------------
 
 
+# L'en-tête de chaque colonne dans les tableaux qui accompagnent les graphiques du paquet : une colonne se nomme de la
+# même façon d'un tableau à l'autre ; un tableau en précise une au besoin (« Documents du mois »).
+_CHART_HEADERS = {
+    "mois": "Mois",
+    "couloir": "Couloir",
+    "documents": "Documents",
+    "flux_annualise": "Rythme annuel",
+    "cible": "Cible",
+    "taux_atteinte_cible": "Part de la cible",
+    "code_geo": "Code",
+    "documents_par_habitant_an": "Documents par habitant et par an",
+}
+
+
+def _chart_table(frame: pl.DataFrame, *columns: str, **headers: str) -> pl.DataFrame:
+    """Les chiffres d'un graphique : `columns` de `frame` dans cet ordre, sous leur en-tête (`headers` l'emporte sur
+    `_CHART_HEADERS`), les couloirs en clair."""
+    table = frame.select(columns)
+    if "couloir" in columns:
+        table = table.with_columns(
+            pl.col("couloir").replace_strict(COULOIR_LABELS, default=pl.col("couloir"))
+        )
+    return table.rename({column: headers.get(column) or _CHART_HEADERS[column] for column in columns})
+
+
 def public_charts(
     con: duckdb.DuckDBPyConnection,
     tables: dict[str, pl.DataFrame],
@@ -402,39 +427,40 @@ def public_charts(
         "rythme_annuel": (
             trend,
             trend_title + ". Ligne : rythme annuel mensuel ; tirets : cible ; losanges : chiffres publiés.",
-            national.select(
-                pl.col("mois").alias("Mois"),
-                pl.col("documents").alias("Documents du mois"),
-                pl.col("flux_annualise").alias("Rythme annuel"),
-                pl.col("taux_atteinte_cible").alias("Part de la cible"),
+            _chart_table(
+                national,
+                "mois",
+                "documents",
+                "flux_annualise",
+                "taux_atteinte_cible",
+                documents="Documents du mois",
             ),
         ),
         "couloirs_cibles": (
             targets,
             "Rythme annuel de chaque couloir ciblé face à sa cible.",
-            latest.filter(pl.col("cible").is_not_null()).select(
-                pl.col("couloir").replace_strict(COULOIR_LABELS, default=pl.col("couloir")).alias("Couloir"),
-                pl.col("flux_annualise").alias("Rythme annuel"),
-                pl.col("cible").alias("Cible"),
-                pl.col("taux_atteinte_cible").alias("Part de la cible"),
+            _chart_table(
+                latest.filter(pl.col("cible").is_not_null()),
+                "couloir",
+                "flux_annualise",
+                "cible",
+                "taux_atteinte_cible",
             ),
         ),
         "couloirs_mensuels": (
             stacked,
             "Documents envoyés chaque mois, empilés par couloir.",
-            couloirs.select(
-                pl.col("mois").alias("Mois"),
-                pl.col("couloir").replace_strict(COULOIR_LABELS, default=pl.col("couloir")).alias("Couloir"),
-                pl.col("documents").alias("Documents"),
-            ),
+            _chart_table(couloirs, "mois", "couloir", "documents"),
         ),
         "carte_regions": (
             region_map,
             f"Carte des documents par habitant et par an, par {'région' if niveau == 'pays' else 'département'}.",
-            regions.sort("documents_par_habitant_an", descending=True, nulls_last=True).select(
-                pl.col("libelle_geo").alias("Région" if niveau == "pays" else "Département"),
-                pl.col("code_geo").alias("Code"),
-                pl.col("documents_par_habitant_an").alias("Documents par habitant et par an"),
+            _chart_table(
+                regions.sort("documents_par_habitant_an", descending=True, nulls_last=True),
+                "libelle_geo",
+                "code_geo",
+                "documents_par_habitant_an",
+                libelle_geo="Région" if niveau == "pays" else "Département",
             ),
         ),
     }
