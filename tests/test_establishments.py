@@ -20,6 +20,7 @@ from polars.testing import assert_frame_equal
 from pipelines.indicators import establishments as E
 from pipelines.indicators import flux as F
 from pipelines.indicators.refresh import refresh_indicators
+from pipelines.intake.validation import finess_with_key
 from pipelines.settings import Settings
 from pipelines.warehouse.connection import apply_schema, connect_read
 from pipelines.warehouse.ingest import Incoming, ingest
@@ -283,19 +284,18 @@ def test_blocks_cover_every_establishment_once(
         assert (con.sql(series).fetchall(), con.sql(departements).fetchall()) == before
 
 
-@pytest.mark.skip(
-    reason="FINESS livré sous un autre département que son préfixe : refusé depuis l’issue 15 ; à réécrire"
-)
 def test_types_of_one_month_with_different_departements_make_one_value(
     tmp_path: Path, settings: Settings
 ) -> None:
-    """Deux types du même mois livrés sous deux départements : une seule valeur pour l'établissement (leur somme, et
-    le mois suivant la voit comme m − 1) ; chaque département reçoit la ligne livrée sous son code. (Avant 0.4, la
-    série portait deux valeurs pour ce mois, et m − 1 n'en voyait qu'une.)"""
+    """Deux types du même mois livrés sous deux départements d'outre-mer (le FINESS « 97… » n'en fixe pas un seul) :
+    une seule valeur pour l'établissement (leur somme, et le mois suivant la voit comme m − 1) ; chaque département
+    reçoit la ligne livrée sous son code. (Avant 0.4, la série portait deux valeurs pour ce mois, et m − 1 n'en voyait
+    qu'une.)"""
+    finess = finess_with_key("97100000")
     feed = write_text(
         tmp_path / "rattachements.csv",
         "mois;couloir;departement;finess;type_document;documents\n"
-        "2024-01;HOP;35;350000006;LDL;5\n2024-01;HOP;29;350000006;CRO;3\n2024-02;HOP;35;350000006;LDL;6\n",
+        f"2024-01;HOP;971;{finess};LDL;5\n2024-01;HOP;972;{finess};CRO;3\n2024-02;HOP;971;{finess};LDL;6\n",
     )
     (result,) = ingest([Incoming(feed)], settings=settings)
     assert result.ok, result.message
@@ -308,4 +308,21 @@ def test_types_of_one_month_with_different_departements_make_one_value(
             "AND mois = DATE '2024-01-01' ORDER BY code_geo"
         ).fetchall()
     assert hop == [(dt.date(2024, 1, 1), 8, None), (dt.date(2024, 2, 1), 6, 8)]
-    assert departements == [("29", 3), ("35", 5)]
+    assert departements == [("971", 5), ("972", 3)]
+
+
+def test_a_metropolitan_finess_under_another_departement_is_refused(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """En métropole, le FINESS commence par son département : livré sous un autre, la ligne est refusée (issue 15)."""
+    finess = finess_with_key("35000000")
+    feed = write_text(
+        tmp_path / "rattachements.csv",
+        "mois;couloir;departement;finess;type_document;documents\n"
+        f"2024-01;HOP;35;{finess};LDL;5\n2024-01;HOP;29;{finess};CRO;3\n",
+    )
+    (result,) = ingest([Incoming(feed)], settings=settings)
+    assert result.statut == "refuse" and not settings.db_path().exists()
+    (problem,) = result.problems
+    assert (problem.ligne, problem.colonne, problem.valeur) == (3, "finess", finess)
+    assert "commence par le code d'un autre département" in problem.motif
