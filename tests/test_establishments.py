@@ -23,7 +23,7 @@ from pipelines.indicators.refresh import refresh_indicators
 from pipelines.intake.validation import finess_with_key
 from pipelines.settings import Settings
 from pipelines.warehouse.connection import apply_schema, connect_read
-from pipelines.warehouse.ingest import Incoming, ingest
+from pipelines.warehouse.ingest import Incoming, IngestResult, ingest
 from tests.conftest import write_text
 
 
@@ -284,6 +284,20 @@ def test_blocks_cover_every_establishment_once(
         assert (con.sql(series).fetchall(), con.sql(departements).fetchall()) == before
 
 
+def _ingest_hospital_rows(
+    tmp_path: Path, settings: Settings, body: str, rows: list[tuple[str, str, str, int]]
+) -> IngestResult:
+    """Importe des lignes HOP (mois, département, type de document, documents) d'un établissement au FINESS `body`
+    suivi de sa clé."""
+    finess = finess_with_key(body)
+    lines = "".join(f"{mois};HOP;{dep};{finess};{kind};{n}\n" for mois, dep, kind, n in rows)
+    feed = write_text(
+        tmp_path / "rattachements.csv", "mois;couloir;departement;finess;type_document;documents\n" + lines
+    )
+    (result,) = ingest([Incoming(feed)], settings=settings)
+    return result
+
+
 def test_types_of_one_month_with_different_departements_make_one_value(
     tmp_path: Path, settings: Settings
 ) -> None:
@@ -291,13 +305,12 @@ def test_types_of_one_month_with_different_departements_make_one_value(
     une seule valeur pour l'établissement (leur somme, et le mois suivant la voit comme m − 1) ; chaque département
     reçoit la ligne livrée sous son code. (Avant 0.4, la série portait deux valeurs pour ce mois, et m − 1 n'en voyait
     qu'une.)"""
-    finess = finess_with_key("97100000")
-    feed = write_text(
-        tmp_path / "rattachements.csv",
-        "mois;couloir;departement;finess;type_document;documents\n"
-        f"2024-01;HOP;971;{finess};LDL;5\n2024-01;HOP;972;{finess};CRO;3\n2024-02;HOP;971;{finess};LDL;6\n",
+    result = _ingest_hospital_rows(
+        tmp_path,
+        settings,
+        "97100000",
+        [("2024-01", "971", "LDL", 5), ("2024-01", "972", "CRO", 3), ("2024-02", "971", "LDL", 6)],
     )
-    (result,) = ingest([Incoming(feed)], settings=settings)
     assert result.ok, result.message
     with connect_read(settings.db_path()) as con:
         hop = con.sql(
@@ -315,14 +328,10 @@ def test_a_metropolitan_finess_under_another_departement_is_refused(
     tmp_path: Path, settings: Settings
 ) -> None:
     """En métropole, le FINESS commence par son département : livré sous un autre, la ligne est refusée (issue 15)."""
-    finess = finess_with_key("35000000")
-    feed = write_text(
-        tmp_path / "rattachements.csv",
-        "mois;couloir;departement;finess;type_document;documents\n"
-        f"2024-01;HOP;35;{finess};LDL;5\n2024-01;HOP;29;{finess};CRO;3\n",
+    result = _ingest_hospital_rows(
+        tmp_path, settings, "35000000", [("2024-01", "35", "LDL", 5), ("2024-01", "29", "CRO", 3)]
     )
-    (result,) = ingest([Incoming(feed)], settings=settings)
     assert result.statut == "refuse" and not settings.db_path().exists()
     (problem,) = result.problems
-    assert (problem.ligne, problem.colonne, problem.valeur) == (3, "finess", finess)
+    assert (problem.ligne, problem.colonne, problem.valeur) == (3, "finess", finess_with_key("35000000"))
     assert "commence par le code d'un autre département" in problem.motif

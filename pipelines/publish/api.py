@@ -16,7 +16,7 @@ from typing import Any
 
 import polars as pl
 
-from pipelines.publish.freshness import Freshness
+from pipelines.publish.freshness import Edition, Freshness
 from pipelines.publish.theme import COULOIR_LABELS
 from pipelines.publish.usage_charts import label as usage_label
 from pipelines.sources.usage import nomenclature
@@ -153,14 +153,10 @@ def territory_document(
 
 
 def write_api(
-    folder: Path,
-    tables: dict[str, pl.DataFrame],
-    mois: dt.date,
-    freshness: Freshness,
-    demo: bool,
-    licence: str,
+    folder: Path, tables: dict[str, pl.DataFrame], edition: Edition
 ) -> dict[tuple[str, str], dict[str, Any]]:
     """Écrit `api/v1/` (index, France, régions, départements, schémas). Rend les documents par (niveau, code)."""
+    mois, freshness, demo, licence = edition.mois, edition.fraicheur, edition.demo, edition.licence
     root = folder / "api" / VERSION
     for sub in ("regions", "departements", "schema"):
         (root / sub).mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,7 @@ import polars as pl
 
 from pipelines import formats
 from pipelines.publish.dictionary import TABLE_DESCRIPTIONS
-from pipelines.publish.freshness import Freshness
+from pipelines.publish.freshness import Edition, Freshness
 
 
 def metadata(
@@ -82,15 +82,8 @@ def metadata(
     }
 
 
-def write_metadata(
-    folder: Path,
-    tables: dict[str, pl.DataFrame],
-    mois: dt.date,
-    freshness: Freshness,
-    demo: bool,
-    licence: str,
-) -> Path:
+def write_metadata(folder: Path, tables: dict[str, pl.DataFrame], edition: Edition) -> Path:
     path = folder / "datagouv.json"
-    document = metadata(tables, mois, freshness, demo, licence)
+    document = metadata(tables, edition.mois, edition.fraicheur, edition.demo, edition.licence)
     path.write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")
     return path

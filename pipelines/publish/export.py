@@ -36,7 +36,7 @@ from pipelines.publish.diffusion import (
     spreadsheet_view,
     within_region,
 )
-from pipelines.publish.freshness import Freshness, freshness
+from pipelines.publish.freshness import Edition, Freshness, freshness
 from pipelines.publish.images import kaleido_server
 from pipelines.publish.plotly_fr import PLOTLY_CONFIG
 from pipelines.publish.public_warehouse import public_database
@@ -696,9 +696,10 @@ def export_public(
     if images:
         result.files += write_images(chart_set, folder, progress)
     progress("API JSON et cartes des territoires…")
-    documents = api.write_api(folder, tables, month, fresh, demo, LICENCE)
+    edition = Edition(fresh, demo, LICENCE)
+    documents = api.write_api(folder, tables, edition)
     result.files += cards.write_cards(folder, documents, fresh.text, LICENCE, images, fresh.warning, progress)
-    result.files.append(datagouv.write_metadata(folder, tables, month, fresh, demo, LICENCE))
+    result.files.append(datagouv.write_metadata(folder, tables, edition))
     return result
 
 

@@ -84,3 +84,17 @@ def freshness(mois: dt.date, today: dt.date, schedule: pl.DataFrame | None = Non
         mise_a_jour_attendue=expected,
         en_retard=expected is not None and today > expected,
     )
+
+
+@dataclass(frozen=True)
+class Edition:
+    """Une édition du paquet de transparence : sa fraîcheur (dont le mois publié), sa marque de démonstration et sa
+    licence — ce que l'API JSON et les métadonnées data.gouv.fr disent chacune."""
+
+    fraicheur: Freshness
+    demo: bool
+    licence: str
+
+    @property
+    def mois(self) -> dt.date:
+        return self.fraicheur.mois
