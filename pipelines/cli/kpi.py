@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines import formats
-from pipelines.argparse_fr import add_db_argument, add_month_argument, add_region_argument
+from pipelines.cli.argparse_fr import add_db_argument, add_month_argument, add_region_argument
 from pipelines.indicators.kpi import NoData, key_figures, parse_month_option, resolve_scope
 from pipelines.indicators.target_status import target_status
 from pipelines.intake.parsing import parse_month_text

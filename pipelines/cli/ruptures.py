@@ -12,7 +12,7 @@ from pathlib import Path
 import polars as pl
 
 from pipelines import formats
-from pipelines.argparse_fr import (
+from pipelines.cli.argparse_fr import (
     add_db_argument,
     add_folder_argument,
     add_month_argument,

@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from pipelines.argparse_fr import (
+from pipelines.cli.argparse_fr import (
     add_db_argument,
     add_folder_argument,
     add_month_argument,
     add_region_argument,
 )
-from pipelines.argparse_fr import install as install_french_argparse
+from pipelines.cli.argparse_fr import install as install_french_argparse
 from pipelines.settings import get_settings
 from pipelines.sources import SOURCES
 from pipelines.warehouse.connection import WarehouseError, describe_failure
@@ -231,13 +231,13 @@ def build_parser() -> argparse.ArgumentParser:
     add_db_argument(p_cosui)
     p_cosui.set_defaults(handler=cmd_cosui)
 
-    from pipelines.kpi_cli import add_kpi_parser
+    from pipelines.cli.kpi import add_kpi_parser
 
     add_kpi_parser(sub)
     from pipelines.serve import add_serve_parser
 
     add_serve_parser(sub)
-    from pipelines.ruptures_cli import add_ruptures_parsers
+    from pipelines.cli.ruptures import add_ruptures_parsers
 
     add_ruptures_parsers(sub)
     return parser
