@@ -249,29 +249,34 @@ def _already_imported(
 _SAME_BYTES_SAME_TABLE = (".csv", ".txt", *PARQUET_EXTENSIONS)
 
 
-def repeats_last_import(db_path: Path, incoming: Incoming, kind: str | None) -> IngestResult | None:
+def repeats_last_import(
+    db_path: Path, incoming: Incoming, kind: str | None
+) -> tuple[IngestResult | None, str | None]:
     """Le compte rendu « identique » d'une relivraison des octets du dernier import accepté, sans relire, valider
     ni recopier le fichier (ni ouvrir l'entrepôt en écriture) ; None dans tout autre cas, qui suit le chemin
-    ordinaire : même nom, même nature, même marque de démonstration, et rien d'importé depuis."""
+    ordinaire : même nom, même nature, même marque de démonstration, et rien d'importé depuis. Rend aussi
+    l'empreinte quand elle a été calculée (un fichier mensuel garde souvent le même nom : le chemin ordinaire la
+    reprend au lieu de relire le fichier)."""
     if incoming.path.suffix.lower() not in _SAME_BYTES_SAME_TABLE or not db_path.is_file():
-        return None
+        return None, None
     try:
         con = connect_read(db_path)
     except WarehouseError:
-        return None  # le chemin ordinaire dira pourquoi l'entrepôt ne s'ouvre pas
+        return None, None  # le chemin ordinaire dira pourquoi l'entrepôt ne s'ouvre pas
     try:
         last = first_row(con, named_statements("queries/imports.sql")["last_import"])
     except duckdb.Error:
-        return None
+        return None, None
     finally:
         con.close()
     if last is None:
-        return None
+        return None, None
     import_id, name, digest, nature, accepted, rows, demo = last
     if name != incoming.name or (kind is not None and kind != nature) or bool(demo) != incoming.demo:
-        return None
-    if sha256_of(incoming.path) != digest:
-        return None
+        return None, None
+    computed = sha256_of(incoming.path)
+    if computed != digest:
+        return None, computed
     return IngestResult(
         incoming.name,
         nature,
@@ -279,7 +284,7 @@ def repeats_last_import(db_path: Path, incoming: Incoming, kind: str | None) -> 
         lignes=int(rows),
         inchangees=int(rows),
         message=f"fichier identique à l'import n° {import_id} du {accepted:%d/%m/%Y %H:%M} : rien n'a changé",
-    )
+    ), computed
 
 
 def load_validated(
@@ -432,7 +437,9 @@ def ingest(
         for incoming in files:
             started = time.perf_counter()
             # Tant que rien n'est écrit dans cette commande, l'entrepôt publié est l'état courant.
-            repeated = repeats_last_import(db_path, incoming, kind) if writer is None else None
+            repeated, known_digest = (
+                repeats_last_import(db_path, incoming, kind) if writer is None else (None, None)
+            )
             if repeated is not None:
                 repeated.durees["lecture_validation"] = time.perf_counter() - started
                 progress(f"{incoming.name} : {repeated.message}")
@@ -440,7 +447,11 @@ def ingest(
                 continue
             # L'empreinte (idempotence) se calcule pendant la lecture : hashlib relâche le GIL sur les gros blocs.
             stop = threading.Event()
-            digest_job = hasher.submit(sha256_of, incoming.path, stop) if incoming.path.is_file() else None
+            digest_job = (
+                hasher.submit(sha256_of, incoming.path, stop)
+                if known_digest is None and incoming.path.is_file()
+                else None
+            )
             try:
                 source, frame, ctx = validate_file(incoming, kind, settings, sheet, progress)
             except RefusedFile as refused:
@@ -461,8 +472,10 @@ def ingest(
             progress(
                 f"{incoming.name} : écriture de {formats.integer(frame.height)} lignes et recalcul des indicateurs…"
             )
-            assert digest_job is not None  # un fichier validé existe
-            digest = digest_job.result()
+            if known_digest is None:
+                assert digest_job is not None  # un fichier validé existe
+                known_digest = digest_job.result()
+            digest = known_digest
             validated = time.perf_counter() - started
             lot = [frame]
             del frame  # load_validated libère la table après chargement
