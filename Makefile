@@ -53,7 +53,7 @@ ROWS ?= 1000000 10000000 30000000
 bench: dev chromium                    ## banc d'essai (long ; hors `make test`) → docs/PERFORMANCE.md
 	$(PY) -m benchmarks.run --rows $(ROWS)
 	$(PY) -m benchmarks.floor --rows 10000000
-	$(PY) -m benchmarks.monthly --rows 1000000 10000000
+	$(PY) -m benchmarks.monthly --rows 1000000 10000000 30000000
 	$(PY) -m benchmarks.shapes --rows 10000000
 	$(PY) -m benchmarks.load --sessions 20 --secondes 120 --rows 10000000
 	$(PY) -m benchmarks.report

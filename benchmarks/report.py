@@ -4,6 +4,7 @@ du coût selon le nombre de lignes. `python -m benchmarks.report` (appelé par `
 from __future__ import annotations
 
 import json
+import re
 import statistics
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,8 @@ from pipelines.settings import REPO_ROOT
 RESULTS = REPO_ROOT / "benchmarks" / "results"
 DOC = REPO_ROOT / "docs" / "PERFORMANCE.md"
 PLOT = REPO_ROOT / "docs" / "performance.svg"
+MONTHLY_PLOT = REPO_ROOT / "docs" / "images" / "livraisons_mensuelles.svg"
+MONTHLY_TITLE = "Livraisons mensuelles : coût selon la taille de l'historique"
 TARGET_ROWS = 10_000_000
 
 
@@ -84,7 +87,24 @@ def plot(results: list[dict[str, Any]]) -> None:
     )
     fig.update_xaxes(type="log", title="lignes")
     fig.update_yaxes(type="log", title="secondes")
-    fig.write_image(PLOT)
+    write_svg(fig, PLOT)
+
+
+def write_svg(fig: go.Figure, path: Path) -> None:
+    """L'image SVG de la figure, octet pour octet la même pour les mêmes mesures : Plotly tire au hasard l'identifiant
+    de ses définitions (`defs-3fa2c1`, repris par les découpes) et celui de chaque courbe ; ils sont remplacés par des
+    identifiants fixes, pour que l'image versionnée ne change que si les mesures changent."""
+    import plotly.io as pio
+
+    pio.defaults.mathjax = None  # MathJax serait chargé depuis un CDN
+    for number, trace in enumerate(fig.data):
+        trace.uid = f"courbe{number}"
+    svg = pio.to_image(fig, format="svg").decode("utf-8")
+    uid = re.search(r'id="defs-([0-9a-f]+)"', svg)
+    if uid:
+        svg = svg.replace(uid.group(1), "mesures")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(svg, encoding="utf-8")
 
 
 def measured_when(results: list[dict[str, Any]]) -> str:
@@ -132,7 +152,8 @@ def main() -> int:
     else:
         text += targets_table(target)
         text += floor_table(target)
-    text += monthly_section()
+    monthly = monthly_results()
+    text += monthly_section(monthly)
     text += shapes_section()
     text += load_section()
     (REPO_ROOT / "docs").mkdir(exist_ok=True)
@@ -141,53 +162,160 @@ def main() -> int:
     before, _, rest = existing.partition(START)
     _, _, after = rest.partition(END)
     DOC.write_text(before + generated + after, encoding="utf-8")
-    plot(results)
+    from pipelines.publish.images import kaleido_server
+
+    with kaleido_server():
+        plot(results)
+        if monthly:
+            growth_plot(monthly, MONTHLY_PLOT)
+    if monthly:
+        # `make bench` se termine sur les livraisons mensuelles face à leurs cibles, et la courbe de croissance.
+        from benchmarks.monthly import REPRODUCE
+        from benchmarks.monthly import targets_table as monthly_targets
+
+        print(monthly_targets(monthly))
+        print(f"Courbe de croissance : {MONTHLY_PLOT.relative_to(REPO_ROOT)} ; reproduire : {REPRODUCE}")
+    print(f"Rapport écrit : {DOC.relative_to(REPO_ROOT)}")
     return 0
 
 
-def monthly_section() -> list[str]:
-    """Les livraisons mensuelles (`benchmarks.monthly`) face aux cibles de l'issue 19, quand elles sont mesurées."""
-    from benchmarks.monthly import table as monthly_table
+def monthly_results(folder: Path = RESULTS) -> list[dict[str, Any]]:
+    """Les résultats de `benchmarks.monthly` (mensuel_<lignes>.json), par taille demandée croissante ; les plus
+    anciens, qui ne la notaient pas, la tiennent de leur nom de fichier."""
+    results = []
+    for path in folder.glob("mensuel_*.json"):
+        result = json.loads(path.read_text(encoding="utf-8"))
+        result.setdefault("lignes_demandees", int(path.stem.removeprefix("mensuel_")))
+        results.append(result)
+    return sorted(results, key=lambda r: r["lignes_demandees"])
 
-    monthly = sorted(
-        (json.loads(p.read_text(encoding="utf-8")) for p in RESULTS.glob("mensuel_*.json")),
-        key=lambda r: r["lignes_historique"],
-    )
+
+def monthly_section(
+    monthly: list[dict[str, Any]], image: str = "images/livraisons_mensuelles.svg"
+) -> list[str]:
+    """Les livraisons mensuelles (`benchmarks.monthly`) face aux cibles de l'issue 19, quand elles sont mesurées :
+    les mesures, la courbe de croissance (`image`, chemin relatif à docs/), une ligne par cible."""
+    from benchmarks.monthly import PANDAS_SKIPPED, REPRODUCE
+    from benchmarks.monthly import table as monthly_table
+    from benchmarks.monthly import targets_table as monthly_targets
+
     if not monthly:
         return []
-    lines = [
+    measured = " ; ".join(
+        f"{formats.integer(r['lignes_demandees'])} lignes le {r['machine']['date']} "
+        f"(version {r['machine'].get('produit', 'non notée')}"
+        + (f", `{r['commande']}`)" if "commande" in r else ")")
+        for r in monthly
+    )
+    skipped = [
+        formats.integer(r["lignes_demandees"]) for r in monthly if "pandas_historique_complet" not in r
+    ]
+    return [
         "",
         "## Livraisons mensuelles",
         "",
-        "`python -m benchmarks.monthly --rows 1000000 10000000` : premier chargement de 59 mois, puis la livraison du "
-        "60e mois (1/60 des lignes), sa relivraison à l'identique et la révision d'un mois ancien, chacune dans son "
-        "processus ; la copie du fichier de l'entrepôt que fait chaque import ; la chaîne pandas relancée sur tout "
-        "l'historique.",
+        f"Reproduire : `{REPRODUCE}` (les deux sont dans `make bench`). Premier chargement de 59 mois, puis la "
+        "livraison du 60e mois (1/60 des lignes), sa relivraison à l'identique"
+        + (
+            " (médiane de trois passages : elle ne change rien)"
+            if all(r["relivraison_identique"].get("passages") for r in monthly)
+            else ""
+        )
+        + " et la révision d'un mois ancien (1/60 des lignes, un document de plus par ligne), chacune dans "
+        "son processus : commande `ingest` entière, démarrage de Python compris ; mémoire de pointe du processus. À "
+        "côté : la copie du fichier de l'entrepôt que fait chaque import (publication), et la chaîne pandas relancée "
+        "sur tout l'historique (60 mois), ce que ferait un script mensuel. Mesuré : " + measured + ".",
         "",
         monthly_table(monthly),
         "",
-        "| cible (livraison mensuelle) | mesuré | atteinte |",
-        "|---|---|---|",
+        *(
+            [f"Chaîne pandas {PANDAS_SKIPPED} : non mesurée à {', '.join(skipped)} lignes.", ""]
+            if skipped
+            else []
+        ),
+        f"![{MONTHLY_TITLE}]({image})",
+        "",
+        monthly_targets(monthly),
+        "",
+        "« — » : la taille n'a pas été mesurée, la cible n'est ni atteinte ni réfutée ici.",
     ]
-    for r in monthly:
-        rows = formats.integer(r["lignes_historique"])
-        share = r["livraison_mensuelle"]["part_du_premier_chargement"]
-        identical = r["relivraison_identique"]["secondes"]
-        lines.append(
-            f"| ≤ 10 % du premier chargement ({rows} lignes) | {formats.percent(share, 0)} | "
-            f"{'oui' if share <= 0.10 else '**non**'} |"
-        )
-        lines.append(
-            f"| relivraison identique ≤ 0,5 s ({rows} lignes) | {_s(identical)} | "
-            f"{'oui' if identical <= 0.5 else '**non**'} |"
-        )
-        if "pandas_historique_complet" in r:
-            ratio = r["pandas_historique_complet"]["secondes"] / r["livraison_mensuelle"]["secondes"]
-            lines.append(
-                f"| ≥ 10 × plus rapide que pandas sur tout l'historique ({rows} lignes) | "
-                f"{formats.decimal(ratio, 1)} × | {'oui' if ratio >= 10 else '**non**'} |"
+
+
+def growth_plot(monthly: list[dict[str, Any]], path: Path) -> None:
+    """La courbe de croissance : en abscisse les lignes d'historique, en ordonnée les secondes de chaque commande ;
+    le premier chargement, la livraison mensuelle, la révision d'un mois ancien, la relivraison identique, et les
+    deux seuils de l'issue 19 (10 % du premier chargement, 0,5 s). Échelles logarithmiques."""
+    x = [r["lignes_historique"] for r in monthly]
+    fig = go.Figure()
+    steps = (
+        ("premier_chargement", "Premier chargement (59 mois)", "#1f3b73", "circle"),
+        ("livraison_mensuelle", "Livraison mensuelle (1/60 des lignes)", "#c2410c", "diamond"),
+        ("revision_mois_ancien", "Révision d'un mois ancien", "#15803d", "square"),
+        ("relivraison_identique", "Relivraison identique", "#7e22ce", "triangle-up"),
+    )
+    for key, name, color, symbol in steps:
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=[r[key]["secondes"] for r in monthly],
+                name=name,
+                mode="lines+markers",
+                line={"color": color, "width": 2.5},
+                marker={"symbol": symbol, "size": 9},
             )
-    return lines
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=[0.1 * r["premier_chargement"]["secondes"] for r in monthly],
+            name="Cible : 10 % du premier chargement",
+            mode="lines",
+            line={"color": "#c2410c", "width": 1.5, "dash": "dash"},
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=[min(x), max(x)],
+            y=[0.5, 0.5],
+            name="Cible : relivraison identique 0,5 s",
+            mode="lines",
+            line={"color": "#7e22ce", "width": 1.5, "dash": "dot"},
+        )
+    )
+    fig.update_layout(
+        title={"text": MONTHLY_TITLE + " (échelles logarithmiques)", "x": 0.02},
+        separators=", ",
+        width=900,
+        height=520,
+        template="plotly_white",
+        legend={"orientation": "v", "x": 1.02, "y": 1},
+        margin={"r": 290},
+    )
+    fig.update_xaxes(
+        type="log",
+        title="lignes d'historique (59 mois)",
+        tickvals=x,
+        ticktext=[_rows_label(v) for v in x],
+    )
+    # Graduations lisibles en français (0,5 ; 1 ; 2 ; 5 ; 10…), sans les petites graduations de Plotly.
+    values = [v for trace in fig.data for v in trace.y]
+    ticks = [
+        t * 10**e for e in range(-2, 5) for t in (1, 2, 5) if min(values) / 2 <= t * 10**e <= max(values) * 2
+    ]
+    fig.update_yaxes(
+        type="log",
+        title="secondes (commande entière)",
+        tickvals=ticks,
+        ticktext=[formats.decimal(t, 2 if t < 0.1 else 1 if t < 1 else 0) for t in ticks],
+    )
+    write_svg(fig, path)
+
+
+def _rows_label(rows: float) -> str:
+    """« 0,98 M », « 9,8 M », « 19 470 »."""
+    if rows < 100_000:
+        return formats.integer(rows)
+    return f"{formats.decimal(rows / 1e6, 2 if rows < 1e6 else 1)} M"
 
 
 def shapes_section() -> list[str]:

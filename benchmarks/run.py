@@ -84,13 +84,13 @@ def run_size(rows: int, work: Path, pages: bool = True, repetitions: int = 3) ->
             runs.append(step)
             if fmt == "csv" and repetition < pandas_runs:
                 pandas.append(timed_rss(pandas_command))
-        out[f"import_{fmt}"] = _median_run(runs, "import_s")
+        out[f"import_{fmt}"] = median_run(runs, "import_s")
         # La commande entière de chaque passage (recalcul et publication compris), pour le rapport à pandas.
         out[f"import_{fmt}"]["commandes_s"] = [r["secondes"] for r in runs]
-    out["pandas"] = _median_run(pandas, "secondes")
+    out["pandas"] = median_run(pandas, "secondes")
     parquet_db = str(work / f"parquet_{rows}.duckdb")
     refreshes = [timed_rss([py, "-m", "benchmarks.steps", "refresh", parquet_db]) for _ in range(repetitions)]
-    out["recalcul"] = _median_run(refreshes, "secondes", inner=True)
+    out["recalcul"] = median_run(refreshes, "secondes", inner=True)
     out["kpi"] = timed_rss([py, "-m", "benchmarks.steps", "kpi", parquet_db])
     out["ruptures"] = timed_rss([py, "-m", "benchmarks.steps", "ruptures", parquet_db])
     if pages:
@@ -101,7 +101,7 @@ def run_size(rows: int, work: Path, pages: bool = True, repetitions: int = 3) ->
     return out
 
 
-def _median_run(runs: list[dict[str, Any]], key: str, inner: bool = False) -> dict[str, Any]:
+def median_run(runs: list[dict[str, Any]], key: str, inner: bool = False) -> dict[str, Any]:
     """Le passage médian selon `key` (dans `mesures` si `inner`), avec la liste de tous les passages ; la mémoire
     retenue est la plus haute des passages."""
 
@@ -168,18 +168,20 @@ def size_parser(module: str, doc: str, rows: list[int]) -> argparse.ArgumentPars
 
 
 def measure_sizes(
-    rows: list[int], name: str, measure: Callable[[int, Path], dict[str, Any]]
+    rows: list[int], name: str, measure: Callable[[int, Path], dict[str, Any]], out: Path | None = None
 ) -> list[dict[str, Any]]:
-    """Mesure chaque taille, écrit ses résultats et la machine dans benchmarks/results/<name>_<lignes>.json.
+    """Mesure chaque taille, écrit ses résultats et la machine dans `out`/<name>_<lignes>.json (par défaut
+    benchmarks/results).
 
     Toutes les tailles partagent un dossier temporaire : ce qu'une mesure y prépare une fois (l'entrepôt de
     référence) sert aux suivantes."""
-    RESULTS.mkdir(parents=True, exist_ok=True)
+    folder = RESULTS if out is None else out
+    folder.mkdir(parents=True, exist_ok=True)
     results = []
     with tempfile.TemporaryDirectory(prefix=f"mes-bench-{name}-") as tmp:
         for size in rows:
             result = {"machine": machine(), **measure(size, Path(tmp))}
-            write_result(RESULTS / f"{name}_{size}.json", result)
+            write_result(folder / f"{name}_{size}.json", result)
             results.append(result)
             print(f"{formats.integer(size)} lignes mesurées", file=sys.stderr, flush=True)
     return results
