@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     memoire_max_mo: int = Field(
         default=512, ge=128, description="Mémoire maximale de DuckDB à l'écriture (Mo)"
     )
+    # Un import de flux ne recalcule que les mois qu'il touche et les fenêtres qui en dépendent (m − 1, m − 12,
+    # cumul sur 12 mois, attente de la complétude) ; faux : chaque import recalcule tout (docs/PERFORMANCE.md).
+    recalcul_incremental: bool = Field(
+        default=True, description="Ne recalculer que ce qu'un import de flux change"
+    )
     # Trois publics, trois modes (docs/DEPLOIEMENT.md) : `local` pour un poste, `public` pour ce qui peut être
     # publié, `interne` derrière une connexion OpenID Connect avec des rôles.
     mode: Literal["local", "public", "interne"] = Field(default="local", description="Mode de l'application")

@@ -313,19 +313,40 @@ def completeness(
     """La table `completude` entière : chaque périmètre × couloir (et `TOUS`) × mois où une contribution est livrée
     ou attendue ; le dernier mois du flux borne l'attente. `declarations` : contributions déclarées dans
     data/reference/contributions_attendues.csv, rapportées à leur périmètre (`declared_expectations`)."""
+    last = feed_months(consolidated)[1]
+    if last is None:
+        return pl.LazyFrame(schema=SCHEMA)
+    counts = establishment_counts(establishments, establishment_parents, establishment_couloirs, last, window)
+    return completeness_from_counts(consolidated, counts, current_month, window, declarations)
+
+
+def completeness_from_counts(
+    consolidated: pl.LazyFrame,
+    counts: tuple[pl.LazyFrame, pl.LazyFrame],
+    current_month: dt.date,
+    window: int = WINDOW,
+    declarations: pl.LazyFrame | None = None,
+) -> pl.LazyFrame:
+    """`completeness`, les comptes des établissements déjà faits (`establishment_counts`, ou leur table tenue à jour
+    mois par mois à l'import)."""
+    first, last = feed_months(consolidated)
+    if last is None:
+        return pl.LazyFrame(schema=SCHEMA)
+    by_couloir, children = geographic_completeness(consolidated, counts, last, window, declarations, first)
+    return with_all_couloirs(by_couloir, children, current_month).cast(SCHEMA)  # type: ignore[arg-type]
+
+
+def feed_months(consolidated: pl.LazyFrame) -> tuple[dt.date | None, dt.date | None]:
+    """Premier et dernier mois du flux consolidé ; le dernier borne l'attente des contributions."""
     first, last = (
         consolidated.select(pl.col("mois").min().alias("premier"), pl.col("mois").max().alias("dernier"))
         .collect()
         .row(0)
     )
-    if last is None:
-        return pl.LazyFrame(schema=_SCHEMA)
-    counts = establishment_counts(establishments, establishment_parents, establishment_couloirs, last, window)
-    by_couloir, children = geographic_completeness(consolidated, counts, last, window, declarations, first)
-    return with_all_couloirs(by_couloir, children, current_month).cast(_SCHEMA)  # type: ignore[arg-type]
+    return first, last
 
 
-_SCHEMA = {
+SCHEMA = {
     "mois": pl.Date,
     "niveau": pl.String,
     "code_geo": pl.String,

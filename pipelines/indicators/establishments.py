@@ -134,12 +134,17 @@ def series_rows(
     cube: Cube,
     establishment_ids: np.ndarray,
     couloir_ids: np.ndarray,
+    kept_from: int = 0,
 ) -> pl.DataFrame:
     """Une ligne de `series_etablissements` par case livrée (TOUS compris) : documents, m − 1, m − 12, cumul sur
-    12 mois ; `establishment_ids` et `couloir_ids` (TOUS en tête) rendent les numéros de codes des positions."""
+    12 mois ; `establishment_ids` et `couloir_ids` (TOUS en tête) rendent les numéros de codes des positions. Les mois
+    avant la position `kept_from` ne servent qu'aux fenêtres des suivants (recalcul incrémental) : pas de ligne."""
     # Un bloc tient en 32 bits (CELLS_PER_BLOCK) : divisions et restes deux fois plus rapides qu'en 64.
     cells = np.flatnonzero(delivered).astype(np.int32 if cube.cells < 2**31 else np.int64)
     month = cells % cube.months
+    if kept_from > 0:
+        kept = np.greater_equal(month, kept_from)
+        cells, month = cells[kept], month[kept]
     m1, has_m1 = value_months_ago(values, delivered, cells, month, 1)
     m12, has_m12 = value_months_ago(values, delivered, cells, month, 12)
     cumul, has_cumul = rolling_12_month_sum(values, delivered, cells, cube)
@@ -227,13 +232,43 @@ def blocks(count: int, cells_per_establishment: int) -> list[tuple[int, int]]:
     return [(first, min(first + step, count)) for first in range(0, count, step)]
 
 
+def month_start(rank: int) -> dt.date:
+    """Le 1er du mois de rang `rank` (0 = janvier 1900)."""
+    return dt.date(FIRST_YEAR + rank // 12, rank % 12 + 1, 1)
+
+
+def month_rank(month: dt.date) -> int:
+    """Le rang du mois de `month` depuis janvier 1900."""
+    return (month.year - FIRST_YEAR) * 12 + month.month - 1
+
+
+# Ce qu'une valeur du mois m change dans les séries : m lui-même, m + 1 (son m − 1), m + 12 (son m − 12) et les
+# cumuls sur 12 mois de m à m + 11. Recalculer ces mois demande de relire les 12 mois qui les précèdent.
+DEPENDENT_MONTHS = 12
+
+
+@dataclass(frozen=True)
+class MonthSpan:
+    """Mois (rangs depuis janvier 1900, bornes comprises) : ceux qu'un import livre, ceux qu'on relit ou récrit."""
+
+    first: int
+    last: int
+
+    @property
+    def dates(self) -> dict[str, dt.date]:
+        return {"debut": month_start(self.first), "fin": month_start(self.last)}
+
+
+ALL_MONTHS = MonthSpan(0, MONTH_RANKS - 1)
+
+
 def _read_current(
-    con: duckdb.DuckDBPyConnection, steps: dict[str, str], etablissement: int, all_types: int
+    con: duckdb.DuckDBPyConnection, steps: dict[str, str], etablissement: int, all_types: int, span: MonthSpan
 ) -> CurrentRows:
     # `fetchnumpy`, pas Arrow : l'allocateur d'Arrow garde ses tampons libérés, et la mémoire de pointe de la
     # commande en est plus haute (docs/decisions/003-fetchnumpy-plutot-qu-arrow.md).
     columns = con.execute(
-        steps["current_rows"], {"etablissement": etablissement, "tous_types": all_types}
+        steps["current_rows"], {"etablissement": etablissement, "tous_types": all_types, **span.dates}
     ).fetchnumpy()
     return CurrentRows(
         establishment=columns["geo_num"],
@@ -255,29 +290,33 @@ def _store(con: duckdb.DuckDBPyConnection, sql: str, name: str, frame: pl.DataFr
         con.unregister(name)
 
 
-def refresh_establishments(con: duckdb.DuckDBPyConnection) -> pl.LazyFrame:
-    """Remplace les établissements, leurs couloirs et leurs séries (`indicateurs_etablissements`, 30_indicateurs.sql)
-    depuis les valeurs courantes ; rend leur somme par rattachement, qui entre dans `indicateurs_flux`."""
+def refresh_establishments(con: duckdb.DuckDBPyConnection, delivered: MonthSpan | None = None) -> bool:
+    """Remplace les établissements, leurs couloirs, leurs séries (`indicateurs_etablissements`, 30_indicateurs.sql)
+    et leur somme par rattachement (`sommes_etablissements`, qui entre dans `indicateurs_flux`), depuis les valeurs
+    courantes. `delivered` : les mois qu'un import vient de livrer pour des établissements ; seuls ces mois et ceux qui
+    en dépendent sont alors récrits (None : tout). Rend vrai quand la complétude des établissements est à recompter
+    en entier : recalcul complet, ou établissement déjà connu qui change de rattachement."""
     steps = named_statements("queries/indicateurs_etablissements.sql")
     numbers = first_row(con, steps["numbers"])
     assert numbers is not None
     etablissement, all_types = (int(n) for n in numbers)
-    con.execute(steps["clear"])
-    rows = _read_current(con, steps, etablissement, all_types)
+    if delivered is None:
+        read, rewritten = ALL_MONTHS, ALL_MONTHS
+        con.execute(steps["clear"])
+    else:
+        rewritten = MonthSpan(delivered.first, min(delivered.last + DEPENDENT_MONTHS, MONTH_RANKS - 1))
+        read = MonthSpan(max(delivered.first - DEPENDENT_MONTHS, 0), rewritten.last)
+        con.execute(steps["clear_series_months"], rewritten.dates)
+        con.execute(steps["clear_sums_months"], {"debut": delivered.first, "fin": delivered.last})
+    rows = _read_current(con, steps, etablissement, all_types, read)
     if rows.documents.size == 0:
-        return _decoded_sums(con, steps, attachment_sums(rows, None))
+        return delivered is None
     establishment_ids, establishment = dense_positions(rows.establishment)
     couloir_numbers, couloir = dense_positions(rows.couloir)
     region, departement = latest_attachment(establishment, rows, establishment_ids.size)
-    _store(
-        con,
-        steps["store_establishments"],
-        "etablissements_calcules",
-        pl.DataFrame(
-            {"etablissement_id": establishment_ids, "region_num": region, "departement_num": departement}
-        ),
+    moved = _store_establishments(
+        con, steps, establishment_ids, region, departement, None if delivered is None else read
     )
-    _store(con, steps["store_couloirs"], "couloirs_calcules", pl.DataFrame({"couloir_num": couloir_numbers}))
     first_month = int(rows.month.min())
     whole = Cube(
         establishments=establishment_ids.size,
@@ -291,12 +330,19 @@ def refresh_establishments(con: duckdb.DuckDBPyConnection) -> pl.LazyFrame:
     cells += rows.month - first_month
     del establishment, couloir
     contributes = contributing_rows(cells, rows.all_types, whole.cells)
-    sums = _decoded_sums(con, steps, attachment_sums(rows, contributes))
+    if delivered is None:
+        summed, contributing = rows, contributes
+    else:  # les sommes ne dépendent que de leur mois : seuls les mois livrés changent
+        in_delivery = (rows.month >= delivered.first) & (rows.month <= delivered.last)
+        summed = rows.take(in_delivery)
+        contributing = None if contributes is None else contributes[in_delivery]
+    _store(con, steps["store_sums"], "sommes_calculees", attachment_sums(summed, contributing))
     documents, demo = rows.documents, rows.demo
-    del rows  # ~30 octets par ligne : seuls la case, les documents et la démo servent aux séries
+    del rows, summed  # ~30 octets par ligne : seuls la case, les documents et la démo servent aux séries
     if contributes is not None:
         cells, documents, demo = cells[contributes], documents[contributes], demo[contributes]
     couloir_ids = np.concatenate([[TOUS], couloir_numbers])
+    kept_from = max(rewritten.first - first_month, 0)
 
     for first, following in blocks(whole.establishments, per_establishment):
         cube = replace(whole, establishments=following - first)
@@ -305,22 +351,65 @@ def refresh_establishments(con: duckdb.DuckDBPyConnection) -> pl.LazyFrame:
         else:
             low, high = first * per_establishment, following * per_establishment
             selected = np.flatnonzero((cells >= low) & (cells < high))
-        values, delivered, demo_cells = cell_values(
+        values, delivered_cells, demo_cells = cell_values(
             cells[selected] - first * per_establishment, documents[selected], demo[selected], cube
         )
         series = series_rows(
-            values, delivered, demo_cells, cube, establishment_ids[first:following], couloir_ids
+            values,
+            delivered_cells,
+            demo_cells,
+            cube,
+            establishment_ids[first:following],
+            couloir_ids,
+            kept_from,
         )
-        del values, delivered, demo_cells
+        del values, delivered_cells, demo_cells
         # Un bloc à la fois : l'écriture DuckDB occupe déjà les deux cœurs (docs/decisions/002-un-bloc-a-la-fois.md).
         _store(con, steps["store_series"], "series_calculees", series)
         del series
-    return sums
+    if delivered is None:
+        _store(
+            con, steps["store_couloirs"], "couloirs_calcules", pl.DataFrame({"couloir_num": couloir_numbers})
+        )
+    else:
+        couloirs = con.sql(steps["delivered_couloirs"]).pl()
+        con.execute(steps["clear_couloirs"])
+        _store(con, steps["store_couloirs"], "couloirs_calcules", couloirs)
+    return moved
 
 
-def _decoded_sums(con: duckdb.DuckDBPyConnection, steps: dict[str, str], sums: pl.DataFrame) -> pl.LazyFrame:
-    con.register("sommes_calculees", sums)
+def _store_establishments(
+    con: duckdb.DuckDBPyConnection,
+    steps: dict[str, str],
+    establishment_ids: np.ndarray,
+    region: np.ndarray,
+    departement: np.ndarray,
+    read: MonthSpan | None,
+) -> bool:
+    """Écrit le rattachement affiché des établissements relus. Recalcul incrémental (`read` : les mois relus) : un
+    établissement livré après ces mois garde le sien ; les autres le prennent de leur dernier mois, relu. Rend vrai
+    quand la complétude est à recompter en entier (recalcul complet, ou un établissement déjà connu a changé de
+    rattachement)."""
+    computed = pl.DataFrame(
+        {"etablissement_id": establishment_ids, "region_num": region, "departement_num": departement},
+        schema={"etablissement_id": pl.Int32, "region_num": pl.Int32, "departement_num": pl.Int32},
+    )
+    if read is None:
+        _store(con, steps["store_establishments"], "etablissements_calcules", computed)
+        return True
+    later = con.sql(steps["established_after"], params={"fin": month_start(read.last)}).pl()
+    computed = computed.join(later, on="etablissement_id", how="anti")
+    con.register("etablissements_calcules", computed)
     try:
-        return con.sql(steps["attachment_sums"]).pl().lazy()
+        moved = first_row(con, steps["moved_establishments"])
+        con.execute(steps["clear_establishments"])
+        con.execute(steps["store_establishments"])
     finally:
-        con.unregister("sommes_calculees")
+        con.unregister("etablissements_calcules")
+    return bool(moved and moved[0])
+
+
+def establishment_sums(con: duckdb.DuckDBPyConnection) -> pl.LazyFrame:
+    """La somme des établissements par mois, couloir et rattachement (`sommes_etablissements`), décodée : un
+    établissement fictif par rattachement, qui entre dans `indicateurs_flux`."""
+    return con.sql(named_statements("queries/indicateurs_etablissements.sql")["attachment_sums"]).pl().lazy()

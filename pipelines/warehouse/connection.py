@@ -129,7 +129,7 @@ def named_statements(name: str) -> dict[str, str]:
 
 
 def first_row(
-    con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None
+    con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | dict[str, object] | None = None
 ) -> tuple[Any, ...] | None:
     """Première ligne d'une requête, résultat entièrement lu : avec DuckDB 2.0, un `fetchone()` laisse le résultat
     ouvert et bloque la connexion pour la requête suivante."""

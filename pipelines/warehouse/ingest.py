@@ -294,7 +294,7 @@ def load_validated(
     frame: pl.DataFrame | list[pl.DataFrame],
     ctx: Context,
     digest: str,
-    refresh: Callable[[duckdb.DuckDBPyConnection], None] | None,
+    refresh: Callable[[duckdb.DuckDBPyConnection, int], None] | None,
 ) -> IngestResult:
     """Compare au contenu courant puis charge, dans une seule transaction. Rend le compte rendu."""
     # Passée dans une liste, la table validée est rendue par l'appelant : elle est libérée dès sa mise en forme pour
@@ -371,7 +371,7 @@ def load_validated(
         result.durees["chargement"] = loaded - started
         if refresh is not None:
             before = headlines.headline_totals(con) if source.kind == "flux" else None
-            refresh(con)
+            refresh(con, import_id)
             result.durees["recalcul"] = time.perf_counter() - loaded
             if before is not None:
                 result.changements, result.nouveaux_totaux = headlines.compare(
@@ -426,7 +426,7 @@ def ingest(
         # Un essai à blanc n'écrit pas l'entrepôt : ni verrou ni copie à côté de lui (il marche sur un disque en
         # lecture seule). Ce que l'import changerait se calcule sur une copie jetable, dans un dossier temporaire.
         return _dry_run(files, kind, settings, sheet, progress, db_path)
-    from pipelines.indicators.refresh import refresh_indicators
+    from pipelines.indicators.refresh import refresh_after_import
 
     results: list[IngestResult] = []
     with ThreadPoolExecutor(max_workers=1) as hasher, contextlib.ExitStack() as session:
@@ -479,7 +479,7 @@ def ingest(
             validated = time.perf_counter() - started
             lot = [frame]
             del frame  # load_validated libère la table après chargement
-            result = load_validated(writer.con, incoming, source, lot, ctx, digest, refresh_indicators)
+            result = load_validated(writer.con, incoming, source, lot, ctx, digest, refresh_after_import)
             result.durees["lecture_validation"] = validated
             progress(f"{incoming.name} : {result.message} ({_durations_text(result)})")
             results.append(result)
@@ -548,10 +548,10 @@ def preview(
 ) -> IngestResult:
     """Le chargement et le recalcul de l'import, sur une copie jetable (`scratch_copy`) : le compte rendu, au
     conditionnel, avec les chiffres de tête que l'import changerait."""
-    from pipelines.indicators.refresh import refresh_indicators
+    from pipelines.indicators.refresh import refresh_after_import
 
     return _as_preview(
-        load_validated(con, incoming, source, [frame], ctx, digest, refresh_indicators), source
+        load_validated(con, incoming, source, [frame], ctx, digest, refresh_after_import), source
     )
 
 

@@ -85,7 +85,7 @@ def import_checked(
     if checked.source is None or checked.ctx is None or not checked.frames:
         raise ValueError("import d'un fichier non vérifié")
     settings = settings or get_settings()
-    from pipelines.indicators.refresh import refresh_indicators
+    from pipelines.indicators.refresh import refresh_after_import
 
     with write_session(
         db or settings.db_path(), settings.verrou_attente_s, memory_limit_mb=settings.memoire_max_mo
@@ -98,7 +98,7 @@ def import_checked(
             checked.frames,
             checked.ctx,
             checked.digest,
-            refresh_indicators,
+            refresh_after_import,
         )
         writer.changed |= result.import_id is not None
     progress(result.message)

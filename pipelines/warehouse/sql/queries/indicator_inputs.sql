@@ -49,12 +49,61 @@ SELECT etablissement_id, CAST(dense_rank() OVER (ORDER BY niveau, code_geo) AS I
 FROM rattachements;
 
 -- name: establishment_deliveries
--- Les livraisons des établissements (un mois × couloir livré), en numéros ; `etablissements_parents` est le résultat
--- de `establishment_parents`.
+-- Les livraisons des établissements (un mois × couloir livré) des mois $debut à $fin, en numéros ;
+-- `etablissements_parents` est le résultat de `establishment_parents`.
 SELECT s.etablissement_id AS unite, p.parent, s.couloir_id AS couloir, s.mois
 FROM series_etablissements AS s
 JOIN etablissements_parents AS p USING (etablissement_id)
-WHERE s.couloir_id <> 0;
+WHERE s.couloir_id <> 0 AND s.mois BETWEEN $debut AND $fin;
+
+-- name: delivered_months
+-- Les mois qu'un import de flux a livrés (rangs depuis janvier 1900), tous niveaux puis établissements seulement.
+WITH lignes AS (
+    SELECT CAST(datediff('month', DATE '1900-01-01', f.mois) AS INTEGER) AS rang, n.valeur = 'etablissement' AS etab
+    FROM raw_flux AS f
+    JOIN codes_niveaux AS n ON n.numero = f.niveau_num
+    WHERE f.import_id = $import
+)
+SELECT min(rang), max(rang), min(rang) FILTER (WHERE etab), max(rang) FILTER (WHERE etab) FROM lignes;
+
+-- name: last_feed_month
+-- Le dernier mois des indicateurs en place, avant leur remplacement : s'il avance, l'attente de la complétude aussi.
+SELECT max(mois) FROM indicateurs_flux;
+
+-- name: indicators_computed
+-- Vrai quand les tables d'indicateurs agrégés existent (créées au premier recalcul).
+SELECT count(*) = 2 FROM information_schema.tables WHERE table_name IN ('indicateurs_flux', 'completude');
+
+-- name: incremental_ready
+-- Vrai quand les tables que le recalcul incrémental reprend sont remplies (un entrepôt d'avant elles, ou dont le
+-- recalcul complet n'a jamais tourné, les remplit d'abord par un recalcul complet).
+SELECT (SELECT count(*) FROM series_etablissements) = 0
+    OR ((SELECT count(*) FROM sommes_etablissements) > 0 AND (SELECT count(*) FROM comptes_etablissements) > 0
+        AND (SELECT count(*) FROM completude) > 0);
+
+-- name: clear_counts
+DELETE FROM comptes_etablissements;
+DELETE FROM enfants_etablissements;
+
+-- name: clear_counts_months
+DELETE FROM comptes_etablissements WHERE mois BETWEEN $debut AND $fin;
+
+-- name: clear_children_months
+DELETE FROM enfants_etablissements WHERE mois BETWEEN $debut AND $fin;
+
+-- name: store_counts
+INSERT INTO comptes_etablissements
+SELECT niveau, code_geo, couloir, mois, attendues, livrees, presentes FROM comptes_calcules;
+
+-- name: store_children
+INSERT INTO enfants_etablissements
+SELECT niveau, code_geo, mois, enfants_attendus, enfants_livres FROM enfants_calcules;
+
+-- name: establishment_counts
+SELECT niveau, code_geo, couloir, mois, attendues, livrees, presentes FROM comptes_etablissements;
+
+-- name: establishment_children
+SELECT niveau, code_geo, mois, enfants_attendus, enfants_livres FROM enfants_etablissements;
 
 -- name: establishment_couloirs
 SELECT couloir_id, couloir FROM dim_couloirs_etablissements WHERE couloir_id <> 0;

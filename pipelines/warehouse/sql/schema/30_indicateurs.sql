@@ -37,3 +37,34 @@ SELECT s.mois, 'etablissement' AS niveau, e.code_geo, e.code_region, e.code_depa
 FROM series_etablissements AS s
 JOIN dim_etablissements AS e USING (etablissement_id)
 JOIN dim_couloirs_etablissements AS c USING (couloir_id);
+
+-- Ce qu'un recalcul incrémental reprend sans relire tout l'historique (pipelines/indicators/refresh.py) : la somme
+-- des établissements par mois, couloir et rattachement de chaque ligne (elle entre dans `indicateurs_flux`), et
+-- leurs comptes de complétude par rattachement (pipelines/indicators/completeness.py, `establishment_counts`).
+-- Chacune se remplace mois par mois : le mois est la partition que prendraient des fichiers Parquet partitionnés.
+CREATE TABLE IF NOT EXISTS sommes_etablissements (
+    rang_mois       SMALLINT NOT NULL,   -- mois depuis janvier 1900
+    couloir_num     INTEGER  NOT NULL,
+    region_num      INTEGER  NOT NULL,
+    departement_num INTEGER  NOT NULL,
+    documents       BIGINT   NOT NULL,
+    donnees_demo    BOOLEAN  NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS comptes_etablissements (
+    niveau    VARCHAR NOT NULL,
+    code_geo  VARCHAR NOT NULL,
+    couloir   VARCHAR NOT NULL,
+    mois      DATE    NOT NULL,
+    attendues BIGINT  NOT NULL,
+    livrees   BIGINT  NOT NULL,
+    presentes BIGINT  NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS enfants_etablissements (
+    niveau           VARCHAR NOT NULL,
+    code_geo         VARCHAR NOT NULL,
+    mois             DATE    NOT NULL,
+    enfants_attendus BIGINT  NOT NULL,
+    enfants_livres   BIGINT  NOT NULL
+);
