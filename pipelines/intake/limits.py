@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 # Caractères de contrôle refusés dans une cellule ; la tabulation et les fins de ligne (cellule entre guillemets)
 # restent admises.
 CONTROL_PATTERN = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+# Les mêmes, un à un : une recherche de caractères fixes va plus vite qu'une expression régulière.
+_CONTROL_CHARACTERS = [chr(c) for c in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F)]
 _ROW_COLUMN = "_ligne"
 _CHUNK = 1 << 22
 
@@ -158,17 +160,37 @@ def check_cells(
     `textual(en-tête)` dit quelles colonnes chercher des caractères de contrôle : celles qui sont gardées comme
     texte. Un nombre n'en a pas besoin (sa lecture refuse tout caractère qui n'est pas un chiffre), ni une colonne
     ignorée ; sur un fichier national, cela évite une recherche par cellule de nombre."""
-    problems: list[Problem] = []
+    examined: list[tuple[str, str, pl.Series, bool]] = []
     for column, header in zip([c for c in frame.columns if c != _ROW_COLUMN], headers, strict=False):
         values = frame.get_column(column)
         if values.dtype == pl.Categorical:
             values = values.unique().cast(pl.String)
         elif values.dtype != pl.String:
             continue
-        too_long = bool((values.str.len_bytes() > limits.champ_max_car).any()) and bool(
+        examined.append((column, header, values, textual is None or textual(header)))
+    # Un seul passage sur toutes les colonnes (en parallèle) ; le détail, pour les seules colonnes à signaler.
+    flags = pl.select(
+        pl.lit(False),
+        *(
+            (pl.lit(values).str.len_bytes() > limits.champ_max_car).any().alias(f"long_{index}")
+            for index, (_, _, values, _) in enumerate(examined)
+        ),
+        *(
+            pl.lit(values)
+            .str.contains_any(_CONTROL_CHARACTERS)
+            .any()
+            .fill_null(False)
+            .alias(f"controle_{index}")
+            for index, (_, _, values, text_kept) in enumerate(examined)
+            if text_kept
+        ),
+    ).row(0, named=True)
+    problems: list[Problem] = []
+    for index, (column, header, values, _) in enumerate(examined):
+        too_long = bool(flags[f"long_{index}"]) and bool(
             (values.str.len_chars() > limits.champ_max_car).any()
         )
-        control = (textual is None or textual(header)) and bool(values.str.contains(CONTROL_PATTERN).any())
+        control = bool(flags.get(f"controle_{index}", False))
         if not (too_long or control):
             continue
         text = pl.col(column).cast(pl.String)

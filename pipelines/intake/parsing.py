@@ -7,6 +7,7 @@ peu de valeurs distinctes, sont lus une fois par valeur distincte puis rejoints.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from collections.abc import Callable
@@ -18,6 +19,8 @@ from polars.expr.whenthen import ChainedThen, Then
 _SPACES = r"[\s\u00a0\u202f\u2009']"
 
 
+# Gardée en mémoire : les mêmes en-têtes et libellés reviennent à chaque colonne déclarée, à chaque tranche.
+@functools.lru_cache(maxsize=8192)
 def normalise_label(text: str) -> str:
     """Forme canonique d'un libellé : minuscules, sans accents, mots séparés par `_`."""
     decomposed = unicodedata.normalize("NFKD", str(text))

@@ -189,6 +189,36 @@ def finess_number(raw: str) -> str:
     return value
 
 
+def finess_fast(raw: pl.Series) -> pl.Series:
+    """Les numéros FINESS déjà sous leur forme canonique et valides, lus d'un coup : neuf chiffres ASCII dont le
+    dernier est la clé de Luhn des huit premiers, ou 2A, 2B suivis de sept chiffres ; null pour tout le reste, que
+    `finess_number` lit un par un (forme à corriger, ou motif du refus)."""
+    number = pl.col("nombre")
+    total = pl.lit(0, dtype=pl.Int64)
+    for rank in range(8):  # rang 0 : premier chiffre ; les rangs impairs sont doublés, comme dans `luhn_key`
+        digit = number // 10 ** (8 - rank) % 10
+        total = total + (digit * 2 - (digit > 4).cast(pl.Int64) * 9 if rank % 2 else digit)
+    text = pl.col("raw")
+    return (
+        raw.cast(pl.String)
+        .to_frame("raw")
+        .with_columns(
+            pl.when(text.str.contains(r"^[0-9]{9}$")).then(text.cast(pl.Int64, strict=False)).alias("nombre")
+        )
+        .select(
+            pl.when(((10 - total % 10) % 10 == number % 10) | text.str.contains(r"^2[AB][0-9]{7}$"))
+            .then(text)
+            .alias(raw.name)
+        )
+        .to_series()
+    )
+
+
+# Lectures vectorisées des valeurs ordinaires, par type : elles rendent la forme canonique ou null (valeur à lire par
+# le lecteur du type) ; un refus n'y est jamais décidé, son motif reste celui du lecteur.
+_FAST_READERS: dict[str, Callable[[pl.Series], pl.Series]] = {"finess": finess_fast}
+
+
 def _code_parser(kind: Kind, reference: Reference) -> Callable[[str], object]:
     def niveau(raw: str) -> str:
         value = normalise_label(raw)
@@ -301,10 +331,31 @@ def _parse_number(frame: pl.DataFrame, column: Column, where: pl.Expr) -> tuple[
     return fast, pl.concat(problems)
 
 
-def dense_codes(series: pl.Series) -> pl.Series:
-    """Un entier par valeur distincte (0, 1, 2… ; null pour null), propre à cet appel : de quoi reporter un résultat
-    calculé une fois par valeur sur des millions de lignes par simple indexation."""
-    return series.cast(pl.Categorical(pl.Categories.random())).to_physical()
+def _read_distinct(
+    raw: pl.Series,
+    parser: Callable[[str], object],
+    dtype: pl.DataType,
+    cache: dict[str | None, tuple[object, str | None]],
+    fast: Callable[[pl.Series], pl.Series] | None,
+) -> pl.DataFrame:
+    """`parse_distinct` sur des valeurs déjà distinctes, dans leur ordre : la lecture vectorisée du type (`fast`)
+    d'abord, s'il en a une, puis `parser` pour les seules valeurs qu'elle ne lit pas."""
+    name = str(raw.name)
+    if fast is None:
+        return parse_distinct(raw.to_frame(), name, parser, dtype, unique=False, cache=cache)
+    quick = fast(raw)
+    rest = quick.is_null()
+    slow = parse_distinct(raw.filter(rest).to_frame(), name, parser, dtype, unique=False, cache=cache)
+    where = rest.arg_true()
+    values = quick.cast(dtype).scatter(where, slow.get_column(f"{name}__valeur"))
+    reasons = pl.Series(f"{name}__motif", [None] * raw.len(), dtype=pl.String)
+    return pl.DataFrame(
+        [
+            raw.cast(pl.String),
+            values.alias(f"{name}__valeur"),
+            reasons.scatter(where, slow.get_column(f"{name}__motif")),
+        ]
+    )
 
 
 def _parse_new_categories(
@@ -314,6 +365,7 @@ def _parse_new_categories(
     dtype: pl.DataType,
     cache: dict[str | None, tuple[object, str | None]],
     ctx: Context,
+    fast: Callable[[pl.Series], pl.Series] | None = None,
 ) -> pl.DataFrame:
     """Table de correspondance (valeur brute, lue, motif, `__code`) de toutes les catégories de la colonne, sans
     `unique()` sur la tranche : les identifiants sont denses, et seules les catégories nouvelles sont lues."""
@@ -323,11 +375,11 @@ def _parse_new_categories(
     if parsed.anchor is None:
         parsed.anchor = categorical.clear()
     done = parsed.read.height if parsed.read is not None else 0
-    fresh = _categories_from(categories, done)
+    fresh = _categories_from(categorical, done)
     if fresh.len() or parsed.read is None:
         # Toutes nommées : la tranche est lue (Polars ne réserve un identifiant sans nom que pendant une écriture
         # concurrente dans les mêmes catégories, qu'aucune autre requête ne fait ici).
-        read = parse_distinct(fresh.to_frame(name), name, parser, dtype, unique=False, cache=cache).drop(name)
+        read = _read_distinct(fresh.alias(name), parser, dtype, cache, fast).drop(name)
         parsed.read = read if parsed.read is None else pl.concat([parsed.read, read])
         parsed.names = fresh if parsed.names is None else pl.concat([parsed.names, fresh])
     assert parsed.names is not None
@@ -336,16 +388,29 @@ def _parse_new_categories(
     )
 
 
-def _categories_from(categories: pl.Categories, first: int) -> pl.Series:
-    """Les catégories à partir de l'identifiant `first`, dans l'ordre des identifiants. Seulement les nouvelles :
-    `Categories.to_series()` les parcourt toutes en Python, à chaque tranche (0,2 s à 10 M de lignes)."""
-    names: list[str] = []
+def _categories_from(categorical: pl.Series, first: int) -> pl.Series:
+    """Les catégories de la colonne à partir de l'identifiant `first`, dans l'ordre des identifiants. Seulement les
+    nouvelles : `Categories.to_series()` les parcourt toutes en Python, à chaque tranche (0,2 s à 10 M de lignes).
+    Jusqu'au plus grand identifiant de la série, elles se lisent d'un coup depuis les entiers ; au-delà (catégories
+    sans ligne dans la tranche), une par une."""
+    assert isinstance(categorical.dtype, pl.Categorical)
+    categories = categorical.dtype.categories
+    physical = categorical.to_physical()
+    top = physical.max()
+    names = pl.Series([], dtype=pl.String)
+    if isinstance(top, int) and top >= first:
+        ids = pl.int_range(first, top + 1, eager=True).cast(physical.dtype)
+        names = ids.cat.to(categorical.dtype, strict=False).cast(pl.String)
+        if names.null_count():  # identifiant réservé sans nom : les catégories s'arrêtent avant lui
+            return names.head(int(names.is_null().arg_true()[0]))
+        first = top + 1
+    rest: list[str] = []
     for code in itertools.count(first):
         try:
-            names.append(str(categories[code]))
+            rest.append(str(categories[code]))
         except IndexError:
             break
-    return pl.Series(names, dtype=pl.String)
+    return pl.concat([names, pl.Series(rest, dtype=pl.String)]) if rest else names
 
 
 def _coded_lookup(categorical: pl.Series, column: Column, ctx: Context) -> pl.DataFrame:
@@ -356,12 +421,13 @@ def _coded_lookup(categorical: pl.Series, column: Column, ctx: Context) -> pl.Da
     parser = _code_parser(column.kind, ctx.reference)
     cache = ctx.parse_cache.setdefault(name, {})
     categories = categorical.dtype.categories if isinstance(categorical.dtype, pl.Categorical) else None
+    fast = _FAST_READERS.get(column.kind)
     if categories is not None and not categories.is_global():
-        lookup = _parse_new_categories(categorical, name, parser, dtype, cache, ctx)
+        lookup = _parse_new_categories(categorical, name, parser, dtype, cache, ctx, fast)
     else:  # catégories globales (rare : un Parquet déjà catégoriel) : une lecture par valeur présente
         distinct = categorical.unique()
-        lookup = parse_distinct(
-            distinct.cast(pl.String).to_frame(name), name, parser, dtype, unique=False, cache=cache
+        lookup = _read_distinct(
+            distinct.cast(pl.String).alias(name), parser, dtype, cache, fast
         ).with_columns(distinct.to_physical().alias("__code"))
     if not categorical.null_count() or lookup.get_column("__code").null_count():
         return lookup
@@ -512,9 +578,7 @@ def drop_exact_duplicates(frame: pl.DataFrame, keys: Sequence[str], ctx: Context
 
 
 def _as_codes(series: pl.Series) -> pl.Series:
-    """Entiers égaux si et seulement si les valeurs le sont : codes des textes, codes déjà là des catégories."""
-    if series.dtype == pl.String:
-        return dense_codes(series)
+    """Les codes entiers d'une colonne en catégories ; toute autre colonne telle quelle."""
     if isinstance(series.dtype, pl.Categorical | pl.Enum):
         return series.to_physical()
     return series
@@ -525,8 +589,9 @@ def has_repeated_keys(frame: pl.DataFrame, keys: Sequence[str]) -> bool:
     ne revient (la réciproque peut être fausse, une collision ne fait que passer au contrôle exact)."""
     if frame.height < 2:
         return False
-    # Textes et catégories passent par leurs codes entiers : une empreinte d'entiers coûte trois fois moins qu'une
-    # empreinte de textes, et moins qu'une clé exacte (docs/decisions/001-empreinte-des-cles.md).
+    # Les catégories passent par leurs codes entiers : une empreinte d'entiers coûte trois fois moins qu'une
+    # empreinte de textes (docs/decisions/001-empreinte-des-cles.md). Un texte est haché tel quel : le convertir en
+    # codes le hacherait déjà une fois.
     parts = [_as_codes(frame.get_column(k)) for k in keys]
     fingerprints = pl.DataFrame(parts).select(pl.struct(pl.all()).hash()).to_series()
     return fingerprints.n_unique() < frame.height
