@@ -90,7 +90,8 @@ def test_fast_and_reference_readings_of_distinct_finess_agree() -> None:
         "numéro FINESS de 10 caractère(s) : neuf attendus, jamais complétés",
         "numéro FINESS invalide : neuf chiffres attendus (2A ou 2B en tête pour la Corse)",
         "numéro FINESS invalide : neuf chiffres attendus (2A ou 2B en tête pour la Corse)",
-        "clé de contrôle FINESS fausse : le 9e chiffre devrait être 2 (formule de Luhn sur les huit premiers)",
+        # Chiffres pleine chasse : pas des chiffres ASCII, donc pas un numéro.
+        "numéro FINESS invalide : neuf chiffres attendus (2A ou 2B en tête pour la Corse)",
         "valeur manquante",
     ]
 
@@ -215,3 +216,28 @@ def test_repeated_keys_are_seen_in_text_columns() -> None:
     assert not has_repeated_keys(frame, ["couloir", "code_geo"])
     assert has_repeated_keys(frame, ["n", "couloir"])
     assert has_repeated_keys(frame.with_columns(pl.col("couloir").cast(pl.Categorical)), ["n", "couloir"])
+
+
+def test_finess_with_non_ascii_digits_are_refused_by_row(tmp_path: Path, settings: Settings) -> None:
+    # « ² » et les chiffres pleine chasse passent `str.isdigit` : ils sont refusés comme tout numéro mal formé, avec
+    # leur ligne, au lieu de faire tomber la lecture ou d'entrer dans l'entrepôt en texte non ASCII.
+    path = write_text(
+        tmp_path / "flux.csv",
+        "mois;couloir;departement;finess;documents\n2026-10;HOP;75;²50712184;5\n2026-10;HOP;75;７５０７１２１８４;6\n",
+    )
+    with pytest.raises(RefusedFile) as refused:
+        validate_file(Incoming(path), None, settings)
+    assert sorted((p.ligne or 0, p.colonne, p.valeur, p.motif) for p in refused.value.problems) == [
+        (
+            2,
+            "finess",
+            "²50712184",
+            "numéro FINESS invalide : neuf chiffres attendus (2A ou 2B en tête pour la Corse)",
+        ),
+        (
+            3,
+            "finess",
+            "７５０７１２１８４",
+            "numéro FINESS invalide : neuf chiffres attendus (2A ou 2B en tête pour la Corse)",
+        ),
+    ]

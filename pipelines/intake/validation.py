@@ -174,7 +174,8 @@ def finess_number(raw: str) -> str:
     ces lettres n'est pas établie ici (docs/INDICATEURS.md)."""
     value = raw.strip().upper().removesuffix(".0")
     corsica = value[:2] in ("2A", "2B")
-    if not (value.isdigit() or (corsica and value[2:].isdigit())):
+    # `isdigit` admet aussi « ² » ou les chiffres pleine chasse : seuls les chiffres ASCII font un numéro.
+    if not value.isascii() or not (value.isdigit() or (corsica and value[2:].isdigit())):
         raise ParseError("numéro FINESS invalide : neuf chiffres attendus (2A ou 2B en tête pour la Corse)")
     if len(value) != 9:
         hint = " ; un zéro initial perdu par Excel ? livrez le numéro en texte" if len(value) == 8 else ""
