@@ -110,6 +110,9 @@ REFUSED = (
     "2026-10;HOP;75;7507121840;8\n"
     "2026-10;HOP;972;972000120;9\n"
     "2026-10;HOP;33;750712184;10\n"
+    # « ² » et les chiffres pleine chasse passent `str.isdigit` : refusés comme tout numéro mal formé, avec leur ligne.
+    "2026-10;HOP;75;²50712184;11\n"
+    "2026-10;HOP;75;７５０７１２１８４;12\n"
 )
 
 
@@ -175,6 +178,18 @@ def test_refused_finess_keep_their_rows_values_and_reasons(
             "750712184",
             "le numéro FINESS commence par le code d'un autre département que celui de la colonne département",
         ),
+        (
+            12,
+            "finess",
+            "²50712184",
+            "numéro FINESS invalide : neuf chiffres attendus (2A ou 2B en tête pour la Corse)",
+        ),
+        (
+            13,
+            "finess",
+            "７５０７１２１８４",
+            "numéro FINESS invalide : neuf chiffres attendus (2A ou 2B en tête pour la Corse)",
+        ),
     ]
 
 
@@ -216,28 +231,3 @@ def test_repeated_keys_are_seen_in_text_columns() -> None:
     assert not has_repeated_keys(frame, ["couloir", "code_geo"])
     assert has_repeated_keys(frame, ["n", "couloir"])
     assert has_repeated_keys(frame.with_columns(pl.col("couloir").cast(pl.Categorical)), ["n", "couloir"])
-
-
-def test_finess_with_non_ascii_digits_are_refused_by_row(tmp_path: Path, settings: Settings) -> None:
-    # « ² » et les chiffres pleine chasse passent `str.isdigit` : ils sont refusés comme tout numéro mal formé, avec
-    # leur ligne, au lieu de faire tomber la lecture ou d'entrer dans l'entrepôt en texte non ASCII.
-    path = write_text(
-        tmp_path / "flux.csv",
-        "mois;couloir;departement;finess;documents\n2026-10;HOP;75;²50712184;5\n2026-10;HOP;75;７５０７１２１８４;6\n",
-    )
-    with pytest.raises(RefusedFile) as refused:
-        validate_file(Incoming(path), None, settings)
-    assert sorted((p.ligne or 0, p.colonne, p.valeur, p.motif) for p in refused.value.problems) == [
-        (
-            2,
-            "finess",
-            "²50712184",
-            "numéro FINESS invalide : neuf chiffres attendus (2A ou 2B en tête pour la Corse)",
-        ),
-        (
-            3,
-            "finess",
-            "７５０７１２１８４",
-            "numéro FINESS invalide : neuf chiffres attendus (2A ou 2B en tête pour la Corse)",
-        ),
-    ]

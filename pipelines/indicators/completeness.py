@@ -307,7 +307,6 @@ def completeness(
     establishment_parents: pl.LazyFrame,
     establishment_couloirs: pl.LazyFrame,
     current_month: dt.date,
-    window: int = WINDOW,
     declarations: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
     """La table `completude` entière : chaque périmètre × couloir (et `TOUS`) × mois où une contribution est livrée
@@ -316,24 +315,23 @@ def completeness(
     last = feed_months(consolidated)[1]
     if last is None:
         return pl.LazyFrame(schema=SCHEMA)
-    counts = establishment_counts(establishments, establishment_parents, establishment_couloirs, last, window)
-    return completeness_from_counts(consolidated, counts, current_month, window, declarations)
+    counts = establishment_counts(establishments, establishment_parents, establishment_couloirs, last)
+    return completeness_from_counts(consolidated, counts, current_month, declarations)
 
 
 def completeness_from_counts(
     consolidated: pl.LazyFrame,
     counts: tuple[pl.LazyFrame, pl.LazyFrame],
-    current_month: dt.date,
-    window: int = WINDOW,
-    declarations: pl.LazyFrame | None = None,
+    today: dt.date,
+    declared: pl.LazyFrame | None,
 ) -> pl.LazyFrame:
     """`completeness`, les comptes des établissements déjà faits (`establishment_counts`, ou leur table tenue à jour
-    mois par mois à l'import)."""
+    mois par mois à l'import) ; `today` : le mois en cours, jamais complet."""
     first, last = feed_months(consolidated)
     if last is None:
         return pl.LazyFrame(schema=SCHEMA)
-    by_couloir, children = geographic_completeness(consolidated, counts, last, window, declarations, first)
-    return with_all_couloirs(by_couloir, children, current_month).cast(SCHEMA)  # type: ignore[arg-type]
+    by_couloir, children = geographic_completeness(consolidated, counts, last, WINDOW, declared, first)
+    return with_all_couloirs(by_couloir, children, today).cast(SCHEMA)  # type: ignore[arg-type]
 
 
 def feed_months(consolidated: pl.LazyFrame) -> tuple[dt.date | None, dt.date | None]:

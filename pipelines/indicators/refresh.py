@@ -145,7 +145,7 @@ def month_completeness(
         consolidated,
         counts if counts is not None else count_establishments(con, last_month, ALL_MONTHS, hidden_couloirs),
         current_month(),
-        declarations=_read(con, q["declared_contributions"]).filter(shown),
+        _read(con, q["declared_contributions"]).filter(shown),
     ).collect()
 
 
