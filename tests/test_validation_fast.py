@@ -116,14 +116,19 @@ REFUSED = (
 )
 
 
-@pytest.mark.parametrize("in_batches", [False, True])
-def test_finess_of_a_file_keep_their_canonical_form(
-    tmp_path: Path, settings: Settings, in_batches: bool
-) -> None:
-    if in_batches:
-        settings = settings.model_copy(update={"tranche_seuil_mo": 0, "tranche_lignes": 2})
-    _, frame, ctx = validate_file(Incoming(write_text(tmp_path / "flux.csv", FLUX)), None, settings)
-    assert ctx.in_batches is in_batches
+@pytest.fixture(params=[False, True], ids=["d_un_bloc", "par_tranches"])
+def reading(settings: Settings, request: pytest.FixtureRequest) -> Settings:
+    """Les réglages d'un entrepôt neuf, lecture d'un bloc ou par tranches de deux lignes."""
+    return (
+        settings.model_copy(update={"tranche_seuil_mo": 0, "tranche_lignes": 2})
+        if request.param
+        else settings
+    )
+
+
+def test_finess_of_a_file_keep_their_canonical_form(tmp_path: Path, reading: Settings) -> None:
+    _, frame, ctx = validate_file(Incoming(write_text(tmp_path / "flux.csv", FLUX)), None, reading)
+    assert ctx.in_batches is (reading.tranche_seuil_mo == 0)
     assert frame.get_column("code_geo").cast(pl.String).to_list() == [
         "750712184",
         "971000005",
@@ -136,15 +141,10 @@ def test_finess_of_a_file_keep_their_canonical_form(
     )
 
 
-@pytest.mark.parametrize("in_batches", [False, True])
-def test_refused_finess_keep_their_rows_values_and_reasons(
-    tmp_path: Path, settings: Settings, in_batches: bool
-) -> None:
-    if in_batches:
-        settings = settings.model_copy(update={"tranche_seuil_mo": 0, "tranche_lignes": 2})
+def test_refused_finess_keep_their_rows_values_and_reasons(tmp_path: Path, reading: Settings) -> None:
     path = write_text(tmp_path / "flux.csv", FLUX + REFUSED)
     with pytest.raises(RefusedFile) as refused:
-        validate_file(Incoming(path), None, settings)
+        validate_file(Incoming(path), None, reading)
     assert sorted((p.ligne or 0, p.colonne, p.valeur, p.motif) for p in refused.value.problems) == [
         (
             6,
