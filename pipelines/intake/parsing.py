@@ -11,6 +11,7 @@ import functools
 import re
 import unicodedata
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import polars as pl
 from polars.expr.whenthen import ChainedThen, Then
@@ -115,38 +116,59 @@ def _number_reason(column: str, value: pl.Expr, bound: int, *unreadable: tuple[p
     )
 
 
-def _writing_rules(
-    column: str, decimals: bool, grouped: str, ambiguous: str, scientific: str
-) -> list[tuple[pl.Expr, str]]:
-    """Les règles d'écriture communes aux comptes et aux montants, avec leurs motifs : milliers par groupes de trois
-    (`grouped` en donne l'exemple), pas de point ambigu, pas de notation scientifique."""
-    s = _compact(column)
-    return [
-        (
-            ~_well_grouped(column, decimals),
-            f"séparateur de milliers mal placé : groupes de trois chiffres attendus (« {grouped} »)",
-        ),
-        (s.str.contains(_AMBIGUOUS_DOT), ambiguous),
-        (s.str.contains(_SCIENTIFIC), f"notation scientifique : {scientific}"),
-    ]
+@dataclass(frozen=True)
+class _Writing:
+    """Comment s'écrit un compte ou un montant : décimales admises ou non, exemple de milliers bien groupés, motifs du
+    point ambigu et de la notation scientifique, borne de plausibilité."""
+
+    decimals: bool
+    grouped: str
+    ambiguous: str
+    scientific: str
+    bound: int
+
+    def reason(self, column: str, value: pl.Expr, *unreadable: tuple[pl.Expr, str]) -> pl.Expr:
+        """Motif du refus : les règles d'écriture communes aux comptes et aux montants (milliers par groupes de trois,
+        pas de point ambigu, pas de notation scientifique), puis `unreadable`, propres au type, dans l'ordre."""
+        s = _compact(column)
+        return _number_reason(
+            column,
+            value,
+            self.bound,
+            (
+                ~_well_grouped(column, self.decimals),
+                f"séparateur de milliers mal placé : groupes de trois chiffres attendus (« {self.grouped} »)",
+            ),
+            (s.str.contains(_AMBIGUOUS_DOT), self.ambiguous),
+            (s.str.contains(_SCIENTIFIC), f"notation scientifique : {self.scientific}"),
+            *unreadable,
+        )
+
+
+_COUNT_WRITING = _Writing(
+    False,
+    "1 234 567",
+    "nombre ambigu : le point peut séparer les milliers (12 345) ou les décimales (12,345) ; "
+    "un compte s'écrit sans point (12345 ou 12 345)",
+    "la valeur exacte est perdue ; un compte s'écrit en entier",
+    COUNT_MAX,
+)
+_AMOUNT_WRITING = _Writing(
+    True,
+    "1 234,56",
+    "montant ambigu : le point peut séparer les milliers (12 345 €) ou les décimales (12,345 €) ; "
+    "écrivez 12345 ou 12,35",
+    "un montant s'écrit au centime près, en entier",
+    AMOUNT_MAX,
+)
 
 
 def integer_problem(column: str) -> pl.Expr:
     """Motif du refus d'un compte (null si la valeur est lisible, positive ou nulle, et plausible)."""
-    s = _compact(column)
-    value = integer_value(column)
-    return _number_reason(
+    s, value = _compact(column), integer_value(column)
+    return _COUNT_WRITING.reason(
         column,
         value,
-        COUNT_MAX,
-        *_writing_rules(
-            column,
-            False,
-            "1 234 567",
-            "nombre ambigu : le point peut séparer les milliers (12 345) ou les décimales (12,345) ; "
-            "un compte s'écrit sans point (12345 ou 12 345)",
-            "la valeur exacte est perdue ; un compte s'écrit en entier",
-        ),
         (value.is_null() & s.str.contains(r"^[+-]?\d+$"), "nombre trop grand pour un compte"),
         (
             value.is_null() & s.str.contains(r"^[+-]?\d+([.,]\d+)?$"),
@@ -183,20 +205,10 @@ def amount_value(column: str) -> pl.Expr:
 
 def amount_problem(column: str) -> pl.Expr:
     """Motif du refus d'un montant en euros (null si la valeur est lisible, positive ou nulle, et plausible)."""
-    s = _compact(column)
-    value = amount_value(column)
-    return _number_reason(
+    s, value = _compact(column), amount_value(column)
+    return _AMOUNT_WRITING.reason(
         column,
         value,
-        AMOUNT_MAX,
-        *_writing_rules(
-            column,
-            True,
-            "1 234,56",
-            "montant ambigu : le point peut séparer les milliers (12 345 €) ou les décimales (12,345 €) ; "
-            "écrivez 12345 ou 12,35",
-            "un montant s'écrit au centime près, en entier",
-        ),
         (
             value.is_null() & s.str.contains(r"^[+-]?(\d+|\d{1,3}(\.\d{3})+)[.,]\d{3,}$"),
             "plus de deux décimales : un montant en euros s'écrit au centime près (virgule décimale)",
