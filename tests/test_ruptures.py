@@ -20,7 +20,7 @@ from tests.conftest import TODAY, write_text
 from tests.test_cli import cli
 
 M = dt.date(2025, 10, 1)
-T = R.Thresholds()
+T = R.load_thresholds()
 
 
 def months_back(values: list[int | None]) -> list[tuple[dt.date, int]]:
@@ -41,7 +41,8 @@ def series(**by_key: list[int | None]) -> pl.LazyFrame:
 
 
 def test_thresholds_come_from_reference_data() -> None:
-    assert R.load_thresholds() == T
+    # Les cas ci-dessous sont écrits pour ces seuils.
+    assert R.load_thresholds() == R.Thresholds(3, 6, 0.5, 20.0, 3, 0.1)
     meanings = pl.read_csv(REFERENCE_DIR / "seuils_ruptures.csv")["signification"]
     assert meanings.str.len_chars().min() > 20  # chaque seuil dit ce qu'il veut dire
 

@@ -35,14 +35,15 @@ ALERT_SCHEMA = {
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Les seuils des règles (voir la colonne `signification` de seuils_ruptures.csv)."""
+    """Les seuils des règles (voir la colonne `signification` de seuils_ruptures.csv) ; ce fichier seul en donne les
+    valeurs (`load_thresholds`), aucune n'est écrite ici."""
 
-    mois_avec_envoi: int = 3
-    mois_de_reference: int = 6
-    part_de_la_mediane: float = 0.5
-    mediane_minimale: float = 20.0
-    mois_depuis_installation: int = 3
-    part_absente_toleree: float = 0.1
+    mois_avec_envoi: int
+    mois_de_reference: int
+    part_de_la_mediane: float
+    mediane_minimale: float
+    mois_depuis_installation: int
+    part_absente_toleree: float
 
     @property
     def window(self) -> int:
