@@ -87,6 +87,8 @@ def test_indicators_after_deliveries_equal_a_full_recomputation(
         # Un établissement connu livre le total d'un mois ancien (il en avait le détail par type) : sa valeur change, et
         # ses m − 1, m − 12 et cumuls des mois suivants avec elle.
         ("revision_etablissement.csv", f"{ETAB}2025-03;HOP;01;010000057;;777\n"),
+        # Puis la révise : aucune clé nouvelle, les comptes de complétude ne sont pas recomptés.
+        ("revision_valeur_etablissement.csv", f"{ETAB}2025-03;HOP;01;010000057;;778\n"),
         # Le détail par type d'un mois déjà livré en total : le total livré reste la valeur du mois.
         ("types_etablissement.csv", f"{ETAB}2025-04;BIO;01;010000065;CRH;5\n2025-04;BIO;01;010000065;LL;6\n"),
         # Un établissement qui arrive en retard, deux mois éloignés dans le même fichier.
@@ -104,7 +106,7 @@ def test_indicators_after_deliveries_equal_a_full_recomputation(
     # Les imports d'établissements n'ont récrit que leurs mois : mars 2025 seul, puis de février à septembre.
     assert MonthSpan(month_rank(dt.date(2025, 3, 1)), month_rank(dt.date(2025, 3, 1))) in rewritten
     assert MonthSpan(month_rank(dt.date(2025, 2, 1)), month_rank(dt.date(2025, 9, 1))) in rewritten
-    assert statuses[2] == "identique" and statuses[1] == "revision"
+    assert statuses[2] == "identique" and statuses[1] == "revision" and statuses[6] == "revision"
     assert "identique" not in statuses[3:]
     assert_equal_to_full_recomputation(demo_db, tmp_path)
 

@@ -398,7 +398,7 @@ def test_failure_mid_file_leaves_previous_state(demo_db: Path, settings: Setting
     source, frame, ctx = validate_file(Incoming(path), None, settings)
     [(last_id,)] = query(demo_db, "SELECT max(id) FROM imports")
 
-    def fail_after_rows_are_written(con: duckdb.DuckDBPyConnection, import_id: int) -> None:
+    def fail_after_rows_are_written(con: duckdb.DuckDBPyConnection, import_id: int, new_keys: bool) -> None:
         assert con.execute("SELECT count(*) FROM raw_flux WHERE import_id = ?", [last_id + 1]).fetchone() == (
             1,
         )

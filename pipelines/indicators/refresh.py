@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import duckdb
 import polars as pl
@@ -44,6 +44,9 @@ class Delivery:
 
     months: MonthSpan | None
     establishment_months: MonthSpan | None
+    # Aucune clé nouvelle, seulement des valeurs révisées : ce qui est livré (quels établissements, couloirs et mois)
+    # ne change pas, donc ni les comptes de complétude ni le dernier mois du flux.
+    revises_only: bool = False
 
 
 def delivered_months(con: duckdb.DuckDBPyConnection, import_id: int) -> Delivery:
@@ -208,6 +211,8 @@ def refresh_indicators(con: duckdb.DuckDBPyConnection, delivery: Delivery | None
         months = (
             ALL_MONTHS
             if recount_all or previous_last is None or delivery is None
+            else None
+            if delivery.revises_only
             else recounted_months(delivery, month_rank(previous_last), month_rank(last_month))
         )
         if months is not None:
@@ -264,6 +269,8 @@ def _incremental_ready(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(ready and ready[0])
 
 
-def refresh_after_import(con: duckdb.DuckDBPyConnection, import_id: int) -> None:
-    """Le recalcul qui suit l'import `import_id`, dans sa transaction : borné à ce qu'il a livré."""
-    refresh_indicators(con, delivered_months(con, import_id))
+def refresh_after_import(con: duckdb.DuckDBPyConnection, import_id: int, new_keys: bool) -> None:
+    """Le recalcul qui suit l'import `import_id`, dans sa transaction : borné à ce qu'il a livré. `new_keys` : l'import
+    livre au moins une clé nouvelle (sinon il ne fait que réviser des valeurs)."""
+    delivery = delivered_months(con, import_id)
+    refresh_indicators(con, delivery if new_keys else replace(delivery, revises_only=True))

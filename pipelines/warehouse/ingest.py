@@ -294,7 +294,7 @@ def load_validated(
     frame: pl.DataFrame | list[pl.DataFrame],
     ctx: Context,
     digest: str,
-    refresh: Callable[[duckdb.DuckDBPyConnection, int], None] | None,
+    refresh: Callable[[duckdb.DuckDBPyConnection, int, bool], None] | None,
 ) -> IngestResult:
     """Compare au contenu courant puis charge, dans une seule transaction. Rend le compte rendu."""
     # Passée dans une liste, la table validée est rendue par l'appelant : elle est libérée dès sa mise en forme pour
@@ -371,7 +371,7 @@ def load_validated(
         result.durees["chargement"] = loaded - started
         if refresh is not None:
             before = headlines.headline_totals(con) if source.kind == "flux" else None
-            refresh(con, import_id)
+            refresh(con, import_id, result.nouvelles > 0)
             result.durees["recalcul"] = time.perf_counter() - loaded
             if before is not None:
                 result.changements, result.nouveaux_totaux = headlines.compare(
