@@ -224,7 +224,6 @@ def couloir_targets(
     fig = go.Figure()
     fig.add_trace(
         go.Bar(
-            y=labels,
             x=rows["flux_annualise"].to_list(),
             orientation="h",
             name="Rythme annuel",
@@ -238,7 +237,6 @@ def couloir_targets(
     # La cible se dessine après la barre : un couloir qui la dépasse ne la cache pas.
     fig.add_trace(
         go.Scatter(
-            y=labels,
             x=rows["cible"].to_list(),
             mode="markers",
             name="Cible",
@@ -246,6 +244,8 @@ def couloir_targets(
             hovertemplate="Cible : %{x:,.0f} documents/an<extra></extra>",
         )
     )
+    # La barre et sa cible se lisent sur la même ligne : un seul axe des couloirs pour les deux.
+    fig.update_traces(y=labels)
     apply_defaults(fig, title, height=max(300, 90 + 70 * rows.height))
     fig.update_layout(barmode="overlay", font={"size": font_size})
     # Le bout de chaque barre et son texte tiennent dans la zone de tracé : x / étendue × largeur + texte ≤ largeur.
