@@ -85,6 +85,7 @@ def test_sons_aggregates_are_compared_with_the_establishment_lines() -> None:
     from polars.testing import assert_frame_equal
 
     from pipelines.indicators.sons_etablissements import consistency
+    from tests.conftest import typed_rows
 
     day = dt.date(2024, 1, 17)
     aggregates = pl.LazyFrame(
@@ -106,20 +107,15 @@ def test_sons_aggregates_are_compared_with_the_establishment_lines() -> None:
             "date_demande_solde": [dt.date(2024, 1, 10), None, None],
         }
     )
-    assert_frame_equal(
-        consistency(aggregates, lines).collect(),
-        pl.DataFrame(
-            {
-                "date_situation": [day, day],
-                "vague": ["V1", "V1"],
-                "dispositif": ["DPI", "DPI"],
-                "etape": ["demandes_de_solde", "installations"],
-                "agrege": [1, 3],
-                "lignes": [1, 2],
-                "ecart": [0, 1],
-            }
-        ),
+    expected = typed_rows(
+        [(day, "V1", "DPI", "demandes_de_solde", 1, 1, 0), (day, "V1", "DPI", "installations", 3, 2, 1)],
+        "date_situation vague dispositif etape agrege lignes ecart",
+        date_situation=pl.Date,
+        agrege=pl.Int64,
+        lignes=pl.Int64,
+        ecart=pl.Int64,
     )
+    assert_frame_equal(consistency(aggregates, lines).collect(), expected)
 
 
 def test_the_sons_page_shows_the_comparison_to_internal_readers(demo_db: Path) -> None:
