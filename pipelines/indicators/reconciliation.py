@@ -28,17 +28,16 @@ def reconciliation(flux: pl.LazyFrame) -> pl.LazyFrame:
     tous deux : total livré, somme, écart (livré − somme) et écart relatif (÷ total livré) ; le chiffre affiché est le
     total livré."""
     both = flux.filter((pl.col("origine") == "declare") & pl.col("documents_ventiles").is_not_null())
-    return both.select(
-        "mois",
-        "niveau",
-        "code_geo",
-        "libelle_geo",
-        "couloir",
-        pl.col("documents").alias("total_livre"),
-        pl.col("documents_ventiles").alias("somme_sous_niveaux"),
-        (pl.col("documents") - pl.col("documents_ventiles")).alias("ecart"),
-        pl.when(pl.col("documents") != 0)
-        .then((pl.col("documents") - pl.col("documents_ventiles")) / pl.col("documents"))
-        .alias("ecart_relatif"),
-        pl.lit("total livré").alias("chiffre_affiche"),
-    ).sort(["mois", "niveau", "code_geo", "couloir"], descending=[True, False, False, False])
+    gap = pl.col("documents") - pl.col("documents_ventiles")
+    # Les colonnes rendues, dans leur ordre, sont celles de `COLUMNS` : la liste ne s'écrit qu'une fois.
+    return (
+        both.with_columns(
+            total_livre=pl.col("documents"),
+            somme_sous_niveaux=pl.col("documents_ventiles"),
+            ecart=gap,
+            ecart_relatif=pl.when(pl.col("documents") != 0).then(gap / pl.col("documents")),
+            chiffre_affiche=pl.lit("total livré"),
+        )
+        .select(COLUMNS)
+        .sort(["mois", "niveau", "code_geo", "couloir"], descending=[True, False, False, False])
+    )
