@@ -139,3 +139,20 @@ def test_a_full_recomputation_is_kept_behind_a_setting(
     finess = finess_with_key("35000000")
     deliver(settings, tmp_path, "etablissement.csv", f"{ETAB}2025-11;HOP;35;{finess};;500\n")
     assert_equal_to_full_recomputation(demo_db, tmp_path)
+
+
+def test_a_warehouse_from_before_the_incremental_tables_is_recomputed_in_full(
+    demo_db: Path, settings: Settings, tmp_path: Path
+) -> None:
+    # Un entrepôt d'avant ces tables les reçoit vides (schéma `IF NOT EXISTS`) : le premier import recalcule tout et
+    # les remplit, au lieu de reprendre des sommes et des comptes absents.
+    with duckdb.connect(str(demo_db)) as con:
+        con.execute(
+            "DROP TABLE sommes_etablissements; DROP TABLE comptes_etablissements; DROP TABLE enfants_etablissements"
+        )
+    finess = finess_with_key("35000000")
+    deliver(settings, tmp_path, "etablissement.csv", f"{ETAB}2025-11;HOP;35;{finess};;500\n")
+    with duckdb.connect(str(demo_db), read_only=True) as con:
+        [(sums,)] = con.execute("SELECT count(*) FROM sommes_etablissements").fetchall()
+    assert sums > 0
+    assert_equal_to_full_recomputation(demo_db, tmp_path)
