@@ -6,6 +6,7 @@ import streamlit as st
 
 from app_pages import francais
 from app_pages.common import Selection, month_choices, read
+from app_pages.common import settings as current_settings
 from app_pages.registry import pages_for
 from app_pages.session import current_role, geography_from_query, signed_out_page, unknown_geography
 from pipelines import formats
@@ -14,7 +15,6 @@ from pipelines.indicators.completeness import latest_complete_month
 from pipelines.intake.parsing import normalise_label
 from pipelines.publish.freshness import freshness
 from pipelines.publish.theme import DEMO_BANNER
-from pipelines.settings import get_settings
 from pipelines.warehouse import queries
 from pipelines.warehouse.connection import WarehouseError
 
@@ -25,7 +25,7 @@ st.set_page_config(
 )
 francais.install()
 
-settings = get_settings()
+settings = current_settings()
 # Le lanceur (`python -m pipelines serve`) refuse déjà de démarrer ; ceci couvre un `streamlit run` direct.
 problems = startup_problems(
     settings.mode,

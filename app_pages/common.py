@@ -5,14 +5,22 @@ rendu accessible d'un graphique (titre-constat, légende, tableau équivalent)."
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 import duckdb
+
+# Importés ici, sous le verrou d'import de ce module, avant toute page : Polars importe pandas et pyarrow à la demande
+# (`to_pandas`) et rend `sys.modules[...]` tel quel, même à moitié initialisé ; vingt sessions ouvertes ensemble sur un
+# serveur neuf recevaient « partially initialized module 'pandas' » (benchmarks/load.py).
+import pandas  # noqa: F401
 import plotly.graph_objects as go
 import polars as pl
+import pyarrow  # noqa: F401
 import streamlit as st
 
 from app_pages.francais import PLOTLY_CONFIG
@@ -20,10 +28,10 @@ from pipelines import formats
 from pipelines.access import LOCAL, PUBLIC, AccessError, Role, bound_frame
 from pipelines.indicators import kpi as kpi_module
 from pipelines.indicators.completeness import current_month
-from pipelines.publish import charts
+from pipelines.publish import charts, establishment_charts, usage_charts
 from pipelines.publish import layout as chart_layout
 from pipelines.publish.citations import source_title
-from pipelines.settings import get_settings
+from pipelines.settings import Settings, get_settings
 from pipelines.warehouse import queries
 from pipelines.warehouse.connection import (
     WarehouseUnavailable,
@@ -73,8 +81,19 @@ def month_choices(niveau: str, code: str, months: list[dt.date]) -> tuple[int, d
     return index, provisional
 
 
+def settings() -> Settings:
+    """Les réglages de `get_settings`, relus seulement quand l'environnement `MES_*` change : un `Settings()` coûte
+    20 à 40 ms (pydantic), et un passage de page en demandait plusieurs par lecture."""
+    return _settings_for(tuple(sorted((k, v) for k, v in os.environ.items() if k.upper().startswith("MES_"))))
+
+
+@functools.lru_cache(maxsize=8)
+def _settings_for(environment: tuple[tuple[str, str], ...]) -> Settings:
+    return get_settings()
+
+
 def db_path() -> str:
-    return str(get_settings().db_path())
+    return str(settings().db_path())
 
 
 def warehouse_version() -> str:
@@ -85,18 +104,25 @@ def warehouse_version() -> str:
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
-def _snapshot(db: str, file_version: tuple[int, int]) -> duckdb.DuckDBPyConnection:
-    """Une connexion sur le fichier publié présent à l'ouverture, gardée tant que le fichier ne change pas.
+def _snapshot(db: str, file_version: tuple[int, int]) -> tuple[duckdb.DuckDBPyConnection, str]:
+    """Une connexion sur le fichier publié présent à l'ouverture, gardée tant que le fichier ne change pas, et
+    l'identifiant de publication lu par elle (une fois : il ne change pas tant que la connexion sert le même fichier).
 
     `duckdb.connect` rendrait l'ancienne version tant qu'une autre connexion du processus y reste ouverte : la clé
     des caches viendrait alors d'un fichier et les données d'un autre (voir `connection.connect_snapshot`)."""
-    return connect_snapshot(Path(db))
+    con = connect_snapshot(Path(db))
+    cursor = snapshot_cursor(con)
+    try:
+        return con, publication_id(cursor)
+    finally:
+        cursor.close()
 
 
 def _opened() -> tuple[duckdb.DuckDBPyConnection, str]:
     """(curseur, identifiant de publication) : la clé du cache et la lecture viennent de la même version ouverte."""
-    cursor = snapshot_cursor(_snapshot(db_path(), version(Path(db_path()))))
-    return cursor, publication_id(cursor)
+    db = db_path()
+    con, stamp = _snapshot(db, version(Path(db)))
+    return snapshot_cursor(con), stamp
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
@@ -132,9 +158,9 @@ def role() -> Role:
     chosen = st.session_state.get("role")
     if isinstance(chosen, Role):
         return chosen
-    if get_settings().mode == "local":
+    if settings().mode == "local":
         return LOCAL
-    if get_settings().mode == "public":
+    if settings().mode == "public":
         return PUBLIC
     raise AccessError("session sans rôle")
 
@@ -148,12 +174,13 @@ def read(
     if kwargs:
         raise TypeError("read : arguments positionnels seulement (ils forment la clé du cache)")
     name = f"{query.__module__}.{query.__qualname__}"
+    db = db_path()
     con, stamp = _opened()
     try:
         with con:
-            result = _cached_read(query, name, db_path(), stamp, get_settings().mode, args, con)
+            result = _cached_read(query, name, db, stamp, settings().mode, args, con)
     except duckdb.Error as exc:  # fichier abîmé au-delà de son en-tête : la cause en français, pas une trace
-        raise WarehouseUnavailable(f"Entrepôt illisible ({db_path()}) : {describe_failure(exc)}.") from exc
+        raise WarehouseUnavailable(f"Entrepôt illisible ({db}) : {describe_failure(exc)}.") from exc
     return cast(R, bound_frame(role(), result))
 
 
@@ -183,7 +210,7 @@ def key_figures(selection: Selection) -> dict[str, Any]:
     con, stamp = _opened()
     with con:
         return _cached_kpi(
-            db_path(), stamp, get_settings().mode, selection.mois, selection.niveau, selection.code, con
+            db_path(), stamp, settings().mode, selection.mois, selection.niveau, selection.code, con
         )
 
 
@@ -227,17 +254,43 @@ def chart(
 ) -> None:
     """Un graphique accessible : la figure, sa légende (définition et source) et les mêmes chiffres en tableau. Sur le
     site public, des données de démonstration portent le filigrane du paquet de transparence."""
-    if get_settings().mode == "public" and read(queries.has_demo):
-        from pipelines.publish.export import watermark
-
-        fig = go.Figure(fig)  # une copie : la figure d'origine peut venir d'un cache partagé
-        watermark(fig)
+    if settings().mode == "public" and read(queries.has_demo):
+        fig = _watermarked(fig)
     title = fig.layout.title.text
     if title:
         # Le constat s'écrit au-dessus du graphique, en texte : il se replie à toute largeur, les lecteurs d'écran le
         # lisent, et la barre d'outils de Plotly ne le recouvre plus.
         st.markdown(f"**{_escape(title)}**")
-    # Sans copie des tracés (une carte en a une centaine) : la figure, parfois en cache, reste intacte.
+    st.plotly_chart(_Ready(_display_spec(fig)), config=PLOTLY_CONFIG, theme=None, key=key)
+    st.caption(f"{caption} {charts.KEYBOARD_HINT}" if charts.is_map(fig) else caption)
+    if table is not None:
+        with st.expander("Voir les chiffres du graphique (tableau)"):
+            show_table(table, percent=percent, digits=digits)
+
+
+class _Ready(go.Figure):
+    """Une figure déjà validée par Plotly, à passer à `st.plotly_chart` sans qu'il la revalide ni la recopie.
+
+    `st.plotly_chart` reconstruit et revalide un dictionnaire (2,3 s pour une carte d'une centaine de tracés) et
+    recopie une figure (`to_dict`) ; les figures de `pipelines.publish` sont validées à leur construction, et leur
+    dictionnaire d'affichage est gardé avec elles (`_display_spec`) : celle-ci le rend tel quel, sans copie."""
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        super().__init__()
+        self._spec = spec
+
+    def to_dict(self) -> dict[str, Any]:
+        return self._spec
+
+
+def _display_spec(fig: go.Figure) -> dict[str, Any]:
+    """Le dictionnaire que l'application affiche pour `fig` : sans titre (écrit au-dessus), la légende au pied de la
+    figure. Calculé une fois par figure et gardé avec elle : une figure en cache (`kept`) ne le recalcule pas, et
+    n'est jamais modifiée (la page ne touche qu'à ce dictionnaire, dont rien ne modifie le contenu)."""
+    known: dict[str, Any] | None = getattr(fig, "_mes_affichage", None)
+    if known is not None:
+        return known
+    title = fig.layout.title.text
     spec = fig.to_plotly_json()
     layout = {**spec["layout"], "title": None}
     margin = {**layout.get("margin", {}), "t": 36 if title else layout.get("margin", {}).get("t", 36)}
@@ -248,11 +301,31 @@ def chart(
         margin["b"] = int(margin.get("b", 10) + below)
         layout["height"] = int((layout.get("height") or 450) + below / 2)
     layout["margin"] = margin
-    st.plotly_chart({"data": spec["data"], "layout": layout}, config=PLOTLY_CONFIG, theme=None, key=key)
-    st.caption(f"{caption} {charts.KEYBOARD_HINT}" if charts.is_map(fig) else caption)
-    if table is not None:
-        with st.expander("Voir les chiffres du graphique (tableau)"):
-            show_table(table, percent=percent, digits=digits)
+    shown = {"data": spec["data"], "layout": layout}
+    fig._mes_affichage = shown  # un attribut privé : Plotly laisse passer les noms en « _ »
+    return shown
+
+
+def _watermarked(fig: go.Figure) -> go.Figure:
+    """`fig` avec le filigrane du paquet de transparence : une copie (la figure d'origine peut venir d'un cache
+    partagé), faite une fois par figure et gardée avec elle."""
+    known: go.Figure | None = getattr(fig, "_mes_filigrane", None)
+    if known is None:
+        from pipelines.publish.export import watermark
+
+        known = go.Figure(fig)
+        watermark(known)
+        fig._mes_filigrane = known
+    return known
+
+
+def kept(builder: Callable[P, R]) -> Callable[P, R]:
+    """Une figure de `pipelines.publish` gardée d'un passage à l'autre et d'une session à l'autre tant que ses
+    arguments ne changent pas : construire une figure coûte jusqu'à 0,7 s (les repères `add_vline` de Plotly), la
+    même sert à toutes les sessions qui lisent les mêmes chiffres. La clé est faite des arguments eux-mêmes (les
+    tableaux déjà bornés au périmètre du rôle) : deux publics ne partagent une figure que s'ils lui ont donné
+    exactement les mêmes chiffres. La figure rendue n'est jamais modifiée."""
+    return cast(Callable[P, R], st.cache_resource(show_spinner=False, max_entries=32)(builder))
 
 
 def _display(value: Any, percent: bool, digits: int) -> str:
@@ -272,13 +345,39 @@ def _display(value: Any, percent: bool, digits: int) -> str:
     return str(value)
 
 
-def labelled(frame: pl.DataFrame, columns: Mapping[str, str | pl.Expr]) -> pl.DataFrame:
+@dataclass(frozen=True)
+class Formatted:
+    """Une colonne écrite valeur par valeur par une fonction Python (titre d'une source, nombre à la française).
+
+    La fonction est appliquée ici, hors de Polars : `map_elements` la ferait appeler depuis les fils de calcul de
+    Polars, qui attendent alors le verrou global de Python ; vingt sessions en même temps y restaient bloquées
+    (serveur figé, benchmarks/load.py)."""
+
+    column: str
+    function: Callable[[Any], str]
+
+    def series(self, frame: pl.DataFrame, name: str) -> pl.Series:
+        """La colonne écrite ; une valeur absente le reste (comme `map_elements`). Chaque valeur distincte n'est
+        écrite qu'une fois (la liste des établissements en a 33 000, aux comptes souvent répétés)."""
+        values = frame[self.column]
+        distinct = values.drop_nulls().unique().to_list()
+        if values.dtype.is_numeric() or values.dtype == pl.String:
+            written = {value: self.function(value) for value in distinct}
+            return values.replace_strict(written, default=None, return_dtype=pl.String).alias(name)
+        return pl.Series(
+            name, [None if v is None else self.function(v) for v in values.to_list()], dtype=pl.String
+        )
+
+
+def labelled(frame: pl.DataFrame, columns: Mapping[str, str | pl.Expr | Formatted]) -> pl.DataFrame:
     """Les colonnes de `frame` qu'une page montre, dans l'ordre de `columns`, sous leur libellé : libellé → nom de
-    colonne, ou expression (date, mois, nomenclature écrits à la française). Une seule forme pour tous les tableaux,
-    où chaque libellé se lit à côté de sa colonne."""
+    colonne, expression (date, mois, nomenclature écrits à la française) ou `Formatted`. Une seule forme pour tous les
+    tableaux, où chaque libellé se lit à côté de sa colonne."""
     return frame.select(
         [
-            (pl.col(source) if isinstance(source, str) else source).alias(label)
+            source.series(frame, label)
+            if isinstance(source, Formatted)
+            else (pl.col(source) if isinstance(source, str) else source).alias(label)
             for label, source in columns.items()
         ]
     )
@@ -318,9 +417,16 @@ def _escape(text: str) -> str:
     return "".join("\\" + c if c in "\\`*_{}[]<>()#+-.!|$~" else c for c in text)
 
 
-# `charts.choropleth`, gardée d'un passage à l'autre : une centaine de tracés Plotly à valider coûtent 0,15 s par carte,
-# et la même carte sert tant que les chiffres ne changent pas (la figure n'est jamais modifiée).
-choropleth = st.cache_resource(show_spinner=False, max_entries=32)(charts.choropleth)
+# Les figures des pages, gardées (`kept`) : une carte (une centaine de tracés Plotly à valider) coûte 0,15 s, une
+# courbe avec ses repères de jalons et d'événements jusqu'à 0,7 s ; la même sert tant que les chiffres ne changent pas.
+choropleth = kept(charts.choropleth)
+annualised_trend = kept(charts.annualised_trend)
+couloir_stacked = kept(charts.couloir_stacked)
+couloir_shares = kept(charts.couloir_shares)
+couloir_targets = kept(charts.couloir_targets)
+index_vs_national = kept(charts.index_vs_national)
+establishment_series = kept(establishment_charts.establishment_series)
+activation_map = kept(usage_charts.activation_map)
 
 
 def month_label(iso_month: str | None, preposition: bool = False) -> str:
@@ -372,9 +478,9 @@ def first_by(frame: pl.DataFrame, column: str, highest: bool = True) -> dict[str
     return frame.sort(column, descending=highest, nulls_last=True).row(0, named=True)
 
 
-def source_titles(column: str) -> pl.Expr:
+def source_titles(column: str) -> Formatted:
     """Les sources de `column` sous leur titre (`citations.source_title`), comme dans les pages qui les citent."""
-    return pl.col(column).map_elements(source_title, return_dtype=pl.String)
+    return Formatted(column, source_title)
 
 
 def errata_view(errata: pl.DataFrame) -> pl.DataFrame:

@@ -5,10 +5,20 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from app_pages.common import chart, demo_note, read, selection, show_table, with_parents
+from app_pages.common import (
+    chart,
+    couloir_shares,
+    couloir_stacked,
+    couloir_targets,
+    demo_note,
+    read,
+    selection,
+    show_table,
+    with_parents,
+)
 from pipelines import formats
 from pipelines.indicators.codes import ALL_COULOIRS
-from pipelines.publish import charts, titles
+from pipelines.publish import titles
 from pipelines.publish.theme import COULOIR_LABELS, couloir_label
 from pipelines.warehouse import queries
 
@@ -35,13 +45,13 @@ label_couloir = (
     .alias("Couloir")
 )
 chart(
-    charts.couloir_stacked(by_couloir, title),
+    couloir_stacked(by_couloir, title),
     "Documents envoyés à Mon espace santé chaque mois, par couloir d'émetteurs (motif propre à chaque couloir).",
     by_couloir.select(label_month, label_couloir, pl.col("documents").alias("Documents")),
     key="empile",
 )
 chart(
-    charts.couloir_shares(by_couloir, "Part de chaque couloir dans les documents du mois"),
+    couloir_shares(by_couloir, "Part de chaque couloir dans les documents du mois"),
     "Part du couloir = documents du couloir ÷ documents de tous les couloirs, même mois et même géographie.",
     by_couloir.select(label_month, label_couloir, pl.col("part_couloir").alias("Part")),
     key="parts",
@@ -57,7 +67,7 @@ if targeted.height:
         else f"Tous les couloirs ciblés atteignent leur cible en {formats.month(sel.mois)}"
     )
     chart(
-        charts.couloir_targets(targeted, title),
+        couloir_targets(targeted, title),
         "Rythme annuel du couloir (mois × 12) face à sa cible : 120 M médecins de ville, 75 M biologie, 35 M "
         "radiologie, 20 M hôpital (COSUI ; DSIH). Le trait orange vertical marque la cible.",
         targeted.select(

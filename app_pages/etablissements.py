@@ -6,9 +6,8 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from app_pages.common import chart, demo_note, labelled, read, selection
+from app_pages.common import Formatted, chart, demo_note, establishment_series, labelled, read, selection
 from pipelines import formats
-from pipelines.publish.establishment_charts import establishment_series
 from pipelines.publish.theme import RUPTURE_LABELS, couloir_label
 from pipelines.warehouse import establishment_queries as Q
 from pipelines.warehouse.reference import labels
@@ -63,15 +62,9 @@ for tab, (code, label) in zip(tabs, RUPTURE_LABELS.items(), strict=True):
                     "FINESS": "finess",
                     "Département": "nom_departement",
                     "Couloir": couloir_names(rows["couloir"]),
-                    "Documents du mois": pl.col("documents_mois").map_elements(
-                        formats.integer, return_dtype=pl.String
-                    ),
-                    "Référence": pl.col("reference").map_elements(
-                        lambda v: formats.decimal(v, 1), return_dtype=pl.String
-                    ),
-                    "Documents perdus": pl.col("documents_perdus").map_elements(
-                        formats.integer, return_dtype=pl.String
-                    ),
+                    "Documents du mois": Formatted("documents_mois", formats.integer),
+                    "Référence": Formatted("reference", lambda v: formats.decimal(v, 1)),
+                    "Documents perdus": Formatted("documents_perdus", formats.integer),
                     "Nouvelle": pl.when(pl.col("nouvelle")).then(pl.lit("oui")).otherwise(pl.lit("non")),
                     "12 derniers mois": "serie",
                 },
@@ -104,11 +97,9 @@ st.dataframe(
             "Catégorie": "libelle_categorie",
             "Département": "code_departement",
             "Dernier mois avec envoi": formats.month_column("dernier_mois_avec_envoi", short=False),
-            "Documents du mois": pl.col("documents_mois").map_elements(
-                formats.integer, return_dtype=pl.String
-            ),
-            "Évolution sur 12 mois": pl.col("evolution_12_mois").map_elements(
-                lambda v: formats.percent(v, 0, signed=True), return_dtype=pl.String
+            "Documents du mois": Formatted("documents_mois", formats.integer),
+            "Évolution sur 12 mois": Formatted(
+                "evolution_12_mois", lambda v: formats.percent(v, 0, signed=True)
             ),
             "SONS": pl.col("statut_sons").fill_null("—"),
         },
@@ -169,9 +160,7 @@ if milestones.height:
                 "Bon de commande": formats.date_column("date_bon_de_commande"),
                 "Installation": formats.date_column("date_installation"),
                 "Demande de solde": formats.date_column("date_demande_solde"),
-                "Montant": pl.col("montant_eur")
-                .cast(pl.Float64)
-                .map_elements(formats.euros, return_dtype=pl.String),
+                "Montant": Formatted("montant_eur", lambda v: formats.euros(float(v))),
             },
         ),
         hide_index=True,

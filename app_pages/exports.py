@@ -11,11 +11,10 @@ from typing import Any
 
 import streamlit as st
 
-from app_pages.common import db_path, read, selection
+from app_pages.common import db_path, read, selection, settings
 from pipelines import formats
 from pipelines.publish.cosui import CosuiError, cosui_file
 from pipelines.publish.export import ExportRefused, export_archive
-from pipelines.settings import get_settings
 from pipelines.warehouse import queries
 from pipelines.warehouse.connection import connect_read
 
@@ -73,9 +72,9 @@ if "paquet" in st.session_state:
     )
 
 st.header("Dossier COSUI")
-date = st.date_input("Date du COSUI", value=get_settings().today(), format="DD/MM/YYYY", key="date_cosui")
+date = st.date_input("Date du COSUI", value=settings().today(), format="DD/MM/YYYY", key="date_cosui")
 if st.button("Préparer le dossier COSUI", key="preparer_cosui"):
-    cosui_date = date if isinstance(date, dt.date) else get_settings().today()
+    cosui_date = date if isinstance(date, dt.date) else settings().today()
     dossier = partial(cosui_file, date=cosui_date)
     prepare("cosui", "Préparation des diapositives…", "Dossier impossible", CosuiError, dossier)
 if "cosui" in st.session_state:

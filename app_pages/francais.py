@@ -4,6 +4,7 @@ contrastes suffisants, cartes parcourables au clavier (carte_clavier.js) (RGAA).
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import streamlit as st
@@ -28,11 +29,38 @@ _STYLE = """
 """
 
 
+def _plotly_bundle() -> str | None:
+    """Le nom du module JavaScript des graphiques Plotly de Streamlit (4,7 Mo), ou `None` s'il n'est pas trouvé."""
+    found = sorted((Path(st.__file__).parent / "static" / "static" / "js").glob("PlotlyChart.*.js"))
+    return found[0].name if found else None
+
+
+def _preload(bundle: str | None) -> str:
+    """Le navigateur ne charge le module Plotly qu'à l'arrivée du premier graphique, à la fin du passage du script,
+    puis passe ~1 s à l'évaluer avant de dessiner : l'importer dès le premier message (même adresse, donc le même
+    module que celui qu'importera Streamlit) fait ce travail pendant que le serveur calcule la page."""
+    if bundle is None:
+        return ""
+    return (
+        "(() => { if (window.__mesPlotly) return; window.__mesPlotly = true;"
+        ' const index = document.querySelector(\'script[type="module"][src*="/static/js/index."]\');'
+        f' if (index) import(new URL("{bundle}", index.src).href).catch(() => {{}}); }})();'
+    )
+
+
+@functools.cache
+def _scripts() -> str:
+    """Les scripts de l'interface, lus une fois par processus."""
+    return "\n".join(
+        (
+            _preload(_plotly_bundle()),
+            _SCRIPT.read_text(encoding="utf-8"),
+            KEYBOARD_SCRIPT.read_text(encoding="utf-8"),
+        )
+    )
+
+
 def install() -> None:
     """À appeler une fois par passage dans app.py : style et script (le script ne s'installe qu'une fois par onglet)."""
     st.html(_STYLE)
-    st.html(
-        f'<div id="mes-francais"></div><script>{_SCRIPT.read_text(encoding="utf-8")}\n'
-        f"{KEYBOARD_SCRIPT.read_text(encoding='utf-8')}</script>",
-        unsafe_allow_javascript=True,
-    )
+    st.html(f'<div id="mes-francais"></div><script>{_scripts()}</script>', unsafe_allow_javascript=True)

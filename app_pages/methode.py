@@ -6,12 +6,11 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from app_pages.common import errata_view, labelled, read, show_table, source_titles
+from app_pages.common import errata_view, labelled, read, settings, show_table, source_titles
 from pipelines import formats
 from pipelines.indicators.usage import DERIVED
 from pipelines.publish.diffusion import MASK_MAX, MASK_MIN, MASK_TEXT
 from pipelines.publish.freshness import calendar
-from pipelines.settings import get_settings
 from pipelines.sources.usage import nomenclature
 from pipelines.warehouse import queries
 
@@ -149,7 +148,7 @@ retrouver (rythme annuel, parts, évolutions, taux) sont laissées vides. Les s�
 )
 
 st.header("Calendrier de publication")
-today = get_settings().today()
+today = settings().today()
 upcoming = calendar().filter(pl.col("publication_prevue") >= today).head(6)
 st.markdown(
     "Les données d'un mois sont arrêtées à la fin du mois et publiées le 20 du mois suivant (le jour ouvré suivant "

@@ -5,12 +5,11 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from app_pages.common import chart, demo_note, labelled, read, role, selection, show_table
+from app_pages.common import chart, demo_note, labelled, read, role, selection, settings, show_table
 from pipelines import formats
 from pipelines.indicators.codes import DISPOSITIF_GROUPS
 from pipelines.publish import charts, titles
 from pipelines.publish.theme import DISPOSITIF_GROUP_LABELS, SONS_STEP_LABELS
-from pipelines.settings import get_settings
 from pipelines.warehouse import establishment_queries, queries
 
 sel = selection()
@@ -125,7 +124,7 @@ if groups.height:
     )
 
 st.subheader("Compte à rebours des échéances")
-today = get_settings().today()
+today = settings().today()
 deadlines = read(queries.sons_deadlines, today).filter(pl.col("vague") == vague)
 upcoming = deadlines.filter(pl.col("jours_restants") >= 0)
 if upcoming.height:

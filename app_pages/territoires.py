@@ -5,10 +5,10 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from app_pages.common import chart, choropleth, demo_note, read, selection, show_table
+from app_pages.common import chart, choropleth, demo_note, index_vs_national, read, selection, show_table
 from pipelines import formats
 from pipelines.indicators.codes import ALL_COULOIRS
-from pipelines.publish import charts, titles
+from pipelines.publish import titles
 from pipelines.publish.theme import MAP_ATTRIBUTION, couloir_label
 from pipelines.warehouse import queries
 
@@ -192,7 +192,7 @@ if names:
     else:
         title = f"{names[region]} face à la France"
     chart(
-        charts.index_vs_national(region_series, national_series, names[region], title),
+        index_vs_national(region_series, national_series, names[region], title),
         "Documents par habitant et par an (rythme annuel ÷ population INSEE) : la région en trait plein, la "
         "France en tirets.",
         region_series.select(
@@ -215,7 +215,7 @@ if sel.niveau == "departement" and focus is not None:
     parent_gap = read(queries.parent_gap, "departement", sel.code, "region", focus, sel.mois)
     parent_name = str(region_names.get(focus, focus))
     chart(
-        charts.index_vs_national(
+        index_vs_national(
             own_series,
             parent_series,
             sel.libelle,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.common import chart, demo_note, read, selection
+from app_pages.common import activation_map, chart, demo_note, read, selection
 from pipelines import formats
 from pipelines.publish import usage_charts
 from pipelines.warehouse import queries
@@ -51,7 +51,7 @@ cards[3].metric("Utilisateurs actifs dans le mois", formats.integer(figure_of("u
 
 st.header("Activation par département")
 departements = read(queries.usage_level, "taux_activation", "departement", mois)
-activation = usage_charts.activation_map(departements, national, mois)
+activation = activation_map(departements, national, mois)
 chart(
     activation.figure,
     activation.caption,

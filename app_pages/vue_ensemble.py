@@ -6,12 +6,14 @@ import polars as pl
 import streamlit as st
 
 from app_pages.common import (
+    annualised_trend,
     chart,
     demo_note,
     key_figures,
     labelled,
     read,
     selection,
+    settings,
     show_table,
     source_titles,
     with_parents,
@@ -20,8 +22,7 @@ from pipelines import formats
 from pipelines.indicators.codes import ALL_COULOIRS
 from pipelines.indicators.kpi import NoData
 from pipelines.indicators.target_status import target_status
-from pipelines.publish import charts, figure_cards
-from pipelines.settings import get_settings
+from pipelines.publish import figure_cards
 from pipelines.warehouse import queries
 
 sel = selection()
@@ -114,8 +115,8 @@ if target:
     finding += (
         f", soit {formats.percent(k['taux_atteinte_cible'], 0)} de la cible de {formats.millions(target, 0)}"
     )
-fig = charts.annualised_trend(
-    series, published, milestones, projection, target, finding, sel.mois, today=get_settings().today()
+fig = annualised_trend(
+    series, published, milestones, projection, target, finding, sel.mois, today=settings().today()
 )
 table = labelled(
     series,

@@ -23,7 +23,9 @@ EXIT_REFUSED = 2
 
 def streamlit_command(settings: Settings, address: str, port: int) -> list[str]:
     """La commande Streamlit : adresse explicite (Streamlit écoute partout sinon), `server.maxUploadSize` =
-    `MES_UPLOAD_MAX_MO` pour que le navigateur refuse un fichier trop gros avant de l'envoyer."""
+    `MES_UPLOAD_MAX_MO` pour que le navigateur refuse un fichier trop gros avant de l'envoyer, sans surveillance des
+    fichiers sources : chaque nouvelle session en posait une sur tout le dépôt (0,3 à 0,45 s avant son premier passage,
+    docs/PERFORMANCE.md) pour un rechargement à chaud qui ne sert qu'à qui modifie le code."""
     command = [
         sys.executable,
         "-m",
@@ -40,6 +42,8 @@ def streamlit_command(settings: Settings, address: str, port: int) -> list[str]:
         "false",
         "--server.maxUploadSize",
         str(settings.upload_max_mo),
+        "--server.fileWatcherType",
+        "none",
     ]
     if settings.secrets_path().exists():
         command += ["--secrets.files", str(settings.secrets_path())]
