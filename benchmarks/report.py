@@ -359,20 +359,31 @@ def load_section() -> list[str]:
     r = json.loads(path.read_text(encoding="utf-8"))
     p95 = r["p95_s"]
     met = r["erreurs"] == 0 and p95 is not None and p95 <= 1.5
-    return [
+    lines = [
         "",
         "## L'application sous charge",
         "",
         f"`python -m benchmarks.load --sessions {r['sessions']} --secondes {formats.integer(r['duree_s'])}` "
-        f"({r['entrepot']}) : chaque session, un contexte de Chromium, ouvre page après page par l'adresse (mois et "
-        "territoire tirés au hasard), une nouvelle session Streamlit à chaque fois.",
+        f"({r['entrepot']}) : chaque session ({r.get('client', 'navigateur')}) reste ouverte et change de page, de "
+        f"mois ou de territoire, une pause de {_s(r.get('pause_s', 0))} en moyenne entre deux gestes ; charge de la "
+        f"machine {formats.decimal(r.get('charge_machine_avant', 0), 1)} → "
+        f"{formats.decimal(r.get('charge_machine_apres', 0), 1)}.",
         "",
-        "| pages affichées | erreurs | médiane | 95e centile | mémoire du serveur "
+        "| changements de page | erreurs | médiane | 95e centile | mémoire du serveur "
         "| cible : 95e centile ≤ 1,5 s, sans erreur |",
         "|---|---|---|---|---|---|",
         f"| {formats.integer(r['pages'])} | {r['erreurs']} | {_s(r['mediane_s'])} | {_s(p95)} | "
         f"{_mo(r['memoire_serveur_mo'])} | {'oui' if met else '**non**'} |",
     ]
+    tab = r.get("nouvel_onglet", {}).get("serveur_chaud")
+    if tab:
+        lines += [
+            "",
+            f"Onglet neuf, serveur chaud : {_s(tab['total_s'])} jusqu'au premier graphique, dont paquet statique de "
+            f"Streamlit {_s(tab['paquet_statique_s'])}, connexion {_s(tab['connexion_s'])}, premier passage du "
+            f"script {_s(tab['passage_du_script_s'])} et dessin par le navigateur {_s(tab['dessin_s'])}.",
+        ]
+    return lines
 
 
 START, END = "<!-- mesures:debut (écrit par python -m benchmarks.report) -->", "<!-- mesures:fin -->"

@@ -96,8 +96,7 @@ def _milestone_marks(
         & (pl.col("date") >= x_min)
         & (pl.col("date") <= x_max)
     )
-    for day in visible["date"].to_list():
-        fig.add_vline(x=day, line={"color": "#777", "dash": "dot", "width": 1})
+    events.add_vertical_lines(fig, visible["date"].to_list(), {"color": "#777", "dash": "dot", "width": 1})
     if visible.height:
         fig.add_trace(
             go.Scatter(

@@ -61,8 +61,8 @@ def annotate(
         part = shown.filter(pl.col("categorie") == category)
         if not part.height:
             continue
+        add_vertical_lines(fig, part["date"].to_list(), {"color": color, "dash": dash, "width": 1})
         for row in part.iter_rows(named=True):
-            fig.add_vline(x=row["date"], line={"color": color, "dash": dash, "width": 1})
             if category == "Incident":
                 fig.add_annotation(
                     x=row["date"],
@@ -85,6 +85,26 @@ def annotate(
             )
         )
     return shown
+
+
+def add_vertical_lines(fig: go.Figure, days: list[dt.date], line: dict[str, object]) -> None:
+    """Un trait vertical sur toute la hauteur du graphique à chaque date, posés en une fois : les mêmes formes que
+    `add_vline`, qui revalide toute la mise en page à chaque trait (0,4 à 0,6 s par courbe sous charge)."""
+    shapes = [
+        {
+            "type": "line",
+            "x0": day,
+            "x1": day,
+            "xref": "x",
+            "y0": 0,
+            "y1": 1,
+            "yref": "y domain",
+            "line": line,
+        }
+        for day in days
+    ]
+    if shapes:
+        fig.update_layout(shapes=[*fig.layout.shapes, *shapes])
 
 
 def _hover(row: dict[str, object], today: dt.date) -> tuple[str, str]:
