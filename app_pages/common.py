@@ -244,6 +244,17 @@ def selection() -> Selection:
     return cast(Selection, chosen)
 
 
+def feed_page(page: str, when_empty: str, territory: bool = True) -> tuple[Selection, dt.date]:
+    """Le titre d'une page des flux (« page — territoire » si `territory`) et la sélection avec son mois ; sans aucun
+    flux pour le périmètre, `when_empty` et la page s'arrête."""
+    sel = selection()
+    st.title(f"{page} — {sel.libelle}" if territory else page)
+    if sel.mois is None:
+        st.info(when_empty)
+        st.stop()
+    return sel, sel.mois
+
+
 def chart(
     fig: go.Figure,
     caption: str,

@@ -11,8 +11,8 @@ from app_pages.common import (
     couloir_stacked,
     couloir_targets,
     demo_note,
+    feed_page,
     read,
-    selection,
     show_table,
     with_parents,
 )
@@ -22,22 +22,18 @@ from pipelines.publish import titles
 from pipelines.publish.theme import COULOIR_LABELS, couloir_label
 from pipelines.warehouse import queries
 
-sel = selection()
-st.title(f"Couloirs — {sel.libelle}")
-if sel.mois is None:
-    st.info("Aucun flux pour ce périmètre.")
-    st.stop()
+sel, mois = feed_page("Couloirs", "Aucun flux pour ce périmètre.")
 series = read(queries.flux_series, sel.niveau, sel.code)
 by_couloir = series.filter(pl.col("couloir") != ALL_COULOIRS)
-month_rows = by_couloir.filter(pl.col("mois") == sel.mois).sort("documents", descending=True)
+month_rows = by_couloir.filter(pl.col("mois") == mois).sort("documents", descending=True)
 demo_note(bool(series["donnees_demo"].any()))
 
 if sel.provisoire:
     st.warning(
-        f"{formats.month(sel.mois)} est provisoire : {formats.coverage(sel.couverture or {})}.",
+        f"{formats.month(mois)} est provisoire : {formats.coverage(sel.couverture or {})}.",
         icon=":material/hourglass_top:",
     )
-title = titles.couloir_leader(month_rows, formats.month(sel.mois), sel.provisoire, COULOIR_LABELS)
+title = titles.couloir_leader(month_rows, formats.month(mois), sel.provisoire, COULOIR_LABELS)
 label_month = formats.month_column("mois").alias("Mois")
 label_couloir = (
     pl.col("couloir")
@@ -61,10 +57,10 @@ targeted = month_rows.filter(pl.col("cible").is_not_null())
 if targeted.height:
     below = targeted.filter(pl.col("taux_atteinte_cible") < 1)
     title = (
-        f"{len(below)} couloir(s) sous leur cible en {formats.month(sel.mois)} : "
+        f"{len(below)} couloir(s) sous leur cible en {formats.month(mois)} : "
         + ", ".join(couloir_label(c) for c in below["couloir"].to_list())
         if below.height
-        else f"Tous les couloirs ciblés atteignent leur cible en {formats.month(sel.mois)}"
+        else f"Tous les couloirs ciblés atteignent leur cible en {formats.month(mois)}"
     )
     chart(
         couloir_targets(targeted, title),

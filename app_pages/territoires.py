@@ -5,27 +5,23 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from app_pages.common import chart, choropleth, demo_note, index_vs_national, read, selection, show_table
+from app_pages.common import chart, choropleth, demo_note, feed_page, index_vs_national, read, show_table
 from pipelines import formats
 from pipelines.indicators.codes import ALL_COULOIRS
 from pipelines.publish import titles
 from pipelines.publish.theme import MAP_ATTRIBUTION, couloir_label
 from pipelines.warehouse import queries
 
-sel = selection()
-st.title("Territoires")
-if sel.mois is None:
-    st.info("Aucun flux à cartographier.")
-    st.stop()
-month = formats.month(sel.mois) + (" (provisoire)" if sel.provisoire else "")
+sel, mois = feed_page("Territoires", "Aucun flux à cartographier.", territory=False)
+month = formats.month(mois) + (" (provisoire)" if sel.provisoire else "")
 if sel.provisoire:
     st.warning(
-        f"{formats.month(sel.mois)} est provisoire : {formats.coverage(sel.couverture or {})}. Cartes et classement "
+        f"{formats.month(mois)} est provisoire : {formats.coverage(sel.couverture or {})}. Cartes et classement "
         "ne comparent que ce qui est déjà livré ; aucun territoire n'est dit « en tête » sur un mois incomplet.",
         icon=":material/hourglass_top:",
     )
-regions = read(queries.flux_month, "region", sel.mois)
-departements = read(queries.flux_month, "departement", sel.mois)
+regions = read(queries.flux_month, "region", mois)
+departements = read(queries.flux_month, "departement", mois)
 demo_note(bool(regions["donnees_demo"].any()) if regions.height else False)
 # Le territoire choisi dans la barre latérale cadre la page : sa région (celle du département choisi), ses
 # départements, ses comparaisons à son parent.
@@ -172,7 +168,7 @@ if names:
             "Région", list(names), format_func=lambda c: f"{names[c]} ({c})", key="territoires_region"
         )
     )
-    children = read(queries.flux_children, region, sel.mois)
+    children = read(queries.flux_children, region, mois)
     pivot = (
         children.select("code_geo", "libelle_geo", "couloir", "documents")
         .pivot(on="couloir", index=["code_geo", "libelle_geo"], values="documents")
@@ -183,7 +179,7 @@ if names:
     )
     region_series = read(queries.flux_series, "region", region).filter(pl.col("couloir") == ALL_COULOIRS)
     national_series = read(queries.flux_series, "pays", "FR").filter(pl.col("couloir") == ALL_COULOIRS)
-    gap = read(queries.national_gap, "region", region, sel.mois)
+    gap = read(queries.national_gap, "region", region, mois)
     if gap is not None:
         title = (
             f"{names[region]} : {formats.percent(gap, 0, signed=True)} par rapport à la moyenne nationale "
@@ -212,7 +208,7 @@ if names:
 if sel.niveau == "departement" and focus is not None:
     own_series = read(queries.flux_series, "departement", sel.code).filter(pl.col("couloir") == ALL_COULOIRS)
     parent_series = read(queries.flux_series, "region", focus).filter(pl.col("couloir") == ALL_COULOIRS)
-    parent_gap = read(queries.parent_gap, "departement", sel.code, "region", focus, sel.mois)
+    parent_gap = read(queries.parent_gap, "departement", sel.code, "region", focus, mois)
     parent_name = str(region_names.get(focus, focus))
     chart(
         index_vs_national(
@@ -229,7 +225,7 @@ if sel.niveau == "departement" and focus is not None:
     )
 
 st.subheader(f"Qui a cessé d'envoyer ? — {month}")
-stopped = read(queries.ruptures, sel.mois, focus)
+stopped = read(queries.ruptures, mois, focus)
 if sel.niveau == "departement":
     stopped = stopped.filter(pl.col("code_geo") == sel.code)
 st.caption("Par département et couloir ; par établissement, voir la page « Établissements ».")

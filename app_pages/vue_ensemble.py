@@ -9,10 +9,10 @@ from app_pages.common import (
     annualised_trend,
     chart,
     demo_note,
+    feed_page,
     key_figures,
     labelled,
     read,
-    selection,
     settings,
     show_table,
     source_titles,
@@ -25,18 +25,16 @@ from pipelines.indicators.target_status import target_status
 from pipelines.publish import figure_cards
 from pipelines.warehouse import queries
 
-sel = selection()
-st.title(f"Vue d'ensemble — {sel.libelle}")
-if sel.mois is None:
-    st.info("Aucun flux pour ce périmètre : importez un fichier depuis la page Données.")
-    st.stop()
+sel, mois = feed_page(
+    "Vue d'ensemble", "Aucun flux pour ce périmètre : importez un fichier depuis la page Données."
+)
 try:
     k = key_figures(sel)
 except NoData as exc:
     st.error(str(exc))
     st.stop()
 
-st.subheader(f"Chiffres clés {formats.of_month(sel.mois)}" + (" (provisoire)" if sel.provisoire else ""))
+st.subheader(f"Chiffres clés {formats.of_month(mois)}" + (" (provisoire)" if sel.provisoire else ""))
 if sel.provisoire:
     st.warning(
         f"Mois provisoire : {formats.coverage(sel.couverture or {})}. Ces chiffres ne sont pas ceux d'un mois "
@@ -109,14 +107,14 @@ milestones = read(queries.milestones)
 target = k["cible_annuelle"]
 finding = (
     f"{sel.libelle} : {formats.millions(k['flux_annualise'])} de documents par an "
-    f"au rythme {formats.of_month(sel.mois)}{' (provisoire)' if sel.provisoire else ''}"
+    f"au rythme {formats.of_month(mois)}{' (provisoire)' if sel.provisoire else ''}"
 )
 if target:
     finding += (
         f", soit {formats.percent(k['taux_atteinte_cible'], 0)} de la cible de {formats.millions(target, 0)}"
     )
 fig = annualised_trend(
-    series, published, milestones, projection, target, finding, sel.mois, today=settings().today()
+    series, published, milestones, projection, target, finding, mois, today=settings().today()
 )
 table = labelled(
     series,
