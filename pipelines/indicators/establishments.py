@@ -334,8 +334,9 @@ def refresh_establishments(con: duckdb.DuckDBPyConnection, delivered: MonthSpan 
         summed, contributing = rows, contributes
     else:  # les sommes ne dépendent que de leur mois : seuls les mois livrés changent
         in_delivery = (rows.month >= delivered.first) & (rows.month <= delivered.last)
-        summed = rows.take(in_delivery)
-        contributing = None if contributes is None else contributes[in_delivery]
+        everything = bool(in_delivery.all())  # sans copie quand tout ce qui est relu est livré
+        summed = rows if everything else rows.take(in_delivery)
+        contributing = contributes if everything or contributes is None else contributes[in_delivery]
     _store(con, steps["store_sums"], "sommes_calculees", attachment_sums(summed, contributing))
     documents, demo = rows.documents, rows.demo
     del rows, summed  # ~30 octets par ligne : seuls la case, les documents et la démo servent aux séries

@@ -76,10 +76,11 @@ SELECT count(*) = 2 FROM information_schema.tables WHERE table_name IN ('indicat
 
 -- name: incremental_ready
 -- Vrai quand les tables que le recalcul incrémental reprend sont remplies (un entrepôt d'avant elles, ou dont le
--- recalcul complet n'a jamais tourné, les remplit d'abord par un recalcul complet).
-SELECT (SELECT count(*) FROM series_etablissements) = 0
-    OR ((SELECT count(*) FROM sommes_etablissements) > 0 AND (SELECT count(*) FROM comptes_etablissements) > 0
-        AND (SELECT count(*) FROM completude) > 0);
+-- recalcul complet n'a jamais tourné, les remplit d'abord par un recalcul complet). Sans aucune série
+-- d'établissement, il n'y a rien à garder : le recalcul complet (un premier chargement) est le moins cher.
+SELECT (SELECT count(*) FROM series_etablissements) > 0
+   AND (SELECT count(*) FROM sommes_etablissements) > 0 AND (SELECT count(*) FROM comptes_etablissements) > 0
+   AND (SELECT count(*) FROM completude) > 0;
 
 -- name: clear_counts
 DELETE FROM comptes_etablissements;
