@@ -11,6 +11,7 @@ import os
 import random
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -76,6 +77,8 @@ def test_twenty_sessions_opened_together_on_a_fresh_server(
 ) -> None:
     """Vingt premiers passages en même temps, sur un serveur qui n'a encore rien importé ni rien en cache : aucune
     exception (un module à moitié importé), aucun serveur figé (un calcul de Polars qui attend le verrou de Python)."""
-    with serve_demo(demo_warehouse_master, tmp_path) as (url, _):
-        troubles = asyncio.run(_open_together(url, 20))
+    # Dans un fil à part : les tests de navigateur de la même session pytest laissent une boucle asyncio en cours
+    # dans le fil principal (API synchrone de Playwright), où `asyncio.run` est refusé.
+    with serve_demo(demo_warehouse_master, tmp_path) as (url, _), ThreadPoolExecutor(max_workers=1) as runner:
+        troubles = runner.submit(asyncio.run, _open_together(url, 20)).result()
     assert troubles == [None] * 20
