@@ -15,6 +15,7 @@ from pipelines.indicators.completeness import latest_complete_month
 from pipelines.intake.parsing import normalise_label
 from pipelines.publish.freshness import freshness
 from pipelines.publish.theme import DEMO_BANNER
+from pipelines.settings import SettingsError
 from pipelines.warehouse import queries
 from pipelines.warehouse.connection import WarehouseError
 
@@ -25,7 +26,11 @@ st.set_page_config(
 )
 francais.install()
 
-settings = current_settings()
+try:
+    settings = current_settings()
+except SettingsError as exc:
+    st.error(f"Démarrage refusé : {exc}.")
+    st.stop()
 # Le lanceur (`python -m pipelines serve`) refuse déjà de démarrer ; ceci couvre un `streamlit run` direct.
 problems = startup_problems(
     settings.mode,

@@ -5,8 +5,6 @@ rendu accessible d'un graphique (titre-constat, légende, tableau équivalent)."
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,13 +80,7 @@ def month_choices(niveau: str, code: str, months: list[dt.date]) -> tuple[int, d
 
 
 def settings() -> Settings:
-    """Les réglages de `get_settings`, relus seulement quand l'environnement `MES_*` change : un `Settings()` coûte
-    20 à 40 ms (pydantic), et un passage de page en demandait plusieurs par lecture."""
-    return _settings_for(tuple(sorted((k, v) for k, v in os.environ.items() if k.upper().startswith("MES_"))))
-
-
-@functools.lru_cache(maxsize=8)
-def _settings_for(environment: tuple[tuple[str, str], ...]) -> Settings:
+    """Les réglages de `get_settings`, relus à chaque appel (0,1 ms : bibliothèque standard)."""
     return get_settings()
 
 

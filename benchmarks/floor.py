@@ -80,9 +80,7 @@ def measure(rows: int, work: Path, repetitions: int = 3) -> dict[str, Any]:
     )
 
     # Les lignes exactes que la commande écrit : la table validée, telle que `sql/load/flux.sql` la reçoit.
-    _, lot, _ = validate_file(
-        Incoming(csv_path), None, get_settings().model_copy(update={"tranche_seuil_mo": 0})
-    )
+    _, lot, _ = validate_file(Incoming(csv_path), None, get_settings(tranche_seuil_mo=0))
     db = work / "plancher.duckdb"
     with _fresh(db) as con:  # numérotés comme à l'import (pipelines/flux_codes.py), hors mesure
         coded = encode(con, lot)

@@ -101,7 +101,8 @@ def run_size(rows: int, work: Path, pandas: bool) -> dict[str, Any]:
     db = work / f"mensuel_{rows}.duckdb"
     db.unlink(missing_ok=True)
     reference_warehouse(db)
-    step = [py, "-m", "benchmarks.steps", "ingest", str(db)]
+    # La commande telle qu'un utilisateur la lance : démarrage de Python et imports compris.
+    step = [py, "-m", "pipelines", "ingest", "--db", str(db)]
     out: dict[str, Any] = {
         "lignes_demandees": rows,
         "lignes_historique": _rows(paths["historique"]),

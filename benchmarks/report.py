@@ -222,8 +222,9 @@ def monthly_section(
             else ""
         )
         + " et la révision d'un mois ancien (1/60 des lignes, un document de plus par ligne), chacune dans "
-        "son processus : commande `ingest` entière, démarrage de Python compris ; mémoire de pointe du processus. À "
-        "côté : la copie du fichier de l'entrepôt que fait chaque import (publication), et la chaîne pandas relancée "
+        "son processus : la commande `python -m pipelines ingest --db …` telle qu'un utilisateur la lance, "
+        "démarrage de Python compris ; mémoire de pointe du processus. À côté : la copie du fichier de l'entrepôt "
+        "que fait chaque import (publication), et la chaîne pandas relancée "
         "sur tout l'historique (60 mois), ce que ferait un script mensuel. Mesuré : " + measured + ".",
         "",
         monthly_table(monthly),

@@ -12,7 +12,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipelines.settings import Settings
+from pipelines.settings import Settings, get_settings
 
 TODAY = dt.date(2026, 11, 21)
 
@@ -32,7 +32,7 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     monkeypatch.setenv("MES_DB", str(db))
     monkeypatch.setenv("MES_AUJOURDHUI", TODAY.isoformat())
     monkeypatch.setenv("MES_VERROU_ATTENTE_S", "2")
-    return Settings()
+    return get_settings()
 
 
 @pytest.fixture(scope="session")
@@ -41,7 +41,7 @@ def demo_warehouse_master(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from pipelines.warehouse.demo import build_demo
 
     db = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    build_demo(db, settings=Settings(db=db, aujourdhui=TODAY))
+    build_demo(db, settings=get_settings(db=db, aujourdhui=TODAY))
     return db
 
 

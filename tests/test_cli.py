@@ -141,3 +141,57 @@ def test_ingest_exit_codes_and_messages(demo_db: Path, tmp_path: Path) -> None:
 def test_demo_refuses_to_overwrite_without_force(demo_db: Path) -> None:
     result = cli("demo", db=demo_db)
     assert result.returncode == 3 and "--force" in result.stderr
+
+
+def test_the_kinds_of_the_command_line_are_the_declared_sources() -> None:
+    from pipelines.sources import SOURCES
+    from pipelines.warehouse.connection import loaded_kinds
+
+    assert loaded_kinds() == sorted(SOURCES)
+
+
+QUICK = """
+import sys
+from pipelines.cli import main
+code = main(sys.argv[1:])
+print("modules lourds :", sorted(m for m in ("polars", "numpy", "pydantic", "pipelines.warehouse.ingest")
+                                 if m in sys.modules))
+raise SystemExit(code)
+"""
+
+
+def test_an_identical_redelivery_is_answered_before_the_heavy_imports(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    month = write_text(
+        tmp_path / "octobre.csv", "mois;couloir;documents\n2025-10;BIO;1000\n2025-10;HOP;2000\n"
+    )
+    assert cli("ingest", str(month), db=db).returncode == 0
+    published = db.read_bytes()
+
+    def quick(*args: str) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "MES_DB": str(db), "MES_AUJOURDHUI": TODAY.isoformat()}
+        return subprocess.run(
+            [sys.executable, "-c", QUICK, *args],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    again = quick("ingest", "--kind", "flux", str(month))
+    assert again.returncode == 0, again.stderr
+    line, modules = again.stdout.strip().splitlines()
+    assert line.startswith("octobre.csv (flux) : fichier identique à l'import n° 1 du ")
+    assert line.endswith(" : rien n'a changé")
+    assert modules == "modules lourds : []"
+    assert db.read_bytes() == published
+    # Autres octets sous le même nom : le chemin ordinaire, qui reprend l'empreinte déjà lue, compare et révise.
+    write_text(month, "mois;couloir;documents\n2025-10;BIO;1500\n2025-10;HOP;2000\n")
+    revised = quick("ingest", str(month))
+    assert revised.returncode == 0, revised.stderr
+    assert "import n° 2 : 0 valeur(s) nouvelle(s), 1 révisée(s), 1 inchangée(s)" in revised.stdout
+    assert "pipelines.warehouse.ingest" in revised.stdout.splitlines()[-1]
+    # Une nature inconnue reste une commande mal formée (code 2), en français.
+    unknown = quick("ingest", "--kind", "inconnue", str(month))
+    assert unknown.returncode == 2 and "choix invalide" in unknown.stderr, unknown.stderr

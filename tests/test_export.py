@@ -18,7 +18,7 @@ from pypdf import PdfReader
 from pipelines import formats
 from pipelines.publish.diffusion import neutralise_formulas
 from pipelines.publish.export import export_public
-from pipelines.settings import REFERENCE_DIR, Settings
+from pipelines.settings import REFERENCE_DIR, get_settings
 from pipelines.warehouse.ingest import Incoming, ingest
 from tests.conftest import TODAY, write_text
 from tests.test_cli import cli
@@ -39,7 +39,7 @@ def official_export(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Pat
         tmp / "etablissements.csv",
         "mois;couloir;departement;finess;documents\n2025-09;HOP;56;560000002;3\n2025-10;HOP;56;560000002;400\n",
     )
-    settings = Settings(db=db, aujourdhui=TODAY)
+    settings = get_settings(db=db, aujourdhui=TODAY)
     results = ingest(
         [
             Incoming(REFERENCE_DIR / "population.csv"),

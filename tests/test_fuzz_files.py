@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipelines.intake.problems import RefusedFile
-from pipelines.settings import Settings
+from pipelines.settings import Settings, get_settings
 from pipelines.warehouse.connection import WarehouseError
 from pipelines.warehouse.ingest import Incoming, ingest, validate_file
 from tests.conftest import TODAY
@@ -56,7 +56,7 @@ encodings = st.sampled_from(["utf-8", "utf-8-sig", "cp1252", "cp850", "mac_roman
 
 
 def _settings() -> Settings:
-    return Settings(aujourdhui=TODAY, colonnes_max=200, champ_max_car=64, xlsx_cellules_max=50_000)
+    return get_settings(aujourdhui=TODAY, colonnes_max=200, champ_max_car=64, xlsx_cellules_max=50_000)
 
 
 def _answer(path: Path) -> str:
@@ -173,7 +173,7 @@ def small_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     source = folder / "janvier.csv"
     source.write_text("mois;couloir;departement;documents\n2024-01;BIO;75;10\n", encoding="utf-8")
     db = folder / "w.duckdb"
-    [result] = ingest([Incoming(source)], db=db, settings=Settings(db=db, aujourdhui=TODAY))
+    [result] = ingest([Incoming(source)], db=db, settings=get_settings(db=db, aujourdhui=TODAY))
     assert result.ok
     return db
 

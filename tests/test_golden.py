@@ -16,7 +16,7 @@ import duckdb
 import pytest
 
 from pipelines.indicators.kpi import key_figures
-from pipelines.settings import Settings
+from pipelines.settings import get_settings
 from pipelines.warehouse.ingest import Incoming, ingest
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -24,7 +24,7 @@ INPUTS = ["population.csv", "cibles.csv", "flux_publie.csv", "sons_publie.csv"]
 
 
 def build_golden(db: Path) -> None:
-    settings = Settings(db=db, aujourdhui=dt.date(2026, 11, 21))
+    settings = get_settings(db=db, aujourdhui=dt.date(2026, 11, 21))
     results = ingest([Incoming(GOLDEN / "inputs" / name) for name in INPUTS], settings=settings)
     assert all(r.ok for r in results), [r.message for r in results]
 

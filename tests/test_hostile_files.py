@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 import xlsxwriter
 
-from pipelines.settings import Settings
+from pipelines.settings import Settings, get_settings
 from pipelines.warehouse.ingest import Incoming, IngestResult, ingest
 from tests.test_cli import cli
 
@@ -162,7 +162,7 @@ def test_file_size_bound(settings: Settings, tmp_path: Path, monkeypatch: pytest
     monkeypatch.setenv("MES_FICHIER_MAX_MO", "0.0001")
     path = tmp_path / "gros.csv"
     path.write_text(HEADER + "2024-01;BIO;75;10\n" * 20)
-    result = one(Settings(), path)
+    result = one(get_settings(), path)
     assert not result.ok and "MES_FICHIER_MAX_MO" in result.message
 
 
@@ -210,7 +210,7 @@ def test_xlsx_bomb_is_refused_before_it_is_parsed(
     monkeypatch.setenv(variable, value)
     path = _bomb(tmp_path / "bombe.xlsx", 40_000)  # 400 000 cellules, 19 Mo décompressés, 70 Ko sur disque
     assert path.stat().st_size < 200_000
-    result = one(Settings(), path)
+    result = one(get_settings(), path)
     assert not result.ok and reason in result.message, result.message
 
 

@@ -4,6 +4,7 @@ Les tranches sont ici de 3 lignes pour que chaque cas franchisse une frontière 
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import polars as pl
@@ -26,7 +27,7 @@ ROWS = [
 
 @pytest.fixture
 def batched(settings: Settings) -> Settings:
-    return settings.model_copy(update={"tranche_seuil_mo": 0, "tranche_lignes": 3})
+    return dataclasses.replace(settings, tranche_seuil_mo=0, tranche_lignes=3)
 
 
 def test_batches_give_the_same_rows_as_one_read(

@@ -14,7 +14,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from pipelines import formats
-from pipelines.settings import Settings
+from pipelines.settings import Settings, get_settings
 from pipelines.warehouse.ingest import Incoming, ingest
 from tests.conftest import write_text
 from tests.test_cli import cli
@@ -115,7 +115,7 @@ def test_a_delivery_for_other_months_never_changes_a_national_figure(
     tmp_path_factory: object, rows: list[tuple[str, str, int]], month: str
 ) -> None:
     folder = tmp_path_factory.mktemp("propriete")  # type: ignore[attr-defined]
-    settings = Settings(db=folder / "w.duckdb", aujourdhui=dt.date(2026, 11, 21))
+    settings = get_settings(db=folder / "w.duckdb", aujourdhui=dt.date(2026, 11, 21))
     base = write_text(folder / "base.csv", "mois;couloir;documents\n2025-10;BIO;1000\n2025-10;HOP;2000\n")
     ingest([Incoming(base)], settings=settings)
     before = _national(settings.db_path(), "2025-10-01")

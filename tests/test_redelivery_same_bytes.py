@@ -54,3 +54,13 @@ def test_other_name_other_kind_or_changed_bytes_take_the_ordinary_path(
     os.utime(a)
     [changed] = ingest([Incoming(a)], settings=settings)
     assert changed.statut == "revision" and changed.revisees == 1
+
+
+def test_a_missing_file_under_the_last_name_is_refused_not_a_failure(
+    settings: Settings, tmp_path: Path
+) -> None:
+    a = write_text(tmp_path / "a.csv", A)
+    ingest([Incoming(a)], settings=settings)
+    a.unlink()
+    [missing] = ingest([Incoming(a)], settings=settings)
+    assert missing.statut == "refuse" and "a.csv" in missing.message

@@ -14,7 +14,7 @@ from polars.testing import assert_frame_equal
 
 from pipelines.indicators import ruptures as R
 from pipelines.intake.validation import finess_with_key
-from pipelines.settings import REFERENCE_DIR, Settings
+from pipelines.settings import REFERENCE_DIR, get_settings
 from pipelines.warehouse.ingest import Incoming, ingest
 from tests.conftest import TODAY, write_text
 from tests.test_cli import cli
@@ -288,7 +288,7 @@ def literal_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     db = tmp / "w.duckdb"
     results = ingest(
-        [Incoming(p) for p in (directory, flux, sons)], settings=Settings(db=db, aujourdhui=TODAY)
+        [Incoming(p) for p in (directory, flux, sons)], settings=get_settings(db=db, aujourdhui=TODAY)
     )
     assert all(r.ok for r in results), [r.message for r in results]
     return db

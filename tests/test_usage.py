@@ -20,7 +20,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from pipelines.indicators import usage as U
-from pipelines.settings import REFERENCE_DIR, Settings
+from pipelines.settings import REFERENCE_DIR, Settings, get_settings
 from pipelines.warehouse.ingest import Incoming, ingest
 from tests.conftest import typed_rows, write_text
 
@@ -183,7 +183,7 @@ def test_a_redelivered_month_is_a_revision(settings: Settings, tmp_path: Path) -
 @pytest.fixture(scope="module")
 def published(tmp_path_factory: pytest.TempPathFactory) -> pl.DataFrame:
     db = tmp_path_factory.mktemp("usage-golden") / "w.duckdb"
-    settings = Settings(db=db, aujourdhui=D(2026, 11, 21))
+    settings = get_settings(db=db, aujourdhui=D(2026, 11, 21))
     files = [Incoming(REFERENCE_DIR / "population.csv"), Incoming(REFERENCE_DIR / "usage_publie.csv")]
     assert all(r.ok for r in ingest(files, settings=settings))
     with duckdb.connect(str(db), read_only=True) as con:

@@ -3,6 +3,7 @@ valeurs admises, mêmes formes canoniques, mêmes refus avec les mêmes motifs),
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import polars as pl
@@ -119,11 +120,7 @@ REFUSED = (
 @pytest.fixture(params=[False, True], ids=["d_un_bloc", "par_tranches"])
 def reading(settings: Settings, request: pytest.FixtureRequest) -> Settings:
     """Les réglages d'un entrepôt neuf, lecture d'un bloc ou par tranches de deux lignes."""
-    return (
-        settings.model_copy(update={"tranche_seuil_mo": 0, "tranche_lignes": 2})
-        if request.param
-        else settings
-    )
+    return dataclasses.replace(settings, tranche_seuil_mo=0, tranche_lignes=2) if request.param else settings
 
 
 def test_finess_of_a_file_keep_their_canonical_form(tmp_path: Path, reading: Settings) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.settings import Settings
+from pipelines.settings import Settings, get_settings
 from pipelines.warehouse import connection
 from pipelines.warehouse.connection import WarehouseUnavailable, publication_id
 from pipelines.warehouse.ingest import Incoming, IngestResult, ingest
@@ -114,7 +114,7 @@ def test_symlinked_db_keeps_the_link_and_its_target_in_step(
     link = tmp_path / "lien.duckdb"
     link.symlink_to(built)
     monkeypatch.setenv("MES_DB", str(link))
-    assert run(Settings(), csv_file(tmp_path, "fevrier.csv", "2024-02")).ok
+    assert run(get_settings(), csv_file(tmp_path, "fevrier.csv", "2024-02")).ok
     assert link.is_symlink() and link.resolve() == built.resolve()
     assert imported_months(link) == imported_months(built) == ["2024-01", "2024-02"]
 

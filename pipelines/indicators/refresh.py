@@ -39,10 +39,9 @@ from pipelines.warehouse.connection import first_row, named_statements
 
 @dataclass(frozen=True)
 class Delivery:
-    """Ce qu'un import de flux a livré, en rangs de mois depuis janvier 1900 : ses mois, tous niveaux confondus, et
-    ceux de ses lignes d'établissements (None : aucun)."""
+    """Ce qu'un import de flux a livré : les mois de ses lignes d'établissements, en rangs depuis janvier 1900 (None :
+    aucune). Les indicateurs agrégés se recalculent en entier, quels que soient les mois livrés."""
 
-    months: MonthSpan | None
     establishment_months: MonthSpan | None
     # Aucune clé nouvelle, seulement des valeurs révisées : ce qui est livré (quels établissements, couloirs et mois)
     # ne change pas, donc ni les comptes de complétude ni le dernier mois du flux.
@@ -50,15 +49,13 @@ class Delivery:
 
 
 def delivered_months(con: duckdb.DuckDBPyConnection, import_id: int) -> Delivery:
-    """Les mois livrés par l'import `import_id` (ses lignes de `raw_flux`) ; aucun pour un import d'une autre nature."""
+    """Les mois d'établissements livrés par l'import `import_id` (ses lignes de `raw_flux`) ; aucun pour un import
+    d'une autre nature ou sans ligne d'établissement."""
     row = first_row(
         con, named_statements("queries/indicator_inputs.sql")["delivered_months"], {"import": import_id}
     )
-    first, last, etab_first, etab_last = row if row is not None else (None, None, None, None)
-    return Delivery(
-        MonthSpan(first, last) if first is not None else None,
-        MonthSpan(etab_first, etab_last) if etab_first is not None else None,
-    )
+    first, last = row if row is not None else (None, None)
+    return Delivery(MonthSpan(first, last) if first is not None else None)
 
 
 def _read(con: duckdb.DuckDBPyConnection, sql: str) -> pl.LazyFrame:

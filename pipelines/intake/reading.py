@@ -19,6 +19,12 @@ from typing import Any
 import fastexcel
 import polars as pl
 
+from pipelines.intake.extensions import (
+    ACCEPTED_EXTENSIONS,
+    CSV_EXTENSIONS,
+    EXCEL_EXTENSIONS,
+    PARQUET_EXTENSIONS,
+)
 from pipelines.intake.limits import (
     Limits,
     check_cells,
@@ -34,10 +40,6 @@ from pipelines.intake.problems import Problem, RefusedFile
 from pipelines.intake.workbook import SheetInfo, inspect_xlsx
 from pipelines.warehouse.connection import process_alive
 
-CSV_EXTENSIONS = {".csv", ".txt", ".tsv"}
-EXCEL_EXTENSIONS = {".xlsx", ".xlsm"}
-PARQUET_EXTENSIONS = {".parquet", ".pq"}
-ACCEPTED_EXTENSIONS = CSV_EXTENSIONS | EXCEL_EXTENSIONS | PARQUET_EXTENSIONS
 ROW_COLUMN = "_ligne"
 _CHUNK = 1 << 22
 # L'en-tête est cherché dans les premières lignes : titres, lignes vides et lignes `;;;` d'un export de tableur.
@@ -91,7 +93,7 @@ def read_table(
     return _finish(table, limits, header_row=table.header_row, textual=textual)
 
 
-def _check_file(path: Path, name: str, limits: Limits, accepted: set[str]) -> str:
+def _check_file(path: Path, name: str, limits: Limits, accepted: frozenset[str]) -> str:
     """Extension admise, fichier présent, ni vide ni trop gros ; rend l'extension."""
     suffix = Path(name).suffix.lower() or path.suffix.lower()
     if suffix not in accepted:

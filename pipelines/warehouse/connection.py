@@ -121,6 +121,13 @@ def read_sql(name: str) -> str:
     return (SQL_DIR / name).read_text(encoding="utf-8")
 
 
+def loaded_kinds() -> list[str]:
+    """Les natures de fichier que l'entrepôt charge, une par `sql/load/<nature>.sql` : la ligne de commande les
+    connaît sans importer leurs déclarations (`pipelines.sources`, qui importe polars ; tests/test_cli.py vérifie
+    que les deux listes concordent)."""
+    return sorted(p.stem for p in (SQL_DIR / "load").glob("*.sql"))
+
+
 def named_statements(name: str) -> dict[str, str]:
     """Les requêtes d'un fichier SQL découpé en blocs `-- name: xxx`."""
     text = read_sql(name)

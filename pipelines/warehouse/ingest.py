@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
 import os
 import shutil
 import tempfile
@@ -33,17 +32,17 @@ from pipelines.progress import Progress, silent
 from pipelines.settings import Settings, get_settings
 from pipelines.sources import SOURCES, detect_kind, source_of
 from pipelines.sources.declaration import Source, conclude_all
-from pipelines.warehouse import headlines
+from pipelines.warehouse import headlines, redelivery
 from pipelines.warehouse.connection import (
     WarehouseError,
     Writer,
     apply_schema,
-    connect_read,
     first_row,
     named_statements,
     unavailable,
     write_session,
 )
+from pipelines.warehouse.redelivery import Incoming, identical_message, sha256_of
 from pipelines.warehouse.reference import install_reference_tables, load_reference
 
 
@@ -70,34 +69,6 @@ class IngestResult:
     @property
     def ok(self) -> bool:
         return self.statut != "refuse"
-
-
-@dataclass(frozen=True)
-class Incoming:
-    """Un fichier à importer : son chemin, et le nom à montrer (différent pour un dépôt par le navigateur)."""
-
-    path: Path
-    display_name: str | None = None
-    source: str | None = None  # provenance déclarée (référence publiée, démonstration…)
-    demo: bool = False
-    auteur: str | None = (
-        None  # qui importe : identité connectée, poste local ou compte de la ligne de commande
-    )
-
-    @property
-    def name(self) -> str:
-        return self.display_name or self.path.name
-
-
-def sha256_of(path: Path, stop: threading.Event | None = None) -> str:
-    """Empreinte du fichier ; `stop` l'abandonne en route (fichier refusé : inutile de lire le Go qui reste)."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 22):
-            if stop is not None and stop.is_set():
-                return ""
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 @contextlib.contextmanager
@@ -245,46 +216,22 @@ def _already_imported(
     return (int(row[0]), row[1]) if row else None
 
 
-# Formats dont les mêmes octets donnent toujours la même table : un classeur dépend aussi de la feuille choisie.
-_SAME_BYTES_SAME_TABLE = (".csv", ".txt", *PARQUET_EXTENSIONS)
-
-
 def repeats_last_import(
     db_path: Path, incoming: Incoming, kind: str | None
 ) -> tuple[IngestResult | None, str | None]:
-    """Le compte rendu « identique » d'une relivraison des octets du dernier import accepté, sans relire, valider
-    ni recopier le fichier (ni ouvrir l'entrepôt en écriture) ; None dans tout autre cas, qui suit le chemin
-    ordinaire : même nom, même nature, même marque de démonstration, et rien d'importé depuis. Rend aussi
-    l'empreinte quand elle a été calculée (un fichier mensuel garde souvent le même nom : le chemin ordinaire la
-    reprend au lieu de relire le fichier)."""
-    if incoming.path.suffix.lower() not in _SAME_BYTES_SAME_TABLE or not db_path.is_file():
-        return None, None
-    try:
-        con = connect_read(db_path)
-    except WarehouseError:
-        return None, None  # le chemin ordinaire dira pourquoi l'entrepôt ne s'ouvre pas
-    try:
-        last = first_row(con, named_statements("queries/imports.sql")["last_import"])
-    except duckdb.Error:
-        return None, None
-    finally:
-        con.close()
-    if last is None:
-        return None, None
-    import_id, name, digest, nature, accepted, rows, demo = last
-    if name != incoming.name or (kind is not None and kind != nature) or bool(demo) != incoming.demo:
-        return None, None
-    computed = sha256_of(incoming.path)
-    if computed != digest:
-        return None, computed
+    """Le compte rendu « identique » d'une relivraison des octets du dernier import accepté (voir
+    `redelivery.repeats_last_import`), et l'empreinte quand elle a été calculée."""
+    repeat, digest = redelivery.repeats_last_import(db_path, incoming, kind)
+    if repeat is None:
+        return None, digest
     return IngestResult(
         incoming.name,
-        nature,
+        repeat.nature,
         "identique",
-        lignes=int(rows),
-        inchangees=int(rows),
-        message=f"fichier identique à l'import n° {import_id} du {accepted:%d/%m/%Y %H:%M} : rien n'a changé",
-    ), computed
+        lignes=repeat.lignes,
+        inchangees=repeat.lignes,
+        message=repeat.message,
+    ), digest
 
 
 def load_validated(
@@ -327,7 +274,7 @@ def load_validated(
         if result.nouvelles == 0 and result.revisees == 0:
             con.execute("ROLLBACK")
             result.message = (
-                f"fichier identique à l'import n° {previous[0]} du {previous[1]:%d/%m/%Y %H:%M} : rien n'a changé"
+                identical_message(*previous)
                 if previous
                 else "aucune valeur nouvelle ni modifiée : rien n'a changé"
             )
@@ -438,7 +385,7 @@ def ingest(
             started = time.perf_counter()
             # Tant que rien n'est écrit dans cette commande, l'entrepôt publié est l'état courant.
             repeated, known_digest = (
-                repeats_last_import(db_path, incoming, kind) if writer is None else (None, None)
+                repeats_last_import(db_path, incoming, kind) if writer is None else (None, incoming.empreinte)
             )
             if repeated is not None:
                 repeated.durees["lecture_validation"] = time.perf_counter() - started

@@ -57,14 +57,12 @@ JOIN etablissements_parents AS p USING (etablissement_id)
 WHERE s.couloir_id <> 0 AND s.mois BETWEEN $debut AND $fin;
 
 -- name: delivered_months
--- Les mois qu'un import de flux a livrés (rangs depuis janvier 1900), tous niveaux puis établissements seulement.
-WITH lignes AS (
-    SELECT CAST(datediff('month', DATE '1900-01-01', f.mois) AS INTEGER) AS rang, n.valeur = 'etablissement' AS etab
-    FROM raw_flux AS f
-    JOIN codes_niveaux AS n ON n.numero = f.niveau_num
-    WHERE f.import_id = $import
-)
-SELECT min(rang), max(rang), min(rang) FILTER (WHERE etab), max(rang) FILTER (WHERE etab) FROM lignes;
+-- Les mois de lignes d'établissements qu'un import de flux a livrés (rangs depuis janvier 1900).
+SELECT min(CAST(datediff('month', DATE '1900-01-01', f.mois) AS INTEGER)),
+       max(CAST(datediff('month', DATE '1900-01-01', f.mois) AS INTEGER))
+FROM raw_flux AS f
+JOIN codes_niveaux AS n ON n.numero = f.niveau_num
+WHERE f.import_id = $import AND n.valeur = 'etablissement';
 
 -- name: last_feed_month
 -- Le dernier mois des indicateurs en place, avant leur remplacement : s'il avance, l'attente de la complétude aussi.
