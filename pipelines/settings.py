@@ -1,8 +1,9 @@
 """Réglages du produit : un seul objet typé, surchargeable par les variables d'environnement `MES_*`.
 
 Lus avec la bibliothèque standard (dataclasses, typing) : la ligne de commande répond ainsi à une relivraison
-identique sans importer pydantic (0,3 à 0,4 s de démarrage sur les 0,5 s permises, docs/PERFORMANCE.md), et une
-valeur illisible est refusée en français, variable et valeur nommées.
+identique sans importer pydantic (0,3 à 0,4 s de démarrage sur les 0,5 s permises,
+docs/decisions/007-reglages-sans-pydantic.md), et une valeur illisible est refusée en français, variable et valeur
+nommées.
 """
 
 from __future__ import annotations

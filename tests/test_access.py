@@ -157,3 +157,18 @@ def test_interne_mode_without_sign_in_configuration_shows_only_the_refusal(
     at = AppTest.from_file(APP, default_timeout=120).run()
     assert [e.value for e in at.error][0].startswith("Démarrage refusé : le mode interne exige")
     assert len(at.metric) == 0 and len(at.get("plotly_chart")) == 0
+
+
+def test_an_unreadable_setting_stops_the_app_with_a_french_refusal(
+    demo_db: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("MES_MODE", "prive")
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [e.value for e in at.error] == [
+        "Démarrage refusé : réglage MES_MODE « prive » refusé : valeurs admises : local, public, interne."
+    ]
+    assert len(at.metric) == 0 and len(at.get("plotly_chart")) == 0
+    served = _serve(tmp_path, MES_MODE="prive")
+    assert served.returncode == 2 and "Traceback" not in served.stderr
+    assert "réglage MES_MODE « prive » refusé" in served.stderr

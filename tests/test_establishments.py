@@ -228,7 +228,8 @@ def test_older_warehouse_gets_its_replacements_from_raw_history(demo_db: Path) -
         current = con.sql("SELECT sum(documents), count(*) FROM stg_flux").fetchall()
         assert len(revisions) == 707 and len(replaced) >= 707
         con.execute(
-            "DROP VIEW flux_mensuel; DROP VIEW stg_flux; DROP TABLE flux_remplacees; DROP TABLE revisions_flux"
+            "DROP VIEW flux_mensuel; DROP VIEW stg_flux; DROP TABLE flux_remplacees; DROP TABLE revisions_flux; "
+            "DROP TABLE empreintes_installees"
         )
         apply_schema(con)
         assert con.sql("SELECT * FROM flux_remplacees ORDER BY ALL").fetchall() == replaced
@@ -250,7 +251,7 @@ def test_warehouse_with_text_codes_is_numbered_and_reads_the_same(demo_db: Path)
             "code_departement, type_document, documents FROM flux_livres; "
             "DROP TABLE raw_flux; ALTER TABLE raw_textes RENAME TO raw_flux; "
             "DROP TABLE codes_couloirs; DROP TABLE codes_niveaux; DROP TABLE codes_geo; DROP TABLE codes_types; "
-            "DROP TABLE flux_remplacees; DROP TABLE revisions_flux"
+            "DROP TABLE flux_remplacees; DROP TABLE revisions_flux; DROP TABLE empreintes_installees"
         )
         apply_schema(con)
         columns = [row[0] for row in con.sql("DESCRIBE raw_flux").fetchall()]

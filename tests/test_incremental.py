@@ -148,7 +148,8 @@ def test_a_warehouse_from_before_the_incremental_tables_is_recomputed_in_full(
     # les remplit, au lieu de reprendre des sommes et des comptes absents.
     with duckdb.connect(str(demo_db)) as con:
         con.execute(
-            "DROP TABLE sommes_etablissements; DROP TABLE comptes_etablissements; DROP TABLE enfants_etablissements"
+            "DROP TABLE sommes_etablissements; DROP TABLE comptes_etablissements; DROP TABLE enfants_etablissements; "
+            "DROP TABLE empreintes_installees"
         )
     finess = finess_with_key("35000000")
     deliver(settings, tmp_path, "etablissement.csv", f"{ETAB}2025-11;HOP;35;{finess};;500\n")

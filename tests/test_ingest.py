@@ -472,3 +472,40 @@ def test_demo_replays_the_january_2024_erratum(demo_warehouse_master: Path) -> N
         "SELECT sum(documents_precedent), sum(documents), count(*) FROM flux_historique WHERE est_revision",
     )
     assert revised == [(19_250_000, 18_800_000, 707)]
+
+
+def test_reference_tables_are_reinstalled_only_when_their_files_change(tmp_path: Path) -> None:
+    """Le schéma et les tables de référence portent l'empreinte des fichiers qui les ont produits : une écriture
+    ne les réinstalle que si ces fichiers ont changé ; un erratum ajouté au CSV arrive à l'écriture suivante."""
+    import shutil
+
+    from pipelines.settings import REFERENCE_DIR
+
+    reference = tmp_path / "reference"
+    shutil.copytree(REFERENCE_DIR, reference)
+    db = tmp_path / "w.duckdb"
+    with write_session(db) as writer:
+        install_reference_tables(writer.con, reference)
+        writer.changed = True
+    errata = query(db, "SELECT count(*) FROM errata")[0][0]
+    assert [row[0] for row in query(db, "SELECT objet FROM empreintes_installees ORDER BY objet")] == [
+        "reference",
+        "schema",
+    ]
+    # Mêmes fichiers : rien n'est récrit (une table modifiée à la main reste telle quelle).
+    with write_session(db) as writer:
+        writer.con.execute("DELETE FROM errata WHERE mois_concerne = '2023-12'")
+        install_reference_tables(writer.con, reference)
+        remaining = writer.con.execute("SELECT count(*) FROM errata").fetchone()
+        assert remaining is not None and remaining[0] < errata
+    # Un erratum de plus dans le CSV : la table est remplacée par le contenu du dossier.
+    line = '2026-11-30,2026-11-30,flux_annualise,FR,2026-10,300000000,290000000,"Erratum de test",test.txt\n'
+    with (reference / "errata.csv").open("a", encoding="utf-8") as handle:
+        handle.write(line)
+    with write_session(db) as writer:
+        install_reference_tables(writer.con, reference)
+        writer.changed = True
+    assert query(db, "SELECT count(*) FROM errata")[0][0] == errata + 1
+    assert query(db, "SELECT valeur_corrigee FROM errata WHERE mois_concerne = '2026-10'") == [
+        (290_000_000.0,)
+    ]

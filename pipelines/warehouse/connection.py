@@ -23,12 +23,13 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import hashlib
 import os
 import re
 import shutil
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -144,8 +145,38 @@ def first_row(
     return rows[0] if rows else None
 
 
+def files_fingerprint(paths: Iterable[Path], how: str = "") -> str:
+    """L'empreinte SHA-256 du contenu de fichiers, dans l'ordre donné (chaque nom compte aussi), et de `how` : la
+    façon de les installer (types des colonnes), qui change aussi ce qui est installé."""
+    digest = hashlib.sha256(how.encode())
+    for path in paths:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def is_installed(con: duckdb.DuckDBPyConnection, what: str, fingerprint: str) -> bool:
+    """Vrai quand `what` (schema, reference) a déjà été installé dans cet entrepôt depuis ces mêmes fichiers."""
+    if not _table_exists(con, "empreintes_installees"):
+        return False
+    row = first_row(con, named_statements("queries/installation.sql")["installed"], [what])
+    return row is not None and row[0] == fingerprint
+
+
+def record_installed(con: duckdb.DuckDBPyConnection, what: str, fingerprint: str) -> None:
+    con.execute(named_statements("queries/installation.sql")["record"], [what, fingerprint])
+
+
+def _schema_fingerprint() -> str:
+    migrations = ("migrations/04_codes_flux.sql", "migrations/05_backfill.sql")
+    return files_fingerprint(SQL_DIR / name for name in (*SCHEMA_FILES, *migrations))
+
+
 def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Crée ce qui manque (tables, vues) et met à niveau un entrepôt plus ancien, dans la copie de travail."""
+    """Crée ce qui manque (tables, vues) et met à niveau un entrepôt plus ancien, dans la copie de travail. Rien à
+    faire quand le schéma en place vient des mêmes fichiers SQL (un entrepôt d'avant l'empreinte la reçoit)."""
+    fingerprint = _schema_fingerprint()
+    if is_installed(con, "schema", fingerprint):
+        return
     had_flux = _table_exists(con, "raw_flux")
     # Avant la version 0.3, `raw_flux` portait ses codes en texte (04_codes_flux.sql les numérote).
     text_codes = had_flux and _column_exists(con, "raw_flux", "couloir")
@@ -161,6 +192,7 @@ def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
         if name == "schema/10_staging.sql" and backfill:
             for statement in named_statements("migrations/05_backfill.sql").values():
                 con.execute(statement)
+    record_installed(con, "schema", fingerprint)
 
 
 def _table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:

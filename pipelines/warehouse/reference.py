@@ -11,6 +11,7 @@ import polars as pl
 
 from pipelines.intake.parsing import ParseError, normalise_words
 from pipelines.settings import REFERENCE_DIR
+from pipelines.warehouse.connection import files_fingerprint, is_installed, record_installed
 
 NIVEAUX = ("pays", "region", "departement", "etablissement")
 
@@ -139,7 +140,13 @@ _REFERENCE_TABLES: dict[str, tuple[str, dict[str, type[pl.DataType]]]] = {
 
 
 def install_reference_tables(con: duckdb.DuckDBPyConnection, directory: Path = REFERENCE_DIR) -> None:
-    """Remplace les tables `ref_*`, `chiffres_publies`, `jalons` et `errata` par le contenu de `data/reference/`."""
+    """Remplace les tables `ref_*`, `chiffres_publies`, `jalons` et `errata` par le contenu de `data/reference/` ;
+    rien à faire quand elles viennent déjà des mêmes fichiers (un erratum ajouté au CSV change l'empreinte)."""
+    fingerprint = files_fingerprint(
+        (directory / filename for filename, _ in _REFERENCE_TABLES.values()), repr(_REFERENCE_TABLES)
+    )
+    if is_installed(con, "reference", fingerprint):
+        return
     for table, (filename, types) in _REFERENCE_TABLES.items():
         frame = _csv(filename, directory).with_columns(
             [
@@ -151,3 +158,4 @@ def install_reference_tables(con: duckdb.DuckDBPyConnection, directory: Path = R
         # Nom de table pris dans la liste ci-dessus (jamais une donnée reçue) : le formater est sûr.
         con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM ref_frame")
         con.unregister("ref_frame")
+    record_installed(con, "reference", fingerprint)

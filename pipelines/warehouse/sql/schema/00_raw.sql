@@ -1,5 +1,12 @@
 -- Couche brute : tout ce qui a été accepté, ligne à ligne, avec l'import d'où il vient. Ajout seulement.
 
+-- L'empreinte des fichiers d'où viennent le schéma et les tables de référence en place : une écriture ne les
+-- réinstalle que si ces fichiers ont changé (queries/installation.sql).
+CREATE TABLE IF NOT EXISTS empreintes_installees (
+    objet     VARCHAR PRIMARY KEY,  -- schema / reference
+    empreinte VARCHAR NOT NULL      -- SHA-256 des fichiers qui les ont produits
+);
+
 CREATE TABLE IF NOT EXISTS imports (
     id              INTEGER PRIMARY KEY,
     fichier         VARCHAR   NOT NULL,  -- nom du fichier tel que fourni (jamais utilisé comme chemin)
