@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import math
 import os
 import types
 import typing
@@ -151,9 +152,11 @@ def _parse(name: str, hint: Any, text: str) -> Any:
             return _refuse(name, text, "nombre entier attendu")
     if hint is float:
         try:
-            return float(value.replace(",", "."))
+            number = float(value.replace(",", "."))
         except ValueError:
             return _refuse(name, text, "nombre attendu")
+        # `nan` passerait toutes les bornes (toute comparaison est fausse) et lèverait une limite sans le dire.
+        return number if math.isfinite(number) else _refuse(name, text, "nombre fini attendu")
     if hint is dt.date:
         try:
             return dt.date.fromisoformat(value)
@@ -175,6 +178,8 @@ def _check(setting: dataclasses.Field[Any], hint: Any, value: Any) -> None:
         if value not in typing.get_args(hint):
             _refuse(setting.name, value, f"valeurs admises : {', '.join(typing.get_args(hint))}")
         return
+    if hint is float and isinstance(value, float) and not math.isfinite(value):
+        _refuse(setting.name, value, "nombre fini attendu")
     expected = (int, float) if hint is float else hint
     if not isinstance(value, expected) or (hint is not bool and isinstance(value, bool)):
         _refuse(setting.name, value, f"{hint.__name__} attendu")

@@ -192,6 +192,17 @@ def test_an_identical_redelivery_is_answered_before_the_heavy_imports(tmp_path: 
     assert revised.returncode == 0, revised.stderr
     assert "import n° 2 : 0 valeur(s) nouvelle(s), 1 révisée(s), 1 inchangée(s)" in revised.stdout
     assert "pipelines.warehouse.ingest" in revised.stdout.splitlines()[-1]
+    # Un réglage illisible est refusé comme par le chemin ordinaire, même quand --db désigne l'entrepôt.
+    env = {**os.environ, "MES_MAX_PROBLEMES": "beaucoup"}
+    refused = subprocess.run(
+        [sys.executable, "-m", "pipelines", "ingest", "--db", str(db), str(month)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert refused.returncode == 2 and "MES_MAX_PROBLEMES « beaucoup » refusé" in refused.stderr
     # Une nature inconnue reste une commande mal formée (code 2), en français.
     unknown = quick("ingest", "--kind", "inconnue", str(month))
     assert unknown.returncode == 2 and "choix invalide" in unknown.stderr, unknown.stderr

@@ -54,6 +54,8 @@ def test_defaults_without_environment() -> None:
         ("MES_MAX_PROBLEMES", "beaucoup", "nombre entier attendu"),
         ("MES_MEMOIRE_MAX_MO", "64", "doit valoir au moins 128"),
         ("MES_FICHIER_MAX_MO", "0", "doit être plus grand que 0"),
+        ("MES_FICHIER_MAX_MO", "nan", "nombre fini attendu"),
+        ("MES_TRANCHE_SEUIL_MO", "inf", "nombre fini attendu"),
         ("MES_AUJOURDHUI", "21/11/2026", "date AAAA-MM-JJ attendue"),
         ("MES_RECALCUL_INCREMENTAL", "peut-être", "vrai ou faux attendu"),
         ("MES_MODE", "prive", "valeurs admises : local, public, interne"),

@@ -269,6 +269,7 @@ def repeated_delivery(argv: Sequence[str]) -> tuple[int | None, dict[str, str]]:
     de sortie, ou None pour le chemin ordinaire, avec l'empreinte déjà calculée qu'il reprend."""
     if not argv or argv[0] != "ingest" or {"-h", "--help"} & set(argv):
         return None, {}
+    get_settings()  # un réglage illisible est refusé ici comme ailleurs, même avec --db
     parser = _QuietParser(add_help=False)
     _add_ingest_parser(parser.add_subparsers(dest="command"))
     try:

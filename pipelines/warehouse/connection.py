@@ -166,9 +166,16 @@ def record_installed(con: duckdb.DuckDBPyConnection, what: str, fingerprint: str
     con.execute(named_statements("queries/installation.sql")["record"], [what, fingerprint])
 
 
+# Ce que `apply_schema` exécute en plus des fichiers du schéma, selon l'état de l'entrepôt.
+CODES_MIGRATION, BACKFILL_MIGRATION = "migrations/04_codes_flux.sql", "migrations/05_backfill.sql"
+# À augmenter quand le code Python qui installe le schéma ou les tables de référence change : les entrepôts déjà
+# installés le réinstallent alors à leur prochaine écriture, même si aucun fichier n'a changé.
+INSTALL_VERSION = "1"
+
+
 def _schema_fingerprint() -> str:
-    migrations = ("migrations/04_codes_flux.sql", "migrations/05_backfill.sql")
-    return files_fingerprint(SQL_DIR / name for name in (*SCHEMA_FILES, *migrations))
+    files = (*SCHEMA_FILES, CODES_MIGRATION, BACKFILL_MIGRATION)
+    return files_fingerprint((SQL_DIR / name for name in files), INSTALL_VERSION)
 
 
 def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -187,10 +194,10 @@ def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
     for name in SCHEMA_FILES:
         con.execute((SQL_DIR / name).read_text(encoding="utf-8"))
         if name == "schema/00_raw.sql" and text_codes:
-            for statement in named_statements("migrations/04_codes_flux.sql").values():
+            for statement in named_statements(CODES_MIGRATION).values():
                 con.execute(statement)
         if name == "schema/10_staging.sql" and backfill:
-            for statement in named_statements("migrations/05_backfill.sql").values():
+            for statement in named_statements(BACKFILL_MIGRATION).values():
                 con.execute(statement)
     record_installed(con, "schema", fingerprint)
 

@@ -11,7 +11,7 @@ import polars as pl
 
 from pipelines.intake.parsing import ParseError, normalise_words
 from pipelines.settings import REFERENCE_DIR
-from pipelines.warehouse.connection import files_fingerprint, is_installed, record_installed
+from pipelines.warehouse.connection import INSTALL_VERSION, files_fingerprint, is_installed, record_installed
 
 NIVEAUX = ("pays", "region", "departement", "etablissement")
 
@@ -115,7 +115,8 @@ def load_reference(directory: Path = REFERENCE_DIR) -> Reference:
     )
 
 
-# Tables de référence copiées dans l'entrepôt à chaque écriture : on peut les joindre en SQL.
+# Tables de référence copiées dans l'entrepôt (à l'écriture qui suit un changement de leurs fichiers) : on peut les
+# joindre en SQL.
 _REFERENCE_TABLES: dict[str, tuple[str, dict[str, type[pl.DataType]]]] = {
     "ref_couloirs": ("couloirs.csv", {}),
     "ref_dispositifs": ("dispositifs.csv", {}),
@@ -143,7 +144,8 @@ def install_reference_tables(con: duckdb.DuckDBPyConnection, directory: Path = R
     """Remplace les tables `ref_*`, `chiffres_publies`, `jalons` et `errata` par le contenu de `data/reference/` ;
     rien à faire quand elles viennent déjà des mêmes fichiers (un erratum ajouté au CSV change l'empreinte)."""
     fingerprint = files_fingerprint(
-        (directory / filename for filename, _ in _REFERENCE_TABLES.values()), repr(_REFERENCE_TABLES)
+        (directory / filename for filename, _ in _REFERENCE_TABLES.values()),
+        INSTALL_VERSION + repr(_REFERENCE_TABLES),
     )
     if is_installed(con, "reference", fingerprint):
         return
