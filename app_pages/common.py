@@ -5,8 +5,10 @@ rendu accessible d'un graphique (titre-constat, légende, tableau équivalent)."
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
@@ -29,6 +31,7 @@ from pipelines.indicators.completeness import current_month
 from pipelines.publish import charts, establishment_charts, usage_charts
 from pipelines.publish import layout as chart_layout
 from pipelines.publish.citations import source_title
+from pipelines.settings import PREFIX as SETTINGS_PREFIX
 from pipelines.settings import Settings, get_settings
 from pipelines.warehouse import queries
 from pipelines.warehouse.connection import (
@@ -80,12 +83,25 @@ def month_choices(niveau: str, code: str, months: list[dt.date]) -> tuple[int, d
 
 
 def settings() -> Settings:
-    """Les réglages de `get_settings`, relus à chaque appel (0,1 ms : bibliothèque standard)."""
-    return get_settings()
+    """Les réglages de `get_settings` pour l'environnement présent : relus quand une variable `MES_*` change (les
+    tests changent `MES_DB`), sinon ceux déjà lus ; une page les demande des dizaines de fois par passage."""
+    return _settings_for(_mes_environment())[0]
 
 
 def db_path() -> str:
-    return str(settings().db_path())
+    """Le chemin de l'entrepôt, lien symbolique résolu une fois pour un même environnement."""
+    return _settings_for(_mes_environment())[1]
+
+
+def _mes_environment() -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((k, v) for k, v in os.environ.items() if k.upper().startswith(SETTINGS_PREFIX)))
+
+
+@lru_cache(maxsize=8)
+def _settings_for(environment: tuple[tuple[str, str], ...]) -> tuple[Settings, str]:
+    """Les réglages lus dans ces variables et le chemin résolu de l'entrepôt (`SettingsError` n'est pas gardée)."""
+    chosen = get_settings(dict(environment))
+    return chosen, str(chosen.db_path())
 
 
 def warehouse_version() -> str:
@@ -251,12 +267,17 @@ def chart(
     fig: go.Figure,
     caption: str,
     table: pl.DataFrame | None = None,
-    key: str | None = None,
+    *,
+    key: str,
     percent: tuple[str, ...] = (),
     digits: dict[str, int] | None = None,
 ) -> None:
     """Un graphique accessible : la figure, sa légende (définition et source) et les mêmes chiffres en tableau. Sur le
-    site public, des données de démonstration portent le filigrane du paquet de transparence."""
+    site public, des données de démonstration portent le filigrane du paquet de transparence.
+
+    Le tableau n'est construit que lorsque son volet est ouvert (`tableau_<key>` dans l'état de la session) : mis en
+    forme à la française cellule par cellule, il coûtait à chaque passage, volet fermé, le quart du temps du serveur
+    sous vingt sessions (docs/PERFORMANCE.md)."""
     if settings().mode == "public" and read(queries.has_demo):
         fig = _watermarked(fig)
     title = fig.layout.title.text
@@ -267,8 +288,11 @@ def chart(
     st.plotly_chart(_Ready(_display_spec(fig)), config=PLOTLY_CONFIG, theme=None, key=key)
     st.caption(f"{caption} {charts.KEYBOARD_HINT}" if charts.is_map(fig) else caption)
     if table is not None:
-        with st.expander("Voir les chiffres du graphique (tableau)"):
-            show_table(table, percent=percent, digits=digits)
+        with st.expander(
+            "Voir les chiffres du graphique (tableau)", key=f"{TABLE_KEY_PREFIX}{key}", on_change="rerun"
+        ) as shelf:
+            if shelf.open:
+                show_table(table, percent=percent, digits=digits)
 
 
 class _Ready(go.Figure):
@@ -328,7 +352,7 @@ def kept(builder: Callable[P, R]) -> Callable[P, R]:
     même sert à toutes les sessions qui lisent les mêmes chiffres. La clé est faite des arguments eux-mêmes (les
     tableaux déjà bornés au périmètre du rôle) : deux publics ne partagent une figure que s'ils lui ont donné
     exactement les mêmes chiffres. La figure rendue n'est jamais modifiée."""
-    return cast(Callable[P, R], st.cache_resource(show_spinner=False, max_entries=32)(builder))
+    return cast(Callable[P, R], st.cache_resource(show_spinner=False, max_entries=128)(builder))
 
 
 def _display(value: Any, percent: bool, digits: int) -> str:
@@ -409,6 +433,10 @@ def show_table(
     styler = frame.to_pandas().style.format({column: formatter(column) for column in frame.columns})
     st.dataframe(styler, hide_index=True)
 
+
+# Le volet « Voir les chiffres » d'un graphique de clé `key` : `st.session_state[TABLE_KEY_PREFIX + key]` vrai quand il
+# est ouvert.
+TABLE_KEY_PREFIX = "tableau_"
 
 APP_CHART_WIDTH = (
     800  # px : largeur d'un graphique pleine page, barre latérale ouverte, sur un écran de 1400 px

@@ -136,17 +136,20 @@ chart(
     percent=("Part de la cible",),
 )
 if national and published.height:
-    with st.expander("Chiffres publiés repris sur le graphique"):
-        show_table(
-            labelled(
-                published,
-                {
-                    "Mois": formats.month_column("mois"),
-                    "Indicateur publié": "indicateur",
-                    "Valeur publiée": "valeur",
-                    "Rythme annuel": "flux_annualise",
-                    "Remarque": "remarque",
-                    "Source": source_titles("source"),
-                },
-            ),
-        )
+    with st.expander(
+        "Chiffres publiés repris sur le graphique", key="chiffres_publies", on_change="rerun"
+    ) as shelf:
+        if shelf.open:  # construit seulement ouvert, comme les tableaux des graphiques
+            show_table(
+                labelled(
+                    published,
+                    {
+                        "Mois": formats.month_column("mois"),
+                        "Indicateur publié": "indicateur",
+                        "Valeur publiée": "valeur",
+                        "Rythme annuel": "flux_annualise",
+                        "Remarque": "remarque",
+                        "Source": source_titles("source"),
+                    },
+                ),
+            )

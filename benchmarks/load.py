@@ -65,11 +65,14 @@ class Run:
 
     seconds: list[float] = field(default_factory=list)
     kinds: dict[str, list[float]] = field(default_factory=dict)
+    pages: dict[str, list[float]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
 
-    def add(self, kind: str, seconds: float) -> None:
+    def add(self, kind: str, seconds: float, page: str | None = None) -> None:
         self.seconds.append(seconds)
         self.kinds.setdefault(kind, []).append(seconds)
+        if page is not None:  # la page arrivée, titre sans le territoire (« Vue d'ensemble — Bretagne »)
+            self.pages.setdefault(page.split(" — ")[0], []).append(seconds)
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -86,6 +89,15 @@ class Run:
                     "p95_s": percentile(values, 0.95),
                 }
                 for kind, values in sorted(self.kinds.items())
+            },
+            "par_page": {
+                page: {
+                    "nombre": len(values),
+                    "mediane_s": statistics.median(values),
+                    "p95_s": percentile(values, 0.95),
+                    "max_s": max(values),
+                }
+                for page, values in sorted(self.pages.items())
             },
         }
 
@@ -292,7 +304,7 @@ async def protocol_session(
             if trouble:
                 run.errors.append(f"{kind} ({', '.join(seen.titles[:1]) or 'sans titre'}) : {trouble}")
             else:
-                run.add(kind, elapsed)
+                run.add(kind, elapsed, seen.titles[0])
     except Exception as exc:  # une session qui tombe est une erreur de la charge, pas du banc
         run.errors.append(f"session {seed} : {type(exc).__name__} {str(exc)[:160]}")
     finally:

@@ -376,6 +376,21 @@ def load_section() -> list[str]:
         f"| {formats.integer(r['pages'])} | {r['erreurs']} | {_s(r['mediane_s'])} | {_s(p95)} | "
         f"{_mo(r['memoire_serveur_mo'])} | {'oui' if met else '**non**'} |",
     ]
+    pages = r.get("par_page") or {}
+    if pages:
+        slowest = sorted(pages.items(), key=lambda item: item[1]["p95_s"], reverse=True)
+        lines += [
+            "",
+            "Par page arrivée (changements de page, de mois ou de territoire), de la plus lente à la plus rapide :",
+            "",
+            "| page | changements | médiane | 95e centile | plus lent |",
+            "|---|---|---|---|---|",
+            *(
+                f"| {page} | {formats.integer(v['nombre'])} | {_s(v['mediane_s'])} | {_s(v['p95_s'])} | "
+                f"{_s(v['max_s'])} |"
+                for page, v in slowest
+            ),
+        ]
     tab = r.get("nouvel_onglet", {}).get("serveur_chaud")
     if tab:
         lines += [

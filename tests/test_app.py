@@ -91,3 +91,18 @@ def test_overview_follows_the_selected_month_and_region(app: AppTest, demo_db: P
         app, json.loads(cli("kpi", "--json", "--region", "53", "--mois", "2023-12", db=demo_db).stdout)
     )
     assert "Bretagne" in app.title[0].value
+
+
+def test_a_chart_table_is_built_only_once_its_shelf_is_opened(app: AppTest) -> None:
+    """« Voir les chiffres du graphique » : fermé, le volet ne contient rien (le tableau mis en forme coûtait à chaque
+    passage) ; ouvert, il montre les chiffres de la courbe, un mois par ligne."""
+    assert [e.label for e in app.expander if e.label.startswith("Voir les chiffres")] == [
+        "Voir les chiffres du graphique (tableau)"
+    ]
+    assert not any("Part de la cible" in d.value.columns for d in app.dataframe)
+    app.session_state["tableau_tendance"] = True
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    table = next(d.value for d in app.dataframe if "Part de la cible" in d.value.columns)
+    assert len(table) > 12 and table["Mois"].is_unique
+    assert (table["Rythme annuel"] == table["Documents du mois"] * 12).all()

@@ -10,6 +10,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app_pages.registry import PAGES
+from pipelines.indicators.ruptures import shift_month
+from pipelines.warehouse import establishment_queries as Q
+from pipelines.warehouse.connection import connect_read
 from tests.test_app import APP
 from tests.test_cli import cli
 
@@ -56,6 +59,26 @@ def test_alerts_of_a_departement_match_the_command_and_show_names(page: AppTest,
             ("equipe_sans_flux", "Équipé sans flux"),
         )
     ]
+
+
+def test_each_alert_carries_the_twelve_months_of_its_series(demo_db: Path) -> None:
+    """La petite série d'une alerte (lue pour les seuls établissements en alerte) : les documents de son établissement
+    × couloir des 12 mois jusqu'au mois de l'alerte, dans l'ordre des mois, tels que les donne la table des séries."""
+    with connect_read(demo_db) as con:
+        mois = Q.latest_month(con)
+        assert mois is not None
+        alerts = Q.alerts(con, mois, "pays", "FR")
+        expected = con.sql(
+            """SELECT e.code_geo AS finess, c.couloir, list(s.documents ORDER BY s.mois) AS attendue
+            FROM series_etablissements AS s
+            JOIN dim_etablissements AS e USING (etablissement_id)
+            JOIN dim_couloirs_etablissements AS c USING (couloir_id)
+            WHERE s.couloir_id <> 0 AND s.mois BETWEEN $debut AND $fin GROUP BY ALL""",
+            params={"debut": shift_month(mois, -11), "fin": mois},
+        ).pl()
+    assert alerts.height > 0
+    joined = alerts.join(expected, on=["finess", "couloir"], how="left")
+    assert joined["serie"].to_list() == joined["attendue"].to_list()
 
 
 def test_search_and_detail_with_sons_milestones(page: AppTest) -> None:

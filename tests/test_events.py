@@ -32,3 +32,13 @@ def test_the_hover_cites_the_source_by_its_title() -> None:
         ("COSUI n° 9", "Support du 9e COSUI Ségur numérique, 17 janvier 2024"),
         ("COSUI n° 10", "Support du 9e COSUI Ségur numérique, 17 janvier 2024"),
     ]
+
+
+def test_vertical_lines_keep_the_shapes_already_drawn() -> None:
+    """Chaque catégorie pose ses traits en une fois, à la suite de ceux déjà posés (cible, autre catégorie)."""
+    fig = go.Figure(go.Scatter(x=[dt.date(2023, 1, 1), dt.date(2026, 1, 1)], y=[1, 2]))
+    fig.add_hline(y=1)
+    shown = events.annotate(fig, dt.date(2023, 1, 1), dt.date(2026, 1, 1))
+    lines = [s for s in fig.layout.shapes if s.yref == "y domain"]
+    assert len(fig.layout.shapes) == 1 + shown.height and len(lines) == shown.height
+    assert sorted(s.x0 for s in lines) == sorted(shown["date"].to_list())

@@ -75,8 +75,12 @@ def window_features(series: pl.LazyFrame, mois: dt.date, thresholds: Thresholds)
     et moyenne des `mois_avec_envoi` mois précédents, médiane des `mois_de_reference` mois précédents (sans ligne :
     0)."""
     first = shift_month(mois, -thresholds.window)
+    # Regroupées par catégories plutôt que par texte (deux fois plus vite sur le million de séries nationales), rendues
+    # en texte à la fin : les règles joignent ces clés au répertoire et aux dispositifs SONS.
+    keys = [*SERIES_KEYS, "code_departement"]
     in_window = (
         series.filter(pl.col("mois").is_between(first, mois))
+        .with_columns(pl.col(keys).cast(pl.Categorical))
         .group_by([*SERIES_KEYS, "mois"])
         .agg(pl.col("documents").sum(), pl.col("code_departement").first())
     )
@@ -99,13 +103,17 @@ def window_features(series: pl.LazyFrame, mois: dt.date, thresholds: Thresholds)
     )
     recent = pl.col("recul").is_between(1, thresholds.mois_avec_envoi)
     reference = pl.col("recul").is_between(1, thresholds.mois_de_reference)
-    return grid.group_by(SERIES_KEYS).agg(
-        pl.col("code_departement").first(),
-        pl.col("documents").filter(pl.col("recul") == 0).sum().alias("documents_mois"),
-        pl.col("livre").filter(pl.col("recul") == 0).any().alias("ligne_mois"),
-        (recent & (pl.col("documents") > 0)).sum().alias("mois_avec_envoi"),
-        pl.col("documents").filter(recent).mean().alias("moyenne_recente"),
-        pl.col("documents").filter(reference).median().alias("mediane_reference"),
+    return (
+        grid.group_by(SERIES_KEYS)
+        .agg(
+            pl.col("code_departement").first(),
+            pl.col("documents").filter(pl.col("recul") == 0).sum().alias("documents_mois"),
+            pl.col("livre").filter(pl.col("recul") == 0).any().alias("ligne_mois"),
+            (recent & (pl.col("documents") > 0)).sum().alias("mois_avec_envoi"),
+            pl.col("documents").filter(recent).mean().alias("moyenne_recente"),
+            pl.col("documents").filter(reference).median().alias("mediane_reference"),
+        )
+        .with_columns(pl.col(keys).cast(pl.String))
     )
 
 

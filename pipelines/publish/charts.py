@@ -10,6 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import plotly.graph_objects as go
 import polars as pl
 
@@ -376,6 +377,23 @@ def map_shapes(level: str) -> dict[str, tuple[str, list[float | None], list[floa
     return shapes
 
 
+@lru_cache(maxsize=2)
+def _outline_arrays(level: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Les contours de `map_shapes` en tableaux numpy, anneaux séparés par NaN (une coupure du trait pour Plotly,
+    comme None) : Plotly vérifie une liste point par point et un tableau d'un coup (une carte des départements,
+    29 000 points, se construit trois fois plus vite)."""
+    return {
+        code: (np.array(x, dtype=float), np.array(y, dtype=float))
+        for code, (_, x, y) in map_shapes(level).items()
+    }
+
+
+@lru_cache(maxsize=2)
+def _centres(level: str) -> dict[str, tuple[float, float]]:
+    """Le centre de chaque contour de `map_shapes`, calculé une fois par niveau (les contours ne changent pas)."""
+    return {code: _centre(x, y) for code, (_, x, y) in map_shapes(level).items()}
+
+
 def _centre(x: list[float | None], y: list[float | None]) -> tuple[float, float]:
     """Centre de la boîte du plus grand anneau d'un contour (où écrire sa valeur)."""
     rings: list[list[tuple[float, float]]] = [[]]
@@ -417,7 +435,9 @@ def choropleth(
 
     fig = go.Figure()
     shown: set[str] = set()
-    for code, (name, x, y) in shapes.items():
+    outlines = _outline_arrays(level)
+    territories = []
+    for code, (name, _, _) in shapes.items():
         value = values.get(code)
         if value is None:
             color, legend, group = "#ffffff", "Pas de donnée", "nd"
@@ -429,7 +449,8 @@ def choropleth(
         first = group not in shown
         shown.add(group)
         shown_value = f"{formats.decimal(value, digits)} {unit}" if value is not None else "pas de donnée "
-        fig.add_trace(
+        x, y = outlines[code]
+        territories.append(
             go.Scatter(
                 x=x,
                 y=y,
@@ -446,11 +467,10 @@ def choropleth(
                 hoverinfo="text",
             )
         )
+    fig.add_traces(territories)  # en une fois : chaque `add_trace` revérifie la liste des tracés déjà posés
     if level == "region":
         # La valeur écrite sur chaque région : la carte se lit sans les couleurs (RGAA 3.1).
-        centres = [
-            (code, _centre(x, y)) for code, (_, x, y) in shapes.items() if values.get(code) is not None
-        ]
+        centres = [(code, _centres(level)[code]) for code in shapes if values.get(code) is not None]
         fig.add_trace(
             go.Scatter(
                 x=[c[0] for _, c in centres],

@@ -89,7 +89,10 @@ def annotate(
 
 def add_vertical_lines(fig: go.Figure, days: list[dt.date], line: dict[str, object]) -> None:
     """Un trait vertical sur toute la hauteur du graphique à chaque date, posés en une fois : les mêmes formes que
-    `add_vline`, qui revalide toute la mise en page à chaque trait (0,4 à 0,6 s par courbe sous charge)."""
+    `add_vline`, qui revalide toute la mise en page à chaque trait (0,4 à 0,6 s par courbe sous charge).
+
+    Les formes sont affectées, non fusionnées : `update_layout(shapes=…)` met à jour une à une les formes déjà posées
+    en vérifiant chaque chemin (0,15 s par appel pour une quinzaine de traits), l'affectation les recopie (5 ms)."""
     shapes = [
         {
             "type": "line",
@@ -104,7 +107,7 @@ def add_vertical_lines(fig: go.Figure, days: list[dt.date], line: dict[str, obje
         for day in days
     ]
     if shapes:
-        fig.update_layout(shapes=[*fig.layout.shapes, *shapes])
+        fig.layout.shapes = (*fig.layout.shapes, *shapes)
 
 
 def _hover(row: dict[str, object], today: dt.date) -> tuple[str, str]:

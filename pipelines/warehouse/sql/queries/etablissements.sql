@@ -2,15 +2,16 @@
 -- France, une région ou un département ; un paramètre NULL ne filtre pas.
 
 -- name: recent_series
--- Les séries par couloir (hors TOUS) des mois [début, fin], une liste par établissement × couloir (petits graphiques).
+-- Les séries par couloir (hors TOUS) des mois [début, fin] des établissements $finess (ceux en alerte), une liste par
+-- établissement × couloir (petits graphiques).
+WITH choisis AS (SELECT UNNEST(CAST($finess AS VARCHAR[])) AS finess)
 SELECT e.code_geo AS finess, c.couloir, list(s.documents ORDER BY s.mois) AS serie,
        list(s.mois ORDER BY s.mois) AS mois_serie
 FROM series_etablissements AS s
 JOIN dim_etablissements AS e USING (etablissement_id)
+JOIN choisis AS ch ON ch.finess = e.code_geo
 JOIN dim_couloirs_etablissements AS c USING (couloir_id)
 WHERE s.couloir_id <> 0 AND s.mois BETWEEN $debut AND $fin
-  AND (CAST($region AS VARCHAR) IS NULL OR e.code_region = $region)
-  AND (CAST($departement AS VARCHAR) IS NULL OR e.code_departement = $departement)
 GROUP BY ALL;
 
 -- name: establishments
