@@ -422,6 +422,7 @@ async def browser_session(
             kind = chooser.choice(ACTIONS)
             before = finished[0]
             started = time.perf_counter()
+            where, chosen = await page.locator("h1").first.inner_text(), ""
             try:
                 # Toujours un autre choix que celui en place : le même ne relancerait rien.
                 if kind == "page":
@@ -430,16 +431,19 @@ async def browser_session(
                 elif kind == "mois":
                     await sidebar.get_by_label("Mois", exact=False).last.click(timeout=timeout_ms)
                     options = page.locator('[role="option"]:not([aria-selected="true"])')
-                    await options.nth(chooser.randrange(min(await options.count(), 12))).click(
-                        timeout=timeout_ms
-                    )
+                    option = options.nth(chooser.randrange(min(await options.count(), 12)))
+                    chosen = await option.inner_text()
+                    await option.click(timeout=timeout_ms)
                 else:
                     radios = sidebar.locator('[role="radiogroup"] label:not(:has(input:checked))')
                     await radios.nth(chooser.randrange(await radios.count())).click(timeout=timeout_ms)
                 await settled(before)
                 run.add(kind, time.perf_counter() - started)
             except Exception as exc:  # une page qui ne se dessine pas est une erreur de la charge
-                run.errors.append(f"navigateur, {kind} : {type(exc).__name__} {str(exc)[:120]}")
+                run.errors.append(
+                    f"navigateur, {kind} ({where}{', ' + chosen if chosen else ''}) : {type(exc).__name__} "
+                    f"{str(exc)[:120]}"
+                )
                 before = finished[0]
                 await page.goto(url, timeout=timeout_ms)
                 await settled(before)
