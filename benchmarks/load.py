@@ -421,9 +421,11 @@ async def browser_session(
             await asyncio.sleep(pause_s * chooser.uniform(0.5, 1.5))
             kind = chooser.choice(ACTIONS)
             before = finished[0]
-            started = time.perf_counter()
-            where, chosen = await page.locator("h1").first.inner_text(), ""
+            where, chosen = "", ""
             try:
+                # La page en place, lue hors du temps mesuré (elle n'entre que dans le message d'une erreur).
+                where = await page.locator("h1").first.inner_text(timeout=5000)
+                started = time.perf_counter()
                 # Toujours un autre choix que celui en place : le même ne relancerait rien.
                 if kind == "page":
                     links = page.locator('[data-testid="stSidebarNav"] a:not([aria-current="page"])')

@@ -376,6 +376,16 @@ def load_section() -> list[str]:
         f"| {formats.integer(r['pages'])} | {r['erreurs']} | {_s(r['mediane_s'])} | {_s(p95)} | "
         f"{_mo(r['memoire_serveur_mo'])} | {'oui' if met else '**non**'} |",
     ]
+    browser = r.get("navigateur_pendant_la_charge")
+    if browser:
+        lines += [
+            "",
+            f"Dans la session Chromium qui fait les mêmes gestes pendant la charge (dessin compris) : "
+            f"{formats.integer(browser['pages'])} changements, médiane {_s(browser['mediane_s'])}, 95e centile "
+            f"{_s(browser['p95_s'])}, {browser['erreurs']} erreur(s)"
+            + (f" ({' ; '.join(browser['exemples_erreurs'][:3])})" if browser["erreurs"] else "")
+            + ".",
+        ]
     pages = r.get("par_page") or {}
     if pages:
         slowest = sorted(pages.items(), key=lambda item: item[1]["p95_s"], reverse=True)

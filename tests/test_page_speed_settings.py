@@ -1,5 +1,6 @@
 """Réglages du serveur qui tiennent l'application sous charge (docs/PERFORMANCE.md, « L'application sous charge ») :
-ils vivent dans `.streamlit/config.toml`, lu par `python -m pipelines serve` comme par un `streamlit run` direct."""
+ils vivent dans `.streamlit/config.toml`, lu par `python -m pipelines serve` (lancé depuis la racine du dépôt) comme
+par un `streamlit run` lancé depuis cette racine."""
 
 from __future__ import annotations
 

@@ -168,6 +168,14 @@ def test_page_is_french_readable_and_accessible(
     page.goto(f"{url}/{path}")
     settle(page)
     expect(page.locator("h1").first).to_contain_text(title.split(" ")[0], timeout=TIMEOUT)
+    # Le tableau d'un graphique n'est construit que volet ouvert : le premier est ouvert, pour qu'il soit vérifié aussi.
+    shelves = page.get_by_text("Voir les chiffres du graphique (tableau)")
+    if shelves.count():
+        shelves.first.click()
+        expect(page.locator('[data-testid="stExpander"] [data-testid="stDataFrame"]').first).to_be_visible(
+            timeout=TIMEOUT
+        )
+        settle(page)
     # Les tableaux et les graphiques montrent leurs barres d'outils au survol : on les fait apparaître.
     for selector in (CHART, '[data-testid="stDataFrame"]'):
         if page.locator(selector).count():

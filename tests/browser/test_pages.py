@@ -157,10 +157,12 @@ def test_sons_tables_show_every_column_without_scrolling(page: Page, app_server:
     open_page(page, url, "sons")
     toggles = page.get_by_text("Voir les chiffres du graphique (tableau)")
     expect(toggles.first).to_be_visible(timeout=TIMEOUT)
+    # Un tableau n'est construit qu'une fois son volet ouvert (un passage par clic) : chacun est attendu avant d'ouvrir
+    # le suivant, puis la mesure.
+    shelved = page.locator('[data-testid="stExpander"] [data-testid="stDataFrame"]')
     for index in range(toggles.count()):
         toggles.nth(index).click()
-    grids = page.locator('[data-testid="stDataFrame"]')
-    expect(grids.first).to_be_visible(timeout=TIMEOUT)
+        expect(shelved).to_have_count(index + 1, timeout=TIMEOUT)
     page.wait_for_timeout(1500)
     overflowing = page.evaluate(
         """() => [...document.querySelectorAll('[data-testid="stDataFrame"] .dvn-scroller')]

@@ -1,5 +1,6 @@
 -- Lectures de la page « Établissements » (pipelines/warehouse/establishment_queries.py). Périmètre : toute la
--- France, une région ou un département ; un paramètre NULL ne filtre pas.
+-- France, une région ou un département ; un paramètre NULL ne filtre pas (`recent_series` se borne, elle, à une liste
+-- de FINESS).
 
 -- name: recent_series
 -- Les séries par couloir (hors TOUS) des mois [début, fin] des établissements $finess (ceux en alerte), une liste par
