@@ -288,11 +288,23 @@ def chart(
     st.plotly_chart(_Ready(_display_spec(fig)), config=PLOTLY_CONFIG, theme=None, key=key)
     st.caption(f"{caption} {charts.KEYBOARD_HINT}" if charts.is_map(fig) else caption)
     if table is not None:
-        with st.expander(
-            "Voir les chiffres du graphique (tableau)", key=f"{TABLE_KEY_PREFIX}{key}", on_change="rerun"
-        ) as shelf:
-            if shelf.open:
-                show_table(table, percent=percent, digits=digits)
+        table_shelf(
+            "Voir les chiffres du graphique (tableau)", f"{TABLE_KEY_PREFIX}{key}", table, percent, digits
+        )
+
+
+def table_shelf(
+    label: str,
+    key: str,
+    table: pl.DataFrame,
+    percent: tuple[str, ...] = (),
+    digits: dict[str, int] | None = None,
+) -> None:
+    """Un tableau dans un volet repliable, construit seulement volet ouvert (`st.session_state[key]` vrai) : ouvrir
+    le volet relance la page, servie par le cache, qui le construit alors (`show_table`)."""
+    with st.expander(label, key=key, on_change="rerun") as shelf:
+        if shelf.open:
+            show_table(table, percent=percent, digits=digits)
 
 
 class _Ready(go.Figure):

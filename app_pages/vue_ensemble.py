@@ -16,6 +16,7 @@ from app_pages.common import (
     settings,
     show_table,
     source_titles,
+    table_shelf,
     with_parents,
 )
 from pipelines import formats
@@ -136,20 +137,18 @@ chart(
     percent=("Part de la cible",),
 )
 if national and published.height:
-    with st.expander(
-        "Chiffres publiés repris sur le graphique", key="chiffres_publies", on_change="rerun"
-    ) as shelf:
-        if shelf.open:  # construit seulement ouvert, comme les tableaux des graphiques
-            show_table(
-                labelled(
-                    published,
-                    {
-                        "Mois": formats.month_column("mois"),
-                        "Indicateur publié": "indicateur",
-                        "Valeur publiée": "valeur",
-                        "Rythme annuel": "flux_annualise",
-                        "Remarque": "remarque",
-                        "Source": source_titles("source"),
-                    },
-                ),
-            )
+    table_shelf(
+        "Chiffres publiés repris sur le graphique",
+        "chiffres_publies",
+        labelled(
+            published,
+            {
+                "Mois": formats.month_column("mois"),
+                "Indicateur publié": "indicateur",
+                "Valeur publiée": "valeur",
+                "Rythme annuel": "flux_annualise",
+                "Remarque": "remarque",
+                "Source": source_titles("source"),
+            },
+        ),
+    )
