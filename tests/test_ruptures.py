@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import random
+import statistics
 from pathlib import Path
 
 import polars as pl
@@ -57,6 +59,7 @@ def test_window_features_count_missing_months_as_zero() -> None:
                 "finess": ["a", "b"],
                 "couloir": ["HOP", "HOP"],
                 "code_departement": ["35", "35"],
+                "mois": [M, M],
                 "documents_mois": [5, 0],
                 "ligne_mois": [True, False],
                 "mois_avec_envoi": [3, 2],
@@ -68,6 +71,89 @@ def test_window_features_count_missing_months_as_zero() -> None:
         check_column_order=False,
         check_dtypes=False,
     )
+
+
+def _features_by_hand(
+    rows: list[tuple[str, str, str, dt.date, int]], mois: dt.date
+) -> set[tuple[object, ...]]:
+    """La définition, mot pour mot, série par série : ce que `window_features` doit rendre pour le mois `mois`."""
+    out = set()
+    for finess, couloir in {(r[0], r[2]) for r in rows}:
+        own = [r for r in rows if (r[0], r[2]) == (finess, couloir)]
+
+        def documents(k: int, own: list[tuple[str, str, str, dt.date, int]] = own) -> int:
+            return sum(r[4] for r in own if r[3] == R.shift_month(mois, -k))
+
+        in_window = [r for r in own if R.shift_month(mois, -T.window) <= r[3] <= mois]
+        if not in_window:
+            continue
+        recent = [documents(k) for k in range(1, T.mois_avec_envoi + 1)]
+        out.add(
+            (
+                finess,
+                couloir,
+                max(in_window, key=lambda r: r[3])[1],
+                mois,
+                documents(0),
+                any(r[3] == mois for r in own),
+                sum(v > 0 for v in recent),
+                sum(recent) / len(recent),
+                float(statistics.median(documents(k) for k in range(1, T.mois_de_reference + 1))),
+            )
+        )
+    return out
+
+
+def test_window_features_follow_the_definition_on_irregular_series() -> None:
+    # Des séries trouées, à zéro, à lignes doubles, sur deux ans : chaque mois, le calcul en tableau série × mois rend
+    # ce que dit la définition, et tous les mois d'un coup rendent la même chose que mois par mois.
+    chooser = random.Random(19)
+    months = [R.shift_month(M, -k) for k in range(24)]
+    rows = [
+        (f"F{i}", "35" if i % 2 else "29", couloir, month, chooser.choice([0, 1, 5, 20, 40, 300]))
+        for i in range(30)
+        for couloir in ("HOP", "BIO")[: 1 + i % 2]
+        for month in months
+        for _ in range(chooser.choice([0, 0, 1, 1, 1, 1, 2]))
+    ]
+    frame = pl.LazyFrame(
+        rows, schema=["finess", "code_departement", "couloir", "mois", "documents"], orient="row"
+    ).with_columns(pl.col("documents").cast(pl.Int64))
+    first = R.shift_month(M, -16)
+    together = R.window_features(frame, first, T, last=M).collect()
+    for month in (first, R.shift_month(M, -7), M):
+        one = R.window_features(frame, month, T).collect()
+        assert set(one.rows()) == _features_by_hand(rows, month)
+        assert_frame_equal(
+            together.filter(pl.col("mois") == month).sort(R.SERIES_KEYS), one.sort(R.SERIES_KEYS)
+        )
+    assert together["mois"].n_unique() == 17
+    equipment = pl.LazyFrame(
+        {
+            "finess": ["F3", "F4", "F8"],
+            "code_departement": ["35", "29", "29"],
+            "couloir": ["HOP"] * 3,
+            "dispositif": ["DPI"] * 3,
+            "date_installation": [months[20], months[9], months[2]],
+        }
+    )
+    complete = pl.LazyFrame(
+        [
+            (dep, couloir, month, 10, 9 + i % 2, i % 2 == 1)
+            for i, month in enumerate(months)
+            for dep in ("35", "29")
+            for couloir in ("HOP", "BIO")
+        ],
+        schema=["code_departement", "couloir", "mois", "attendues", "livrees", "complet"],
+        orient="row",
+    )
+    keys = ["mois", *R.SERIES_KEYS, "type"]
+    all_months = R.detect(frame, equipment, complete, first, T, last=M).collect().sort(keys)
+    by_month = pl.concat(
+        [R.detect(frame, equipment, complete, R.shift_month(first, k), T).collect() for k in range(17)]
+    ).sort(keys)
+    assert_frame_equal(all_months, by_month)
+    assert set(all_months["type"]) == set(R.TYPES)
 
 
 @pytest.mark.parametrize(
@@ -87,6 +173,7 @@ def test_arret(values: list[int | None], expected: bool) -> None:
             "finess": "x",
             "code_departement": "35",
             "couloir": "HOP",
+            "mois": M,
             "type": "arret",
             "documents_mois": 0,
             "reference": 1.0,
@@ -199,6 +286,7 @@ def test_an_incomplete_month_raises_no_alert() -> None:
             "finess": ["a", "b", "c", "d", "e"],
             "code_departement": ["35", "29", "56", "22", "44"],
             "couloir": ["HOP"] * 5,
+            "mois": [M] * 5,
             "sans_ligne": [False, True, True, True, True],
         }
     )

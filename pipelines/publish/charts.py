@@ -436,7 +436,7 @@ def choropleth(
     fig = go.Figure()
     shown: set[str] = set()
     outlines = _outline_arrays(level)
-    territories = []
+    territories: list[dict[str, object]] = []
     for code, (name, _, _) in shapes.items():
         value = values.get(code)
         if value is None:
@@ -451,23 +451,26 @@ def choropleth(
         shown_value = f"{formats.decimal(value, digits)} {unit}" if value is not None else "pas de donnée "
         x, y = outlines[code]
         territories.append(
-            go.Scatter(
-                x=x,
-                y=y,
-                fill="toself",
-                fillcolor=color,
-                mode="lines",
-                line={"color": "#555", "width": 0.6},
-                name=legend,
-                legendgroup=group,
-                showlegend=first,
-                legendrank=int(group) if group != "nd" else 99,
-                hoveron="fills",
-                text=f"{name} ({code}) : {shown_value}",
-                hoverinfo="text",
-            )
+            {
+                "type": "scatter",
+                "x": x,
+                "y": y,
+                "fill": "toself",
+                "fillcolor": color,
+                "mode": "lines",
+                "line": {"color": "#555", "width": 0.6},
+                "name": legend,
+                "legendgroup": group,
+                "showlegend": first,
+                "legendrank": int(group) if group != "nd" else 99,
+                "hoveron": "fills",
+                "text": f"{name} ({code}) : {shown_value}",
+                "hoverinfo": "text",
+            }
         )
-    fig.add_traces(territories)  # en une fois : chaque `add_trace` revérifie la liste des tracés déjà posés
+    # En une fois, et en dictionnaires : chaque `add_trace` revérifie la liste des tracés déjà posés, et un
+    # `go.Scatter` passé à `add_traces` y est vérifié une seconde fois, recopié.
+    fig.add_traces(territories)
     if level == "region":
         # La valeur écrite sur chaque région : la carte se lit sans les couleurs (RGAA 3.1).
         centres = [(code, _centres(level)[code]) for code in shapes if values.get(code) is not None]

@@ -109,9 +109,11 @@ def ruptures(
     `kind`), avec nom, catégorie, département, région et « nouvelle » ; classée par documents perdus."""
     thresholds = thresholds or R.load_thresholds()
     series, equipment, complete, directory = _inputs(con, mois, scope, thresholds)
+    # Le mois et le précédent (pour « nouvelle ») en un passage : les fenêtres se recouvrent.
+    both = R.detect(series, equipment, complete, R.shift_month(mois, -1), thresholds, last=mois).collect()
 
     def month_list(month: dt.date) -> pl.LazyFrame:
-        found = R.detect(series, equipment, complete, month, thresholds)
+        found = both.lazy().filter(pl.col("mois") == month)
         if kind is not None:
             return found.filter(pl.col("type") == kind).with_columns(
                 pl.lit([], dtype=pl.List(pl.String)).alias("autres_types")

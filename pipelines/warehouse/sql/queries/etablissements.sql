@@ -24,21 +24,23 @@ WITH perimetre AS (
     WHERE (CAST($region AS VARCHAR) IS NULL OR code_region = $region)
       AND (CAST($departement AS VARCHAR) IS NULL OR code_departement = $departement)
 ),
-tous AS (
-    SELECT p.finess, s.mois, s.documents, s.evolution_12_mois, s.donnees_demo
-    FROM perimetre AS p
-    JOIN indicateurs_etablissements AS s ON s.code_geo = p.finess AND s.couloir = 'TOUS'
-    WHERE s.mois <= $mois
-),
-resume AS (
-    SELECT finess,
+-- L'historique se résume par numéro d'établissement, sans décoder ses lignes (couloir_id 0 : TOUS) ; seul le mois
+-- choisi passe par la vue, pour son évolution sur 12 mois.
+envois AS (
+    SELECT etablissement_id,
            max(mois) FILTER (WHERE documents > 0) AS dernier_mois_avec_envoi,
            arg_max(documents, mois) FILTER (WHERE documents > 0) AS documents_dernier_envoi,
-           max(documents) FILTER (WHERE mois = $mois) AS documents_mois,
-           max(evolution_12_mois) FILTER (WHERE mois = $mois) AS evolution_12_mois,
            bool_or(donnees_demo) AS demo_flux
-    FROM tous
-    GROUP BY finess
+    FROM series_etablissements
+    WHERE couloir_id = 0 AND mois <= $mois
+    GROUP BY etablissement_id
+),
+resume AS (
+    SELECT p.finess, e.dernier_mois_avec_envoi, e.documents_dernier_envoi, m.documents AS documents_mois,
+           m.evolution_12_mois, e.demo_flux
+    FROM perimetre AS p
+    JOIN envois AS e USING (etablissement_id)
+    LEFT JOIN indicateurs_etablissements AS m ON m.code_geo = p.finess AND m.couloir = 'TOUS' AND m.mois = $mois
 ),
 repertoire AS (
     SELECT * FROM etablissements
