@@ -113,6 +113,29 @@ def peak_memory_mb(pid: int) -> float | None:
     return None
 
 
+def resident_memory_mb(pid: int) -> float | None:
+    """La mémoire résidente d'un processus à cet instant (VmRSS), en Mo."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+async def memory_over_time(pid: int, until: float, every_s: float, samples: list[list[float]]) -> None:
+    """Relève la mémoire résidente du serveur toutes les `every_s` secondes jusqu'à `until` : [secondes, Mo]."""
+    start = time.monotonic()
+    while True:
+        value = resident_memory_mb(pid)
+        if value is not None:
+            samples.append([round(time.monotonic() - start, 1), round(value, 1)])
+        if time.monotonic() >= until:
+            return
+        await asyncio.sleep(min(every_s, max(until - time.monotonic(), 0.0)))
+
+
 def cpu_seconds(pid: int) -> float | None:
     """Le temps de processeur (utilisateur + système) consommé par un processus, en secondes."""
     try:
@@ -435,6 +458,13 @@ async def browser_session(
                     options = page.locator('[role="option"]:not([aria-selected="true"])')
                     option = options.nth(chooser.randrange(min(await options.count(), 12)))
                     chosen = await option.inner_text()
+                    # La liste de Streamlit (react-aria) ignore les clics sur ses options 300 ms après un
+                    # défilement : un clic qui fait défiler jusqu'à une option cachée tombait dans ce délai et ne
+                    # choisissait rien (la liste restait ouverte). On fait défiler, on attend comme le ferait une
+                    # personne qui lit la liste, et le temps mesuré part du clic.
+                    await option.scroll_into_view_if_needed(timeout=timeout_ms)
+                    await page.wait_for_timeout(450)
+                    started = time.perf_counter()
                     await option.click(timeout=timeout_ms)
                 else:
                     radios = sidebar.locator('[role="radiogroup"] label:not(:has(input:checked))')
@@ -467,7 +497,14 @@ def _split(tabs: list[dict[str, float]]) -> dict[str, Any]:
 
 
 async def _measure(
-    url: str, sessions: int, seconds: float, tabs: int, pause_s: float, timeout_s: float, pid: int
+    url: str,
+    sessions: int,
+    seconds: float,
+    tabs: int,
+    pause_s: float,
+    timeout_s: float,
+    pid: int,
+    every_s: float = 10.0,
 ) -> dict[str, Any]:
     from playwright.async_api import async_playwright
 
@@ -484,8 +521,11 @@ async def _measure(
                 protocol_session(url, until, seed, run, pause_s, timeout_s, queries[seed % len(queries)])
                 for seed in range(sessions)
             ]
-            _, seen = await asyncio.gather(
-                asyncio.gather(*clients), browser_session(browser, url, until, 1000, timeout_s, pause_s)
+            memory: list[list[float]] = []
+            _, seen, _ = await asyncio.gather(
+                asyncio.gather(*clients),
+                browser_session(browser, url, until, 1000, timeout_s, pause_s),
+                memory_over_time(pid, until, every_s, memory),
             )
             cpu_after = cpu_seconds(pid)
         finally:
@@ -499,6 +539,7 @@ async def _measure(
         "coeurs_serveur": server_cpu / seconds if server_cpu is not None else None,
         "charge_machine_avant": load_before,
         "charge_machine_apres": os.getloadavg()[0],
+        "memoire_au_fil_mo": memory,
     }
 
 
@@ -510,12 +551,15 @@ def load_run(
     tabs: int = 5,
     pause_s: float = 3.0,
     timeout_s: float = 30.0,
+    every_s: float = 10.0,
 ) -> dict[str, Any]:
-    """Nouvel onglet, puis `sessions` sessions pendant `seconds` secondes contre un serveur neuf sur `db` ; le
-    serveur est arrêté en sortie."""
+    """Nouvel onglet, puis `sessions` sessions pendant `seconds` secondes contre un serveur neuf sur `db`, sa
+    mémoire relevée toutes les `every_s` secondes ; le serveur est arrêté en sortie."""
     env = {"MES_DB": str(db), **({"MES_AUJOURDHUI": today} if today else {})}
     with chromium_home(), local_server(env) as (process, url):
-        measured = asyncio.run(_measure(url, sessions, seconds, tabs, pause_s, timeout_s, process.pid))
+        measured = asyncio.run(
+            _measure(url, sessions, seconds, tabs, pause_s, timeout_s, process.pid, every_s)
+        )
         memory = peak_memory_mb(process.pid)
     return {
         "sessions": sessions,
@@ -579,6 +623,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument(
+        "--releve", type=float, default=10.0, help="mémoire du serveur relevée toutes les N secondes"
+    )
+    parser.add_argument(
         "--out",
         type=Path,
         default=REPO_ROOT / "benchmarks" / "results" / "charge.json",
@@ -595,6 +642,7 @@ def main(argv: list[str] | None = None) -> int:
             args.onglets,
             args.pause,
             args.delai,
+            args.releve,
         )
     result["entrepot"] = str(args.db) if args.db else f"{args.rows} lignes générées"
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -352,6 +352,40 @@ def shapes_section() -> list[str]:
     return lines
 
 
+def memory_trend(samples: list[list[float]]) -> str:
+    """En français : la mémoire du serveur au début et à la fin d'un passage (médiane du premier et du dernier
+    cinquième des relevés), son maximum, et sa pente (moindres carrés sur la seconde moitié, en Mo par 10 minutes)."""
+    if len(samples) < 5:
+        return ""
+    fifth = max(len(samples) // 5, 1)
+    first = statistics.median(v for _, v in samples[:fifth])
+    last = statistics.median(v for _, v in samples[-fifth:])
+    later = samples[len(samples) // 2 :]
+    slope = statistics.linear_regression([t for t, _ in later], [v for _, v in later]).slope * 600
+    return (
+        f"{_mo(first)} au début, {_mo(last)} à la fin, {_mo(max(v for _, v in samples))} au plus, "
+        f"pente sur la seconde moitié {'+' if slope >= 0 else '−'}{formats.decimal(abs(slope), 0)} Mo par 10 minutes "
+        f"({formats.integer(len(samples))} relevés)"
+    )
+
+
+def long_run_lines() -> list[str]:
+    """Le passage long (`charge_longue.json`), quand il est mesuré : la mémoire du serveur tient-elle ?"""
+    path = RESULTS / "charge_longue.json"
+    if not path.exists():
+        return []
+    r = json.loads(path.read_text(encoding="utf-8"))
+    minutes = formats.integer(r["duree_s"] / 60)
+    return [
+        "",
+        f"Passage long (`python -m benchmarks.load --sessions {r['sessions']} --secondes "
+        f"{formats.integer(r['duree_s'])} --out benchmarks/results/charge_longue.json`, {r['entrepot']}) : "
+        f"{minutes} minutes, {formats.integer(r['pages'])} changements de page, {r['erreurs']} erreur(s), médiane "
+        f"{_s(r['mediane_s'])}, 95e centile {_s(r['p95_s'])} ; mémoire résidente du serveur : "
+        f"{memory_trend(r.get('memoire_au_fil_mo') or []) or 'non relevée'}.",
+    ]
+
+
 def load_section() -> list[str]:
     """L'application sous charge (`benchmarks.load`), quand elle est mesurée."""
     path = RESULTS / "charge.json"
@@ -401,6 +435,10 @@ def load_section() -> list[str]:
                 for page, v in slowest
             ),
         ]
+    trend = memory_trend(r.get("memoire_au_fil_mo") or [])
+    if trend:
+        lines += ["", f"Mémoire résidente du serveur au fil du passage : {trend}."]
+    lines += long_run_lines()
     tab = r.get("nouvel_onglet", {}).get("serveur_chaud")
     if tab:
         lines += [

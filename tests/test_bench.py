@@ -75,3 +75,16 @@ def test_floor_table_compares_the_floor_with_the_time_the_target_allows(tmp_path
     text = "\n".join(floor_table({"lignes": 1000, "pandas": {"secondes": 35.0}}, tmp_path))
     assert "**6,00 s**" in text and "| 7,00 s |" in text and "Il reste 1,00 s" in text
     assert floor_table({"lignes": 2000, "pandas": {"secondes": 35.0}}, tmp_path) == []
+
+
+def test_memory_trend_reads_start_end_peak_and_slope_of_the_samples() -> None:
+    from benchmarks.report import memory_trend
+
+    # Un relevé toutes les 60 s pendant 20 minutes : 1 000 Mo, puis 10 Mo de plus par minute à partir de la 10e.
+    # Début et fin : médianes du premier et du dernier cinquième (4 relevés chacun).
+    samples = [[60.0 * k, 1000.0 + 10.0 * max(k - 10, 0)] for k in range(21)]
+    assert memory_trend(samples) == (
+        "1\u202f000 Mo au début, 1\u202f085 Mo à la fin, 1\u202f100 Mo au plus, pente sur la seconde moitié "
+        "+100 Mo par 10 minutes (21 relevés)"
+    )
+    assert memory_trend(samples[:4]) == ""  # trop peu de relevés pour une tendance

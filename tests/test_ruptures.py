@@ -77,7 +77,7 @@ def _features_by_hand(
     rows: list[tuple[str, str, str, dt.date, int]], mois: dt.date
 ) -> set[tuple[object, ...]]:
     """La définition, mot pour mot, série par série : ce que `window_features` doit rendre pour le mois `mois`."""
-    out = set()
+    out: set[tuple[object, ...]] = set()
     for finess, couloir in {(r[0], r[2]) for r in rows}:
         own = [r for r in rows if (r[0], r[2]) == (finess, couloir)]
 
@@ -154,6 +154,33 @@ def test_window_features_follow_the_definition_on_irregular_series() -> None:
     ).sort(keys)
     assert_frame_equal(all_months, by_month)
     assert set(all_months["type"]) == set(R.TYPES)
+
+
+def test_window_features_refuse_what_the_definition_cannot_read(tmp_path: Path) -> None:
+    # Une série aux clés nulles reste une série (la première ligne en commence une) ; des mois examinés à l'envers
+    # et un seuil de zéro mois sont refusés en français plutôt que de rendre des traits faux.
+    rows = pl.LazyFrame(
+        {
+            "finess": [None, None, "a"],
+            "code_departement": ["35", "35", "29"],
+            "couloir": [None, None, "HOP"],
+            "mois": [R.shift_month(M, -2), R.shift_month(M, -1), M],
+            "documents": [5, 5, 7],
+        }
+    )
+    out = R.window_features(rows, M, T).collect().sort("finess", nulls_last=True)
+    assert out.select("finess", "documents_mois", "mois_avec_envoi").rows() == [("a", 7, 0), (None, 0, 2)]
+    with pytest.raises(ValueError, match="précède"):
+        R.window_features(rows, M, T, last=R.shift_month(M, -1))
+    thresholds = tmp_path / "seuils.csv"
+    thresholds.write_text(
+        (REFERENCE_DIR / "seuils_ruptures.csv")
+        .read_text(encoding="utf-8")
+        .replace("mois_avec_envoi,3", "mois_avec_envoi,0"),
+        encoding="utf-8",
+    )
+    with pytest.raises(ValueError, match="au moins 1 mois"):
+        R.load_thresholds(thresholds)
 
 
 @pytest.mark.parametrize(

@@ -22,16 +22,6 @@ TYPES = (
     "equipe_sans_flux",
 )  # aussi l'ordre de priorité d'une série qui relève de plusieurs
 SERIES_KEYS = ["finess", "couloir"]
-ALERT_SCHEMA = {
-    "finess": pl.String,
-    "code_departement": pl.String,
-    "couloir": pl.String,
-    "type": pl.String,
-    "documents_mois": pl.Int64,
-    "reference": pl.Float64,
-    "base_reference": pl.String,
-    "documents_perdus": pl.Float64,
-}
 
 
 @dataclass(frozen=True)
@@ -55,7 +45,7 @@ def load_thresholds(path: Path = REFERENCE_DIR / "seuils_ruptures.csv") -> Thres
     values = {
         r["parametre"]: r["valeur"] for r in pl.read_csv(path, infer_schema=False).iter_rows(named=True)
     }
-    return Thresholds(
+    thresholds = Thresholds(
         mois_avec_envoi=int(values["mois_avec_envoi"]),
         mois_de_reference=int(values["mois_de_reference"]),
         part_de_la_mediane=float(values["part_de_la_mediane"]),
@@ -63,6 +53,10 @@ def load_thresholds(path: Path = REFERENCE_DIR / "seuils_ruptures.csv") -> Thres
         mois_depuis_installation=int(values["mois_depuis_installation"]),
         part_absente_toleree=float(values["part_absente_toleree"]),
     )
+    for name in ("mois_avec_envoi", "mois_de_reference"):
+        if getattr(thresholds, name) < 1:
+            raise ValueError(f"{path.name} : « {name} » doit valoir au moins 1 mois (lu : {values[name]})")
+    return thresholds
 
 
 def shift_month(month: dt.date, months: int) -> dt.date:
@@ -101,15 +95,25 @@ def window_features(
     `mois_avec_envoi` mois précédents, médiane des `mois_de_reference` mois précédents (sans ligne : 0)."""
     # Chaque valeur a sa case dans un tableau série × mois : « les k mois précédents » sont les k colonnes à gauche.
     # Ni jointure sur une grille de mois ni regroupement par clé, qui coûtaient 0,4 s par mois sur le million de
-    # lignes d'une fenêtre nationale.
+    # lignes d'une fenêtre nationale. La mémoire croît avec les mois examinés (une dizaine d'entiers par série et par
+    # mois) : les pages et la commande en examinent deux, le mois et le précédent.
     last = last or mois
+    if last < mois:
+        raise ValueError(f"mois examinés vides : {last:%Y-%m} précède {mois:%Y-%m}")
     start = shift_month(mois, -thresholds.window)
     rows = (
         series.filter(pl.col("mois").is_between(start, last))
         .select(*SERIES_KEYS, "code_departement", "mois", pl.col("documents").fill_null(0))
         .sort([*SERIES_KEYS, "mois"])
         .with_columns(
-            (pl.any_horizontal(pl.col(k).ne_missing(pl.col(k).shift(1)) for k in SERIES_KEYS).cum_sum() - 1)
+            # Une série commence à la première ligne et là où une clé change (une clé nulle compte comme valeur).
+            (
+                pl.any_horizontal(
+                    pl.int_range(pl.len()) == 0,
+                    *(pl.col(k).ne_missing(pl.col(k).shift(1)) for k in SERIES_KEYS),
+                ).cum_sum()
+                - 1
+            )
             .cast(pl.Int64)
             .alias("_serie"),
             (

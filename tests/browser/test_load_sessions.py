@@ -31,7 +31,7 @@ def test_sessions_browse_inside_the_app_without_an_error(demo_warehouse_master: 
     out = tmp_path / "charge.json"
     completed = subprocess.run(
         [sys.executable, "-m", "benchmarks.load", "--sessions", "3", "--secondes", "20", "--db", str(db)]
-        + ["--pause", "0.5", "--onglets", "1", "--out", str(out)],
+        + ["--pause", "0.5", "--onglets", "1", "--releve", "2", "--out", str(out)],
         cwd=REPO,
         env={**os.environ, "MES_AUJOURDHUI": TODAY.isoformat()},
         capture_output=True,
@@ -53,6 +53,10 @@ def test_sessions_browse_inside_the_app_without_an_error(demo_warehouse_master: 
     assert all(tab[part] >= 0 for part in parts)
     assert sum(tab[part] for part in parts) == pytest.approx(tab["total_s"], abs=0.05)
     assert result["memoire_serveur_mo"] > 0 and result["processeur_serveur_s"] > 0
+    # Relevée toutes les 2 s pendant les 20 s : une dizaine de relevés, dans l'ordre, jamais au-delà de la pointe.
+    samples = result["memoire_au_fil_mo"]
+    assert len(samples) >= 8 and [t for t, _ in samples] == sorted(t for t, _ in samples)
+    assert all(0 < mo <= result["memoire_serveur_mo"] for _, mo in samples)
 
 
 async def _open_together(url: str, count: int) -> list[str | None]:

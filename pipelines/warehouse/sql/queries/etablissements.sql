@@ -32,7 +32,7 @@ envois AS (
            arg_max(documents, mois) FILTER (WHERE documents > 0) AS documents_dernier_envoi,
            bool_or(donnees_demo) AS demo_flux
     FROM series_etablissements
-    WHERE couloir_id = 0 AND mois <= $mois
+    WHERE couloir_id = 0 AND mois <= $mois AND etablissement_id IN (SELECT etablissement_id FROM perimetre)
     GROUP BY etablissement_id
 ),
 resume AS (
