@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 DB ?= data/warehouse.duckdb
 PORT ?= 8501
 
-.PHONY: install dev run warehouse demo test lint format chromium bench lock clean
+.PHONY: install dev run warehouse demo test lint format chromium bench bench-longue lock clean
 
 install: $(VENV)/.installed            ## environnement de l'application
 $(VENV)/.installed: requirements.lock
@@ -56,6 +56,10 @@ bench: dev chromium                    ## banc d'essai (long ; hors `make test`)
 	$(PY) -m benchmarks.monthly --rows 1000000 10000000 30000000
 	$(PY) -m benchmarks.shapes --rows 10000000
 	$(PY) -m benchmarks.load --sessions 20 --secondes 120 --rows 10000000
+	$(PY) -m benchmarks.report
+
+bench-longue: dev chromium             ## l'application sous charge pendant 30 minutes : sa mémoire tient-elle ?
+	$(PY) -m benchmarks.load --sessions 20 --secondes 1800 --rows 10000000 --out benchmarks/results/charge_longue.json
 	$(PY) -m benchmarks.report
 
 lock:                                  ## régénère les verrous de dépendances

@@ -67,6 +67,9 @@ class Run:
     kinds: dict[str, list[float]] = field(default_factory=dict)
     pages: dict[str, list[float]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    ignored_clicks: int = (
+        0  # clics de Chromium sur une option que la liste a ignorés (voir `browser_session`)
+    )
 
     def add(self, kind: str, seconds: float, page: str | None = None) -> None:
         self.seconds.append(seconds)
@@ -79,6 +82,7 @@ class Run:
             "pages": len(self.seconds),
             "erreurs": len(self.errors),
             "exemples_erreurs": self.errors[:10],
+            "clics_ignores": self.ignored_clicks,
             "mediane_s": statistics.median(self.seconds) if self.seconds else None,
             "p95_s": percentile(self.seconds, 0.95),
             "max_s": max(self.seconds) if self.seconds else None,
@@ -397,6 +401,16 @@ async def fresh_tab(browser: Any, url: str, timeout_s: float) -> dict[str, float
         await context.close()
 
 
+async def list_closed(combobox: Any, within_s: float = 1.0) -> bool:
+    """Vrai quand la liste déroulante de `combobox` se referme dans les `within_s` secondes (un choix retenu)."""
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        if await combobox.get_attribute("aria-expanded") != "true":
+            return True
+        await asyncio.sleep(0.04)
+    return False
+
+
 async def browser_session(
     browser: Any, url: str, until: float, seed: int, timeout_s: float, pause_s: float
 ) -> Run:
@@ -454,18 +468,25 @@ async def browser_session(
                     links = page.locator('[data-testid="stSidebarNav"] a:not([aria-current="page"])')
                     await links.nth(chooser.randrange(await links.count())).click(timeout=timeout_ms)
                 elif kind == "mois":
-                    await sidebar.get_by_label("Mois", exact=False).last.click(timeout=timeout_ms)
+                    month_box = sidebar.get_by_label("Mois", exact=False).last
+                    await month_box.click(timeout=timeout_ms)
                     options = page.locator('[role="option"]:not([aria-selected="true"])')
                     option = options.nth(chooser.randrange(min(await options.count(), 12)))
                     chosen = await option.inner_text()
                     # La liste de Streamlit (react-aria) ignore les clics sur ses options 300 ms après un
                     # défilement : un clic qui fait défiler jusqu'à une option cachée tombait dans ce délai et ne
-                    # choisissait rien (la liste restait ouverte). On fait défiler, on attend comme le ferait une
-                    # personne qui lit la liste, et le temps mesuré part du clic.
+                    # choisissait rien (la liste restait ouverte, aucun message ne partait). On fait défiler, on
+                    # attend comme une personne qui lit la liste, et le temps mesuré part du clic retenu ; un clic
+                    # que la liste a ignoré (elle est restée ouverte) est compté à part et refait, comme le
+                    # referait cette personne.
                     await option.scroll_into_view_if_needed(timeout=timeout_ms)
-                    await page.wait_for_timeout(450)
-                    started = time.perf_counter()
-                    await option.click(timeout=timeout_ms)
+                    for _ in range(3):
+                        await page.wait_for_timeout(450)
+                        started = time.perf_counter()
+                        await option.click(timeout=timeout_ms)
+                        if await list_closed(month_box):
+                            break
+                        run.ignored_clicks += 1
                 else:
                     radios = sidebar.locator('[role="radiogroup"] label:not(:has(input:checked))')
                     await radios.nth(chooser.randrange(await radios.count())).click(timeout=timeout_ms)

@@ -354,19 +354,25 @@ def shapes_section() -> list[str]:
 
 def memory_trend(samples: list[list[float]]) -> str:
     """En français : la mémoire du serveur au début et à la fin d'un passage (médiane du premier et du dernier
-    cinquième des relevés), son maximum, et sa pente (moindres carrés sur la seconde moitié, en Mo par 10 minutes)."""
+    cinquième des relevés), son maximum, et, sur 10 minutes au moins, sa pente (moindres carrés sur la seconde moitié,
+    en Mo par 10 minutes)."""
     if len(samples) < 5:
         return ""
     fifth = max(len(samples) // 5, 1)
     first = statistics.median(v for _, v in samples[:fifth])
     last = statistics.median(v for _, v in samples[-fifth:])
+    text = (
+        f"{_mo(first)} au début, {_mo(last)} à la fin, {_mo(max(v for _, v in samples))} au plus "
+        f"({formats.integer(len(samples))} relevés"
+    )
+    if (
+        samples[-1][0] - samples[0][0] < 600
+    ):  # sur un passage court, la pente ne dit que le remplissage des caches
+        return text + ")"
     later = samples[len(samples) // 2 :]
     slope = statistics.linear_regression([t for t, _ in later], [v for _, v in later]).slope * 600
-    return (
-        f"{_mo(first)} au début, {_mo(last)} à la fin, {_mo(max(v for _, v in samples))} au plus, "
-        f"pente sur la seconde moitié {'+' if slope >= 0 else '−'}{formats.decimal(abs(slope), 0)} Mo par 10 minutes "
-        f"({formats.integer(len(samples))} relevés)"
-    )
+    sign = "+" if slope >= 0 else "−"
+    return text + f"), pente sur la seconde moitié {sign}{formats.decimal(abs(slope), 0)} Mo par 10 minutes"
 
 
 def long_run_lines() -> list[str]:
@@ -379,10 +385,12 @@ def long_run_lines() -> list[str]:
     return [
         "",
         f"Passage long (`python -m benchmarks.load --sessions {r['sessions']} --secondes "
-        f"{formats.integer(r['duree_s'])} --out benchmarks/results/charge_longue.json`, {r['entrepot']}) : "
+        f"{r['duree_s']:.0f} --out benchmarks/results/charge_longue.json`, soit `make bench-longue` ; "
+        f"{r['entrepot']}) : "
         f"{minutes} minutes, {formats.integer(r['pages'])} changements de page, {r['erreurs']} erreur(s), médiane "
         f"{_s(r['mediane_s'])}, 95e centile {_s(r['p95_s'])} ; mémoire résidente du serveur : "
-        f"{memory_trend(r.get('memoire_au_fil_mo') or []) or 'non relevée'}.",
+        f"{memory_trend(r.get('memoire_au_fil_mo') or []) or 'non relevée'} ; pointe du processus (VmHWM) "
+        f"{_mo(r['memoire_serveur_mo'])}.",
     ]
 
 

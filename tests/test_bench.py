@@ -84,7 +84,9 @@ def test_memory_trend_reads_start_end_peak_and_slope_of_the_samples() -> None:
     # Début et fin : médianes du premier et du dernier cinquième (4 relevés chacun).
     samples = [[60.0 * k, 1000.0 + 10.0 * max(k - 10, 0)] for k in range(21)]
     assert memory_trend(samples) == (
-        "1\u202f000 Mo au début, 1\u202f085 Mo à la fin, 1\u202f100 Mo au plus, pente sur la seconde moitié "
-        "+100 Mo par 10 minutes (21 relevés)"
+        "1\u202f000 Mo au début, 1\u202f085 Mo à la fin, 1\u202f100 Mo au plus (21 relevés), pente sur la seconde "
+        "moitié +100 Mo par 10 minutes"
     )
     assert memory_trend(samples[:4]) == ""  # trop peu de relevés pour une tendance
+    # Moins de 10 minutes : pas de pente (elle ne dirait que le remplissage des caches).
+    assert memory_trend(samples[:9]).endswith("au plus (9 relevés)")
