@@ -281,6 +281,7 @@ def test_an_incomplete_month_is_never_the_default(deliveries: set[tuple[str, str
     if complete.height == 0:
         return
     default = complete["mois"].max()
+    assert isinstance(default, dt.date)
     # Au mois par défaut, chaque région × couloir livrée dans l'un des trois mois précédents l'est encore.
     recent = {
         (r, c) for r, c, m in deliveries if 0 < (default.year - m.year) * 12 + default.month - m.month <= 3

@@ -100,7 +100,8 @@ def test_all_types_total_wins_over_the_types_of_its_cell() -> None:
     # Case 7 : deux types et le total livré (le total compte seul) ; case 9 : deux types, sans total (ils comptent).
     cells = np.array([7, 7, 7, 9, 9])
     all_types = np.array([False, False, True, False, False])
-    assert E.contributing_rows(cells, all_types, 10).tolist() == [False, False, True, True, True]
+    rows = E.contributing_rows(cells, all_types, 10)
+    assert rows is not None and rows.tolist() == [False, False, True, True, True]
     assert E.contributing_rows(cells, np.zeros(5, dtype=bool), 10) is None
 
 

@@ -15,6 +15,7 @@ Définitions (reprises de docs/INDICATEURS.md) :
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import polars as pl
 import pytest
@@ -51,7 +52,7 @@ def tous(documents: dict[dt.date, int]) -> pl.LazyFrame:
     return series([(mois, "TOUS", count) for mois, count in documents.items()])
 
 
-def national_trajectory(year: int, documents: list[int], echeance: dt.date) -> dict[str, object]:
+def national_trajectory(year: int, documents: list[int], echeance: dt.date) -> dict[str, Any]:
     """La trajectoire nationale tous couloirs sur les 12 mois de `year` (documents de janvier à décembre), vers une
     cible de 250 M de documents par an à `echeance`."""
     months = [D(year, m, 1) for m in range(1, 13)]

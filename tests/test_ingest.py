@@ -418,6 +418,7 @@ def test_reader_keeps_working_while_an_ingest_publishes(
 ) -> None:
     reader = duckdb.connect(str(demo_db), read_only=True)
     total_before = reader.execute("SELECT sum(documents) FROM flux_mensuel").fetchone()
+    assert total_before is not None
     result = one(settings, write_text(tmp_path / "f.csv", "mois;couloir;documents\n2024-01;BIO;5\n"))
     assert result.ok
     # L'ancien lecteur voit toujours l'ancienne version entière ; un nouveau lecteur voit l'import entier.

@@ -44,7 +44,7 @@ def national_total(db: Path) -> int:
         return int(con.execute("SELECT sum(documents) FROM flux_mensuel").fetchall()[0][0])
 
 
-def reader(db: str, stop_file: str, queue: mp.Queue, after_imports: int) -> None:  # type: ignore[type-arg]
+def reader(db: str, stop_file: str, queue: mp.Queue, after_imports: int) -> None:
     """Un lecteur comme l'application : connexion en lecture seule, requêtes du module `queries`, chiffres clés."""
     os.environ["MES_DB"] = db
     from pipelines.indicators.kpi import key_figures
@@ -110,7 +110,7 @@ def test_readers_never_fail_nor_see_half_a_file_and_a_second_writer_is_refused(
     before = national_total(demo_db)
     stop_file = tmp_path / "stop"
     ctx = mp.get_context("spawn")
-    queue: mp.Queue = ctx.Queue()  # type: ignore[type-arg]
+    queue: mp.Queue = ctx.Queue()
     with duckdb.connect(str(demo_db), read_only=True) as con:
         after_imports = int(con.execute("SELECT count(*) FROM imports").fetchall()[0][0]) + 1
     # Lecteurs démons, arrêtés quoi qu'il arrive : un test en échec ne laisse aucun processus qui bloquerait pytest.

@@ -25,8 +25,8 @@ def deliver(settings: Settings, folder: Path, month: str) -> None:
 def test_cache_key_and_data_come_from_the_same_open_version(settings: Settings, tmp_path: Path) -> None:
     deliver(settings, tmp_path, "2024-01")
     db = settings.db_path()
-    common._snapshot.clear()  # type: ignore[attr-defined]
-    common._cached_read.clear()  # type: ignore[attr-defined]
+    common._snapshot.clear()
+    common._cached_read.clear()
     first = common.read(queries.months, "pays", "FR")
     old_stamp = common.warehouse_version()
     # Une autre session du même processus garde l'ancienne version ouverte pendant la publication.

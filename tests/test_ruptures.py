@@ -46,7 +46,8 @@ def test_thresholds_come_from_reference_data() -> None:
     # Les cas ci-dessous sont écrits pour ces seuils.
     assert R.load_thresholds() == R.Thresholds(3, 6, 0.5, 20.0, 3, 0.1)
     meanings = pl.read_csv(REFERENCE_DIR / "seuils_ruptures.csv")["signification"]
-    assert meanings.str.len_chars().min() > 20  # chaque seuil dit ce qu'il veut dire
+    shortest = meanings.str.len_chars().min()
+    assert isinstance(shortest, int) and shortest > 20  # chaque seuil dit ce qu'il veut dire
 
 
 def test_window_features_count_missing_months_as_zero() -> None:
@@ -339,7 +340,7 @@ A, B, C, D, E = (finess_with_key(f"3500000{i}") for i in range(1, 6))
 F, G, H, K, EJ = (finess_with_key(f"2900000{i}") for i in (1, 2, 3, 4, 9))
 J = finess_with_key("22000001")
 # Février à octobre 2025 (neuf mois) ; None : pas de ligne.
-FLUX = {
+FLUX: dict[tuple[str, str, str], list[int | None]] = {
     (A, "35", "HOP"): [100, 100, 100, 100, 100, 100, 100, 100, None],  # arret (et baisse)
     (B, "35", "HOP"): [50, 50, 50, 50, 50, 50, 0, 50, 0],  # baisse : août à zéro, donc pas d'arret
     (C, "35", "BIO"): [30, 30, 30, 30, 30, 30, 30, 30, 14],  # baisse

@@ -167,13 +167,13 @@ def recover(flux: pl.DataFrame) -> dict[Cell, float]:
     progress = True
     while progress:
         progress = False
-        for total, members in equations:
-            unknown = [v for v in [total, *members] if v not in known]
+        for whole, parts in equations:
+            unknown = [v for v in [whole, *parts] if v not in known]
             if len(unknown) != 1:
                 continue
             target = unknown[0]
-            rest = sum(known[m] for m in members if m != target)
-            known[target] = rest if target == total else known[total] - rest
+            rest = sum(known[part] for part in parts if part != target)
+            known[target] = rest if target == whole else known[whole] - rest
             progress = True
         for a, b, factor in ratios:
             if a in known and b not in known and factor:

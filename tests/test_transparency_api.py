@@ -100,13 +100,13 @@ def test_the_seine_saint_denis_card_is_self_contained_and_shows_its_figures(
         assert card.stat().st_size < 200_000
         assert "<script" not in text and "src=" not in text and "http" not in text.split("</style>")[0]
         assert (card.with_suffix(".png").read_bytes()[:8]) == b"\x89PNG\r\n\x1a\n"
-    card = (folder / "cartes" / "departement" / "93.html").read_text(encoding="utf-8")
+    page = (folder / "cartes" / "departement" / "93.html").read_text(encoding="utf-8")
     document = load(api_root / "departements" / "93.json")
-    assert "Seine-Saint-Denis" in card and "Données de démonstration" in card
-    assert formats.integer(document["chiffres_cles"]["documents"]) in card
+    assert "Seine-Saint-Denis" in page and "Données de démonstration" in page
+    assert formats.integer(document["chiffres_cles"]["documents"]) in page
     rate = next(i["valeur"] for i in document["usage"]["indicateurs"] if i["indicateur"] == "taux_activation")
-    assert formats.percent(rate, 0) in card
-    assert "Données arrêtées au 31 octobre 2025" in card
+    assert formats.percent(rate, 0) in page
+    assert "Données arrêtées au 31 octobre 2025" in page
 
 
 def test_datapackage_is_valid_for_frictionless(demo_export: tuple[Path, Path]) -> None:
