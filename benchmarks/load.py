@@ -106,26 +106,25 @@ class Run:
         }
 
 
-def peak_memory_mb(pid: int) -> float | None:
-    """La mémoire résidente de pointe d'un processus (VmHWM), en Mo."""
+def _status_mb(pid: int, field_name: str) -> float | None:
+    """Un champ en Ko de /proc/<pid>/status (VmHWM, VmRSS…), en Mo ; None si le processus n'existe plus."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(f"{field_name}:"):
                 return int(line.split()[1]) / 1024
     except OSError:
         return None
     return None
+
+
+def peak_memory_mb(pid: int) -> float | None:
+    """La mémoire résidente de pointe d'un processus (VmHWM), en Mo."""
+    return _status_mb(pid, "VmHWM")
 
 
 def resident_memory_mb(pid: int) -> float | None:
     """La mémoire résidente d'un processus à cet instant (VmRSS), en Mo."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        return None
-    return None
+    return _status_mb(pid, "VmRSS")
 
 
 async def memory_over_time(pid: int, until: float, every_s: float, samples: list[list[float]]) -> None:
