@@ -8,7 +8,9 @@ import json
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import polars as pl
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
@@ -16,6 +18,8 @@ from polars.testing import assert_frame_equal
 from pipelines.indicators.completeness import (
     absent_contributions,
     completeness,
+    establishment_family_counts,
+    family_counts,
     latest_complete_month,
     month_status,
 )
@@ -354,3 +358,37 @@ def test_the_public_completeness_leaves_the_internal_couloir_out_entirely(
     assert (internal["enfants_livres"], internal["couloirs_attendus"]) == (2, 2)
     assert (public["enfants_livres"], public["enfants_attendus"]) == (1, 2)
     assert (public["couloirs_attendus"], public["couloirs_livres"], public["complet"]) == (1, 1, False)
+
+
+@pytest.mark.parametrize("last_month", [D(2024, 5, 1), D(2024, 12, 1), D(2025, 3, 1)])
+def test_establishment_counts_by_cube_equal_the_counts_by_sorted_keys(last_month: dt.date) -> None:
+    # Le cube numpy des établissements et la règle écrite en Polars pour les autres familles (`family_counts`) :
+    # mêmes comptes, sur des livraisons tirées au hasard (trous de un à plusieurs mois, arrêts, reprises, plusieurs
+    # couloirs par établissement, établissements d'un même parent). Le flux ne livre rien après son dernier mois.
+    generator = np.random.default_rng(19)
+    units = generator.integers(1, 400, size=6_000)
+    parent_of = generator.integers(1, 9, size=400)
+    rows = pl.DataFrame(
+        {
+            "unite": units.astype(np.int32),
+            "parent": parent_of[units].astype(np.int32),
+            "couloir": generator.choice(np.array([1, 2, 5], dtype=np.int32), size=units.size),
+            "mois": pl.Series(generator.integers(2023 * 12, 2025 * 12 + 2, size=units.size)),
+        }
+    ).with_columns(pl.date(pl.col("mois") // 12, pl.col("mois") % 12 + 1, 1).alias("mois"))
+    deliveries = rows.unique(["unite", "couloir", "mois"]).filter(pl.col("mois") <= last_month)
+    keys = ["parent", "couloir", "mois"]
+    expected_counts, expected_kids = family_counts(
+        deliveries.lazy().with_columns(pl.lit(True).alias("complet")), last_month, parent=["parent"]
+    )
+    counts, kids = establishment_family_counts(deliveries, last_month)
+    assert counts.height > 100 and (counts["attendues"] > counts["livrees"]).any()
+    assert_frame_equal(counts.sort(keys), expected_counts.collect().sort(keys).select(counts.columns))
+    assert_frame_equal(kids.sort(["parent", "mois"]), expected_kids.collect().sort(["parent", "mois"]))
+
+
+def test_establishment_counts_of_no_delivery_are_empty() -> None:
+    empty = pl.DataFrame(schema={"unite": pl.Int32, "parent": pl.Int32, "couloir": pl.Int32, "mois": pl.Date})
+    counts, kids = establishment_family_counts(empty, D(2025, 1, 1))
+    assert counts.height == 0 and kids.height == 0
+    assert counts.columns == ["parent", "couloir", "mois", "attendues", "livrees", "presentes"]

@@ -15,9 +15,11 @@ from __future__ import annotations
 import datetime as dt
 
 import duckdb
+import numpy as np
 import polars as pl
 
 from pipelines.indicators.codes import ALL_COULOIRS
+from pipelines.indicators.establishments import dense_positions
 from pipelines.indicators.trajectory import month_from_index, month_index
 from pipelines.settings import get_settings
 
@@ -172,6 +174,127 @@ def combine_families(
     return by_couloir, kids
 
 
+def establishment_family_counts(
+    deliveries: pl.DataFrame, last_month: dt.date, window: int = WINDOW
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """`family_counts` des établissements, chaque livraison complète : par parent × couloir × mois, `attendues`,
+    `livrees` et `presentes` ; par parent × mois, `enfants_attendus` et `enfants_livres`. Entrée : unite, parent,
+    couloir, mois, en numéros (une ligne par livraison ; un établissement n'a qu'un parent).
+
+    Des millions de livraisons : trier et regrouper leurs clés coûte plusieurs secondes à 10 M de livraisons. Ici,
+    chaque livraison a sa case dans un cube établissement × couloir × mois (numpy, bloc d'établissements par bloc) ;
+    une case vide est absente quand l'une des `window` cases à sa gauche est livrée et qu'elle ne dépasse pas
+    `last_month`. Les comptes s'additionnent dans un cube parent × couloir × mois (quelques milliers de cases)."""
+    columns = deliveries.select(
+        pl.col("unite"), pl.col("parent"), pl.col("couloir"), month_index("mois").cast(pl.Int32).alias("_t")
+    ).to_dict()
+    unit_ids, unit = dense_positions(columns["unite"].to_numpy())
+    couloir_ids, couloir = dense_positions(columns["couloir"].to_numpy())
+    parent_ids, parent_position = dense_positions(columns["parent"].to_numpy())
+    months = columns["_t"].to_numpy()
+    last_t = last_month.year * 12 + last_month.month - 1
+    first = int(months.min()) if months.size else last_t
+    span = max(int(months.max(initial=first)), last_t) - first + 1
+    # Établissements rangés par parent : ceux d'un même parent se suivent, et leurs comptes par mois sont des sommes
+    # de tranches contiguës (`np.add.reduceat`).
+    unit_parent = np.zeros(unit_ids.size, dtype=np.int64)
+    unit_parent[unit] = parent_position
+    by_parent = np.argsort(unit_parent, kind="stable")
+    rank = np.empty_like(by_parent)
+    rank[by_parent] = np.arange(by_parent.size)
+    unit_parent = unit_parent[by_parent]
+    n_couloirs, n_parents = couloir_ids.size, parent_ids.size
+    per_unit = n_couloirs * span
+    month = months - first
+    present = np.bincount(
+        (parent_position * n_couloirs + couloir) * span + month, minlength=n_parents * per_unit
+    )
+    absent = np.zeros_like(present)
+    delivered_units = np.zeros((n_parents, span), dtype=np.int64)
+    expected_units = np.zeros_like(delivered_units)
+    within_feed = np.arange(span) <= last_t - first  # au-delà du dernier mois du flux, rien n'est attendu
+    # Case de chaque livraison dans le cube entier, regroupées par bloc d'établissements (tri par base sur le numéro
+    # du bloc, linéaire).
+    step = max(1, _CELLS_PER_BLOCK // max(per_unit, 1))
+    unit_rank = rank[unit]
+    cells = (unit_rank * n_couloirs + couloir) * span + month
+    block = unit_rank // step
+    if np.any(block[:-1] > block[1:]):
+        # Moins de 32 768 blocs (des millions d'établissements) : numpy trie les entiers de 16 bits par base.
+        order = np.argsort(
+            block.astype(np.int16 if step * 2**15 > unit_ids.size else np.int64), kind="stable"
+        )
+        cells, block = cells[order], block[order]
+    bounds = np.searchsorted(block, np.arange(0, unit_ids.size + step, step) // step)
+    for number, low in enumerate(range(0, unit_ids.size, step)):
+        high = min(low + step, unit_ids.size)
+        cube = np.zeros((high - low, n_couloirs, span), dtype=bool)
+        cube.reshape(-1)[cells[bounds[number] : bounds[number + 1]] - low * per_unit] = True
+        recent = np.zeros_like(cube)
+        for shift in range(1, window + 1):
+            recent[:, :, shift:] |= cube[:, :, :-shift]
+        missing = recent & ~cube & within_feed
+        del recent
+        parents = unit_parent[low:high]
+        gaps = np.flatnonzero(
+            missing
+        )  # peu de cases : les mois sans livraison dans les `window` après une livraison
+        absent += np.bincount(parents[gaps // per_unit] * per_unit + gaps % per_unit, minlength=absent.size)
+        starts = np.flatnonzero(np.r_[True, parents[1:] != parents[:-1]])
+        delivered_any = cube.any(axis=1)
+        for grid, target in (
+            (delivered_any, delivered_units),
+            (delivered_any | missing.any(axis=1), expected_units),
+        ):
+            target[parents[starts]] += np.add.reduceat(grid, starts, axis=0, dtype=np.int64)
+    return _counts_frames(
+        (present, absent, delivered_units, expected_units),
+        (parent_ids, couloir_ids, first, span),
+        {name: deliveries.schema[name] for name in ("parent", "couloir")},
+    )
+
+
+# Cases d'un bloc : une demi-douzaine de tableaux d'un octet par case, ~50 Mo au plus.
+_CELLS_PER_BLOCK = 8_000_000
+
+
+def _counts_frames(
+    sums: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    axes: tuple[np.ndarray, np.ndarray, int, int],
+    dtypes: dict[str, pl.DataType],
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Les cubes de comptes en lignes : une par case où une contribution est livrée ou attendue."""
+    present, absent, delivered_units, expected_units = (total.reshape(-1) for total in sums)
+    parent_ids, couloir_ids, first, span = axes
+    kept = np.flatnonzero(present + absent)
+    p, c, t = np.unravel_index(kept, (parent_ids.size, couloir_ids.size, span))
+    counts = pl.DataFrame(
+        {
+            "parent": pl.Series(parent_ids[p]).cast(dtypes["parent"]),
+            "couloir": pl.Series(couloir_ids[c]).cast(dtypes["couloir"]),
+            "_t": t + first,
+            "attendues": present[kept] + absent[kept],
+            "livrees": present[kept],
+            "presentes": present[kept],
+        }
+    )
+    kept = np.flatnonzero(expected_units)
+    p, t = np.unravel_index(kept, (parent_ids.size, span))
+    kids = pl.DataFrame(
+        {
+            "parent": pl.Series(parent_ids[p]).cast(dtypes["parent"]),
+            "_t": t + first,
+            "enfants_attendus": expected_units[kept],
+            "enfants_livres": delivered_units[kept],
+        }
+    )
+    as_month = month_from_index(pl.col("_t")).alias("mois")
+    return (
+        counts.select("parent", "couloir", as_month, "attendues", "livrees", "presentes"),
+        kids.select("parent", as_month, "enfants_attendus", "enfants_livres"),
+    )
+
+
 def establishment_counts(
     establishments: pl.LazyFrame,
     establishment_parents: pl.LazyFrame,
@@ -180,22 +303,23 @@ def establishment_counts(
     window: int = WINDOW,
 ) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     """Les contributions des établissements à leur rattachement (niveau, code_geo), par couloir et mois, et les
-    établissements attendus et livrés de chaque rattachement (`family_counts`).
+    établissements attendus et livrés de chaque rattachement (`establishment_family_counts`).
 
     `establishments` : les livraisons en numéros (unite, parent, couloir, mois) ; `establishment_parents` : parent
     (numéro) → niveau, code_geo du rattachement ; `establishment_couloirs` : couloir_id → couloir."""
-    counts, kids = family_counts(
-        establishments.with_columns(pl.lit(True).alias("complet")), last_month, window, ["parent"]
-    )
+    counts_rows, kids_rows = establishment_family_counts(establishments.collect(), last_month, window)
     counts = (
-        counts.join(establishment_parents, on="parent")
+        counts_rows.lazy()
+        .join(establishment_parents, on="parent")
         .join(establishment_couloirs.rename({"couloir": "_code", "couloir_id": "couloir"}), on="couloir")
         .drop("parent", "couloir")
         .rename({"_code": "couloir"})
         .select(*PARENT, "couloir", "mois", "attendues", "livrees", "presentes")
     )
-    kids = kids.join(establishment_parents, on="parent").select(
-        *PARENT, "mois", "enfants_attendus", "enfants_livres"
+    kids = (
+        kids_rows.lazy()
+        .join(establishment_parents, on="parent")
+        .select(*PARENT, "mois", "enfants_attendus", "enfants_livres")
     )
     # Les comptes des établissements (des millions de livraisons, quelques milliers de lignes de comptes) servent aux
     # trois niveaux : calculés une fois, sinon chaque niveau relirait toutes les livraisons.

@@ -11,6 +11,7 @@ tôt » est la case douze mois à gauche, le cumul sur 12 mois une différence d
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 import duckdb
@@ -120,11 +121,16 @@ def rolling_12_month_sum(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Somme des 12 derniers mois, mois courant compris, et si elle existe : les 12 mois sont tous livrés.
     Par sommes cumulées le long de l'axe des mois : fenêtre(m) = cumul(m) − cumul(m − 12)."""
-    window = np.cumsum(values.reshape(-1, cube.months), axis=1)
-    counted = np.cumsum(delivered.reshape(-1, cube.months), axis=1, dtype=np.int16)
+    # Seules les séries livrées au moins un mois (souvent un ou deux couloirs par établissement sur six) : les
+    # sommes cumulées ne parcourent pas les autres.
+    used = delivered.reshape(-1, cube.months).any(axis=1)
+    series = np.cumsum(used) - 1  # position de chaque série livrée parmi elles
+    window = np.cumsum(values.reshape(-1, cube.months)[used], axis=1)
+    counted = np.cumsum(delivered.reshape(-1, cube.months)[used], axis=1, dtype=np.int16)
     window[:, 12:] -= window[:, :-12].copy()
     counted[:, 12:] -= counted[:, :-12].copy()
-    return window.ravel()[cells], counted.ravel()[cells] == 12
+    row, month = series[cells // cube.months], cells % cube.months
+    return window[row, month], counted[row, month] == 12
 
 
 def series_rows(
@@ -283,11 +289,27 @@ def _read_current(
 
 
 def _store(con: duckdb.DuckDBPyConnection, sql: str, name: str, frame: pl.DataFrame) -> None:
-    con.register(name, frame)
+    """Exécute `sql`, qui lit `name` : les lignes de `frame`, en flux de lots Arrow lâchés une fois lus. Dans une
+    transaction, DuckDB garde jusqu'à sa fin tout objet Python enregistré, même désenregistré ; d'un flux, il ne garde
+    que le lecteur, vide (docs/decisions/008-lots-arrow-en-flux.md)."""
+    import pyarrow as pa
+
+    batches = frame.to_arrow().to_batches(max_chunksize=_ROWS_PER_BATCH)
+    schema = batches[0].schema if batches else frame.to_arrow().schema
+    batches.reverse()
+
+    def release() -> Iterator[pa.RecordBatch]:
+        while batches:
+            yield batches.pop()
+
+    con.register(name, pa.RecordBatchReader.from_batches(schema, release()))
     try:
         con.execute(sql)
     finally:
         con.unregister(name)
+
+
+_ROWS_PER_BATCH = 122_880  # un groupe de lignes DuckDB
 
 
 def refresh_establishments(con: duckdb.DuckDBPyConnection, delivered: MonthSpan | None = None) -> bool:
