@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
+from pipelines.indicators import completeness as completeness_module
 from pipelines.indicators.completeness import (
     absent_contributions,
     completeness,
@@ -361,10 +362,15 @@ def test_the_public_completeness_leaves_the_internal_couloir_out_entirely(
 
 
 @pytest.mark.parametrize("last_month", [D(2024, 5, 1), D(2024, 12, 1), D(2025, 3, 1)])
-def test_establishment_counts_by_cube_equal_the_counts_by_sorted_keys(last_month: dt.date) -> None:
+@pytest.mark.parametrize(("cells_per_block", "window"), [(8_000_000, 3), (300, 3), (80, 1), (1, 0), (500, 5)])
+def test_establishment_counts_by_cube_equal_the_counts_by_sorted_keys(
+    last_month: dt.date, cells_per_block: int, window: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Le cube numpy des établissements et la règle écrite en Polars pour les autres familles (`family_counts`) :
-    # mêmes comptes, sur des livraisons tirées au hasard (trous de un à plusieurs mois, arrêts, reprises, plusieurs
-    # couloirs par établissement, établissements d'un même parent). Le flux ne livre rien après son dernier mois.
+    # mêmes comptes, sur des livraisons tirées au hasard et mélangées (trous de un à plusieurs mois, arrêts,
+    # reprises, plusieurs couloirs par établissement, établissements d'un même parent dans plusieurs blocs quand
+    # les blocs sont petits). Le flux ne livre rien après son dernier mois.
+    monkeypatch.setattr(completeness_module, "_CELLS_PER_BLOCK", cells_per_block)
     generator = np.random.default_rng(19)
     units = generator.integers(1, 400, size=6_000)
     parent_of = generator.integers(1, 9, size=400)
@@ -376,13 +382,18 @@ def test_establishment_counts_by_cube_equal_the_counts_by_sorted_keys(last_month
             "mois": pl.Series(generator.integers(2023 * 12, 2025 * 12 + 2, size=units.size)),
         }
     ).with_columns(pl.date(pl.col("mois") // 12, pl.col("mois") % 12 + 1, 1).alias("mois"))
-    deliveries = rows.unique(["unite", "couloir", "mois"]).filter(pl.col("mois") <= last_month)
+    deliveries = (
+        rows.unique(["unite", "couloir", "mois"])
+        .filter(pl.col("mois") <= last_month)
+        .sample(fraction=1.0, shuffle=True, seed=19)
+    )
     keys = ["parent", "couloir", "mois"]
     expected_counts, expected_kids = family_counts(
-        deliveries.lazy().with_columns(pl.lit(True).alias("complet")), last_month, parent=["parent"]
+        deliveries.lazy().with_columns(pl.lit(True).alias("complet")), last_month, window, ["parent"]
     )
-    counts, kids = establishment_family_counts(deliveries, last_month)
-    assert counts.height > 100 and (counts["attendues"] > counts["livrees"]).any()
+    counts, kids = establishment_family_counts(deliveries, last_month, window)
+    assert counts.height > 100 and kids.height > 50
+    assert window == 0 or (counts["attendues"] > counts["livrees"]).any()
     assert_frame_equal(counts.sort(keys), expected_counts.collect().sort(keys).select(counts.columns))
     assert_frame_equal(kids.sort(["parent", "mois"]), expected_kids.collect().sort(["parent", "mois"]))
 
@@ -390,5 +401,9 @@ def test_establishment_counts_by_cube_equal_the_counts_by_sorted_keys(last_month
 def test_establishment_counts_of_no_delivery_are_empty() -> None:
     empty = pl.DataFrame(schema={"unite": pl.Int32, "parent": pl.Int32, "couloir": pl.Int32, "mois": pl.Date})
     counts, kids = establishment_family_counts(empty, D(2025, 1, 1))
+    expected_counts, expected_kids = family_counts(
+        empty.lazy().with_columns(pl.lit(True).alias("complet")), D(2025, 1, 1), parent=["parent"]
+    )
     assert counts.height == 0 and kids.height == 0
-    assert counts.columns == ["parent", "couloir", "mois", "attendues", "livrees", "presentes"]
+    assert counts.schema == expected_counts.collect().select(counts.columns).schema
+    assert kids.schema == expected_kids.collect().schema

@@ -45,6 +45,9 @@ COLUMNS = [
     "niveau_enfants",
 ]
 _CHILD_LEVEL = {"pays": "region", "region": "departement", "departement": "etablissement"}
+# Cases d'un bloc d'établissements (`establishment_family_counts`) : une demi-douzaine de tableaux d'un octet par case
+# et les positions des cases vides attendues, ~60 Mo au plus.
+_CELLS_PER_BLOCK = 8_000_000
 
 
 def absent_contributions(
@@ -179,7 +182,8 @@ def establishment_family_counts(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """`family_counts` des établissements, chaque livraison complète : par parent × couloir × mois, `attendues`,
     `livrees` et `presentes` ; par parent × mois, `enfants_attendus` et `enfants_livres`. Entrée : unite, parent,
-    couloir, mois, en numéros (une ligne par livraison ; un établissement n'a qu'un parent).
+    couloir, mois, en numéros (une ligne par livraison ; un établissement n'a qu'un parent ; aucun mois après
+    `last_month`, le dernier mois du flux, qui comprend les sommes des établissements).
 
     Des millions de livraisons : trier et regrouper leurs clés coûte plusieurs secondes à 10 M de livraisons. Ici,
     chaque livraison a sa case dans un cube établissement × couloir × mois (numpy, bloc d'établissements par bloc) ;
@@ -220,12 +224,14 @@ def establishment_family_counts(
     cells = (unit_rank * n_couloirs + couloir) * span + month
     block = unit_rank // step
     if np.any(block[:-1] > block[1:]):
-        # Moins de 32 768 blocs (des millions d'établissements) : numpy trie les entiers de 16 bits par base.
+        # Moins de 32 768 blocs (au-delà, il faudrait des millions d'établissements) : numpy trie les entiers de
+        # 16 bits par base.
         order = np.argsort(
             block.astype(np.int16 if step * 2**15 > unit_ids.size else np.int64), kind="stable"
         )
         cells, block = cells[order], block[order]
-    bounds = np.searchsorted(block, np.arange(0, unit_ids.size + step, step) // step)
+    n_blocks = -(-unit_ids.size // step)
+    bounds = np.searchsorted(block, np.arange(n_blocks + 1))
     for number, low in enumerate(range(0, unit_ids.size, step)):
         high = min(low + step, unit_ids.size)
         cube = np.zeros((high - low, n_couloirs, span), dtype=bool)
@@ -236,9 +242,8 @@ def establishment_family_counts(
         missing = recent & ~cube & within_feed
         del recent
         parents = unit_parent[low:high]
-        gaps = np.flatnonzero(
-            missing
-        )  # peu de cases : les mois sans livraison dans les `window` après une livraison
+        # Peu de cases : les mois sans livraison dans les `window` mois qui suivent une livraison.
+        gaps = np.flatnonzero(missing)
         absent += np.bincount(parents[gaps // per_unit] * per_unit + gaps % per_unit, minlength=absent.size)
         starts = np.flatnonzero(np.r_[True, parents[1:] != parents[:-1]])
         delivered_any = cube.any(axis=1)
@@ -252,10 +257,6 @@ def establishment_family_counts(
         (parent_ids, couloir_ids, first, span),
         {name: deliveries.schema[name] for name in ("parent", "couloir")},
     )
-
-
-# Cases d'un bloc : une demi-douzaine de tableaux d'un octet par case, ~50 Mo au plus.
-_CELLS_PER_BLOCK = 8_000_000
 
 
 def _counts_frames(

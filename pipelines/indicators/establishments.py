@@ -120,7 +120,8 @@ def rolling_12_month_sum(
     values: np.ndarray, delivered: np.ndarray, cells: np.ndarray, cube: Cube
 ) -> tuple[np.ndarray, np.ndarray]:
     """Somme des 12 derniers mois, mois courant compris, et si elle existe : les 12 mois sont tous livrés.
-    Par sommes cumulées le long de l'axe des mois : fenêtre(m) = cumul(m) − cumul(m − 12)."""
+    Par sommes cumulées le long de l'axe des mois : fenêtre(m) = cumul(m) − cumul(m − 12). `cells` : des cases
+    livrées (celles de `series_rows`), seules à avoir une série calculée."""
     # Seules les séries livrées au moins un mois (souvent un ou deux couloirs par établissement sur six) : les
     # sommes cumulées ne parcourent pas les autres.
     used = delivered.reshape(-1, cube.months).any(axis=1)
@@ -291,7 +292,8 @@ def _read_current(
 def _store(con: duckdb.DuckDBPyConnection, sql: str, name: str, frame: pl.DataFrame) -> None:
     """Exécute `sql`, qui lit `name` : les lignes de `frame`, en flux de lots Arrow lâchés une fois lus. Dans une
     transaction, DuckDB garde jusqu'à sa fin tout objet Python enregistré, même désenregistré ; d'un flux, il ne garde
-    que le lecteur, vide (docs/decisions/008-lots-arrow-en-flux.md)."""
+    que le lecteur, vide (docs/decisions/008-lots-arrow-en-flux.md). Un flux se lit une fois : `sql` ne lit `name`
+    qu'une fois."""
     import pyarrow as pa
 
     batches = frame.to_arrow().to_batches(max_chunksize=_ROWS_PER_BATCH)
