@@ -117,11 +117,12 @@ def value_months_ago(
 
 
 def rolling_12_month_sum(
-    values: np.ndarray, delivered: np.ndarray, cells: np.ndarray, cube: Cube
+    values: np.ndarray, delivered: np.ndarray, cells: np.ndarray, month: np.ndarray, cube: Cube
 ) -> tuple[np.ndarray, np.ndarray]:
     """Somme des 12 derniers mois, mois courant compris, et si elle existe : les 12 mois sont tous livrés.
     Par sommes cumulées le long de l'axe des mois : fenêtre(m) = cumul(m) − cumul(m − 12). `cells` : des cases
-    livrées (celles de `series_rows`), seules à avoir une série calculée."""
+    livrées (celles de `series_rows`), seules à avoir une série calculée ; `month` : leur position dans l'axe des
+    mois."""
     # Seules les séries livrées au moins un mois (souvent un ou deux couloirs par établissement sur six) : les
     # sommes cumulées ne parcourent pas les autres.
     used = delivered.reshape(-1, cube.months).any(axis=1)
@@ -130,7 +131,7 @@ def rolling_12_month_sum(
     counted = np.cumsum(delivered.reshape(-1, cube.months)[used], axis=1, dtype=np.int16)
     window[:, 12:] -= window[:, :-12].copy()
     counted[:, 12:] -= counted[:, :-12].copy()
-    row, month = series[cells // cube.months], cells % cube.months
+    row = series[cells // cube.months]
     return window[row, month], counted[row, month] == 12
 
 
@@ -154,7 +155,7 @@ def series_rows(
         cells, month = cells[kept], month[kept]
     m1, has_m1 = value_months_ago(values, delivered, cells, month, 1)
     m12, has_m12 = value_months_ago(values, delivered, cells, month, 12)
-    cumul, has_cumul = rolling_12_month_sum(values, delivered, cells, cube)
+    cumul, has_cumul = rolling_12_month_sum(values, delivered, cells, month, cube)
     frame = pl.DataFrame(
         {
             "etablissement_id": establishment_ids[cells // (cube.couloirs * cube.months)].astype(np.int32),
@@ -296,8 +297,9 @@ def _store(con: duckdb.DuckDBPyConnection, sql: str, name: str, frame: pl.DataFr
     qu'une fois."""
     import pyarrow as pa
 
-    batches = frame.to_arrow().to_batches(max_chunksize=_ROWS_PER_BATCH)
-    schema = batches[0].schema if batches else frame.to_arrow().schema
+    table = frame.to_arrow()
+    schema, batches = table.schema, table.to_batches(max_chunksize=_ROWS_PER_BATCH)
+    del table  # les lots seuls tiennent les tampons : lâchés un à un
     batches.reverse()
 
     def release() -> Iterator[pa.RecordBatch]:
