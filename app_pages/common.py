@@ -396,8 +396,8 @@ class Formatted:
     function: Callable[[Any], str]
 
     def series(self, frame: pl.DataFrame, name: str) -> pl.Series:
-        """La colonne écrite ; une valeur absente le reste (comme `map_elements`). Chaque valeur distincte n'est
-        écrite qu'une fois (la liste des établissements en a 33 000, aux comptes souvent répétés)."""
+        """La colonne écrite ; une valeur absente reste absente, et `labelled` l'écrit « — ». Chaque valeur distincte
+        n'est écrite qu'une fois (la liste des établissements en a 33 000, aux comptes souvent répétés)."""
         values = frame[self.column]
         distinct = values.drop_nulls().unique().to_list()
         if values.dtype.is_numeric() or values.dtype == pl.String:
@@ -411,8 +411,9 @@ class Formatted:
 def labelled(frame: pl.DataFrame, columns: Mapping[str, str | pl.Expr | Formatted]) -> pl.DataFrame:
     """Les colonnes de `frame` qu'une page montre, dans l'ordre de `columns`, sous leur libellé : libellé → nom de
     colonne, expression (date, mois, nomenclature écrits à la française) ou `Formatted`. Une seule forme pour tous les
-    tableaux, où chaque libellé se lit à côté de sa colonne."""
-    return frame.select(
+    tableaux, où chaque libellé se lit à côté de sa colonne. Une valeur absente d'une colonne de texte s'écrit « — » :
+    `st.dataframe` écrirait « None »."""
+    shown = frame.select(
         [
             source.series(frame, label)
             if isinstance(source, Formatted)
@@ -420,6 +421,7 @@ def labelled(frame: pl.DataFrame, columns: Mapping[str, str | pl.Expr | Formatte
             for label, source in columns.items()
         ]
     )
+    return shown.with_columns(pl.col(pl.String).fill_null(formats.MISSING))
 
 
 def show_table(

@@ -101,7 +101,7 @@ st.dataframe(
             "Évolution sur 12 mois": Formatted(
                 "evolution_12_mois", lambda v: formats.percent(v, 0, signed=True)
             ),
-            "SONS": pl.col("statut_sons").fill_null("—"),
+            "SONS": "statut_sons",
         },
     ),
     hide_index=True,

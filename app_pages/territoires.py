@@ -131,7 +131,7 @@ with right:
 
 if focus is not None:
     st.subheader(f"Classement des départements de {region_names.get(focus, focus)} — {month}")
-    st.dataframe(
+    show_table(
         departements.filter(pl.col("code_region") == focus)
         .sort("documents_par_habitant_an", "documents", descending=True, nulls_last=True)
         .select(
@@ -139,11 +139,10 @@ if focus is not None:
             pl.col("code_geo").alias("Code"),
             pl.col("documents").alias("Documents du mois"),
             pl.col("flux_annualise").alias("Rythme annuel"),
-            pl.col("documents_par_habitant_an").round(2).alias("Documents/habitant/an"),
-            formats.percent_points("evolution_12_mois").alias("Évolution sur 12 mois (%)"),
+            pl.col("documents_par_habitant_an").alias("Documents/habitant/an"),
+            pl.col("evolution_12_mois").alias("Évolution sur 12 mois"),
         ),
-        hide_index=True,
-        key="classement_departements",
+        percent=("Évolution sur 12 mois",),
     )
 st.subheader(f"Classement des régions — {month}")
 ranking = regions.sort("documents_par_habitant_an", descending=True, nulls_last=True).select(

@@ -54,15 +54,34 @@ def test_value_months_ago_finds_the_calendar_month_not_the_previous_row() -> Non
         out.filter(pl.col("couloir_id") == 1).select("etablissement_id", "mois", "documents", "documents_m1"),
         pl.DataFrame(
             {
-                "etablissement_id": [100, 100, 100, 101],
-                "mois": [dt.date(2024, 1, 1), dt.date(2024, 2, 1), dt.date(2024, 4, 1), dt.date(2024, 1, 1)],
-                "documents": [10, 20, 40, 7],
-                "documents_m1": [None, 10, None, None],
+                "etablissement_id": [100, 101, 100, 100],
+                "mois": [dt.date(2024, 1, 1), dt.date(2024, 1, 1), dt.date(2024, 2, 1), dt.date(2024, 4, 1)],
+                "documents": [10, 7, 20, 40],
+                "documents_m1": [None, None, 10, None],
             },
             # Numéros de codes, en 32 bits comme dans raw_flux.
             schema_overrides={"etablissement_id": pl.Int32},
         ),
     )
+
+
+def test_series_rows_come_month_by_month_and_keep_only_the_rewritten_months() -> None:
+    # Rangées par mois (un groupe de lignes de DuckDB ne couvre que quelques mois) ; `kept_from` : les mois d'avant
+    # ne servent qu'aux fenêtres (m − 1 du premier mois gardé).
+    rows = [(e, c, m, 10 * e + c + m) for e in range(2) for c in range(2) for m in range(4)]
+    cube, cells, documents = cube_of(rows, months=4)
+    values, delivered, demo = E.cell_values(cells, documents, np.zeros(cells.size, dtype=bool), cube)
+    ids, couloir_ids = np.array([100, 101]), np.arange(cube.couloirs)
+    whole = E.series_rows(values, delivered, demo, cube, ids, couloir_ids)
+    assert whole["mois"].is_sorted() and whole.height == 2 * 3 * 4  # TOUS compris
+    january = whole.filter(pl.col("mois") == dt.date(2024, 1, 1))
+    assert january.select("etablissement_id", "couloir_id").rows() == [
+        (e, c) for e in (100, 101) for c in range(3)
+    ]
+    kept = E.series_rows(values, delivered, demo, cube, ids, couloir_ids, kept_from=2)
+    assert_frame_equal(kept, whole.filter(pl.col("mois") >= dt.date(2024, 3, 1)))
+    march = kept.filter(pl.col("mois") == dt.date(2024, 3, 1))
+    assert march["documents_m1"].to_list() == [3, 1, 2, 23, 11, 12]  # février : TOUS, puis chaque couloir
 
 
 def test_rolling_12_month_sum_needs_the_twelve_months() -> None:

@@ -92,6 +92,11 @@ def test_search_and_detail_with_sons_milestones(page: AppTest) -> None:
     assert len(listing) > 0 and all("Clinique démo" in n for n in listing["Établissement"])  # pandas
     # La clinique équipée d'un DPI sans jamais envoyer : détail, jalons SONS, pas de série.
     equipped = listing[listing["SONS"].str.contains("DPI V1")]
+    # Une valeur absente s'écrit « — », jamais « None » : la clinique équipée n'a ni mois d'envoi ni évolution.
+    assert listing.isna().sum().sum() == 0
+    # Une valeur absente (pas d'évolution sur 12 mois, pas de ligne SONS) s'écrit « — », jamais « None ».
+    assert listing.isna().sum().sum() == 0
+    assert (listing["Évolution sur 12 mois"] == "—").any() and (listing["SONS"] == "—").any()
     page.selectbox(key="etablissement_detail").set_value(equipped["FINESS"].iloc[0]).run()
     assert not page.exception, [e.value for e in page.exception]
     spec = json.loads(page.get("plotly_chart")[0].proto.spec)
