@@ -136,11 +136,6 @@ def month_column(column: str, short: bool = True) -> pl.Expr:
     return pl.concat_str([label, pl.col(column).dt.year().cast(pl.String)], separator=" ")
 
 
-def percent_points(column: str, digits: int = 1) -> pl.Expr:
-    """Colonne de taux (0,123) → points de pourcentage arrondis (12,3), pour un tableau triable en « % »."""
-    return (pl.col(column) * 100).round(digits)
-
-
 def date_column(column: str) -> pl.Expr:
     """Colonne de dates → « 17 janvier 2024 » (« 1er » pour le premier du mois), vectorisé."""
     day = pl.col(column).dt.day()
