@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from pipelines.indicators import refresh
+from pipelines.indicators import establishments, refresh
 from pipelines.indicators.establishments import MonthSpan, month_rank
 from pipelines.indicators.refresh import refresh_indicators
 from pipelines.intake.validation import finess_with_key
@@ -102,10 +102,27 @@ def test_indicators_after_deliveries_equal_a_full_recomputation(
         return full(con, delivered)
 
     monkeypatch.setattr(refresh, "refresh_establishments", recording)
+    # Les lignes courantes relues : celles des mois livrés seulement (les fenêtres prennent les autres mois dans les
+    # séries déjà calculées).
+    read_spans: list[MonthSpan] = []
+    read_current = establishments._read_current
+
+    def reading(
+        con: duckdb.DuckDBPyConnection,
+        steps: dict[str, str],
+        etablissement: int,
+        all_types: int,
+        span: MonthSpan,
+    ) -> establishments.CurrentRows:
+        read_spans.append(span)
+        return read_current(con, steps, etablissement, all_types, span)
+
+    monkeypatch.setattr(establishments, "_read_current", reading)
     statuses = [deliver(settings, tmp_path, name, text) for name, text in deliveries]
     # Les imports d'établissements n'ont récrit que leurs mois : mars 2025 seul, puis de février à septembre.
     assert MonthSpan(month_rank(dt.date(2025, 3, 1)), month_rank(dt.date(2025, 3, 1))) in rewritten
     assert MonthSpan(month_rank(dt.date(2025, 2, 1)), month_rank(dt.date(2025, 9, 1))) in rewritten
+    assert read_spans == [establishments.ALL_MONTHS if span is None else span for span in rewritten]
     assert statuses[2] == "identique" and statuses[1] == "revision" and statuses[6] == "revision"
     assert "identique" not in statuses[3:]
     assert_equal_to_full_recomputation(demo_db, tmp_path)

@@ -257,7 +257,7 @@ def month_rank(month: dt.date) -> int:
 
 
 # Ce qu'une valeur du mois m change dans les séries : m lui-même, m + 1 (son m − 1), m + 12 (son m − 12) et les
-# cumuls sur 12 mois de m à m + 11. Recalculer ces mois demande de relire les 12 mois qui les précèdent.
+# cumuls sur 12 mois de m à m + 11. Recalculer ces mois demande de connaître les 12 mois qui les précèdent.
 DEPENDENT_MONTHS = 12
 
 
@@ -296,6 +296,34 @@ def _read_current(
     )
 
 
+@dataclass(frozen=True)
+class StoredCells:
+    """Les cases déjà calculées des mois relus hors des mois livrés (`series_etablissements`, hors TOUS) : une par
+    case livrée, en numéros de codes et rang du mois."""
+
+    establishment: np.ndarray  # etablissement_id (numéro du FINESS dans `codes_geo`)
+    couloir: np.ndarray  # couloir_id (numéro de `codes_couloirs`)
+    month: np.ndarray
+    documents: np.ndarray
+    demo: np.ndarray
+
+
+def _read_stored(
+    con: duckdb.DuckDBPyConnection, steps: dict[str, str], read: MonthSpan, delivered: MonthSpan
+) -> StoredCells:
+    columns = con.execute(
+        steps["stored_series"],
+        {**read.dates, "livre_debut": month_start(delivered.first), "livre_fin": month_start(delivered.last)},
+    ).fetchnumpy()
+    return StoredCells(
+        establishment=columns["etablissement_id"],
+        couloir=columns["couloir_id"],
+        month=columns["rang_mois"],
+        documents=columns["documents"],
+        demo=columns["donnees_demo"],
+    )
+
+
 def _store(con: duckdb.DuckDBPyConnection, sql: str, name: str, frame: pl.DataFrame) -> None:
     """Exécute `sql`, qui lit `name` : les lignes de `frame`, en flux de lots Arrow lâchés une fois lus. Dans une
     transaction, DuckDB garde jusqu'à sa fin tout objet Python enregistré, même désenregistré ; d'un flux, il ne garde
@@ -326,54 +354,69 @@ def refresh_establishments(con: duckdb.DuckDBPyConnection, delivered: MonthSpan 
     """Remplace les établissements, leurs couloirs, leurs séries (`indicateurs_etablissements`, 30_indicateurs.sql)
     et leur somme par rattachement (`sommes_etablissements`, qui entre dans `indicateurs_flux`), depuis les valeurs
     courantes. `delivered` : les mois qu'un import vient de livrer pour des établissements ; seuls ces mois et ceux qui
-    en dépendent sont alors récrits (None : tout). Rend vrai quand la complétude des établissements est à recompter
-    en entier : recalcul complet, ou établissement déjà connu qui change de rattachement."""
+    en dépendent sont alors récrits (None : tout), et seules les lignes courantes des mois livrés sont relues : les
+    fenêtres (m − 1, m − 12, cumul sur 12 mois) prennent les autres mois dans les séries déjà calculées. Rend vrai
+    quand la complétude des établissements est à recompter en entier : recalcul complet, ou établissement déjà connu
+    qui change de rattachement."""
     steps = named_statements("queries/indicateurs_etablissements.sql")
     numbers = first_row(con, steps["numbers"])
     assert numbers is not None
     etablissement, all_types = (int(n) for n in numbers)
     if delivered is None:
-        read, rewritten = ALL_MONTHS, ALL_MONTHS
+        rewritten = ALL_MONTHS
         con.execute(steps["clear"])
+        rows = _read_current(con, steps, etablissement, all_types, ALL_MONTHS)
+        stored = None
+        moved = True
     else:
         rewritten = MonthSpan(delivered.first, min(delivered.last + DEPENDENT_MONTHS, MONTH_RANKS - 1))
         read = MonthSpan(max(delivered.first - DEPENDENT_MONTHS, 0), rewritten.last)
+        # Avant d'effacer les mois récrits : leurs séries servent aux fenêtres, et dire qui est livré après.
+        stored = _read_stored(con, steps, read, delivered)
+        rows = _read_current(con, steps, etablissement, all_types, delivered)
+        moved = _store_attachments(con, steps, rows, delivered)
         con.execute(steps["clear_series_months"], rewritten.dates)
         con.execute(steps["clear_sums_months"], {"debut": delivered.first, "fin": delivered.last})
-    rows = _read_current(con, steps, etablissement, all_types, read)
-    if rows.documents.size == 0:
+    if rows.documents.size == 0 and (stored is None or stored.documents.size == 0):
         return delivered is None
-    establishment_ids, establishment = dense_positions(rows.establishment)
-    couloir_numbers, couloir = dense_positions(rows.couloir)
-    region, departement = latest_attachment(establishment, rows, establishment_ids.size)
-    moved = _store_establishments(
-        con, steps, establishment_ids, region, departement, None if delivered is None else read
-    )
-    first_month = int(rows.month.min())
+    if stored is None:
+        establishment_ids, establishment = dense_positions(rows.establishment)
+        couloir_numbers, couloir = dense_positions(rows.couloir)
+        months = rows.month
+    else:
+        establishment_ids, establishment = dense_positions(
+            np.concatenate([rows.establishment, stored.establishment])
+        )
+        couloir_numbers, couloir = dense_positions(np.concatenate([rows.couloir, stored.couloir]))
+        months = np.concatenate([rows.month, stored.month])
+    if delivered is None:
+        region, departement = latest_attachment(establishment, rows, establishment_ids.size)
+        _store_establishments(con, steps, establishment_ids, region, departement, None)
+    first_month = int(months.min())
     whole = Cube(
         establishments=establishment_ids.size,
         couloirs=couloir_numbers.size + 1,
-        months=int(rows.month.max()) - first_month + 1,
+        months=int(months.max()) - first_month + 1,
         first_month=first_month,
     )
     # Case de chaque ligne dans le cube entier ; un bloc d'établissements en est une tranche contiguë.
     per_establishment = whole.couloirs * whole.months
     cells = (establishment.astype(np.int64) * whole.couloirs + couloir + 1) * whole.months
-    cells += rows.month - first_month
-    del establishment, couloir
-    contributes = contributing_rows(cells, rows.all_types, whole.cells)
-    if delivered is None:
-        summed, contributing = rows, contributes
-    else:  # les sommes ne dépendent que de leur mois : seuls les mois livrés changent
-        in_delivery = (rows.month >= delivered.first) & (rows.month <= delivered.last)
-        everything = bool(in_delivery.all())  # sans copie quand tout ce qui est relu est livré
-        summed = rows if everything else rows.take(in_delivery)
-        contributing = contributes if everything or contributes is None else contributes[in_delivery]
-    _store(con, steps["store_sums"], "sommes_calculees", attachment_sums(summed, contributing))
+    cells += months - first_month
+    del establishment, couloir, months
+    current = rows.documents.size  # les lignes courantes d'abord, puis les cases déjà calculées
+    contributes = contributing_rows(cells[:current], rows.all_types, whole.cells)
+    # Les sommes ne dépendent que de leur mois : elles se récrivent pour les mois livrés, ceux des lignes courantes.
+    _store(con, steps["store_sums"], "sommes_calculees", attachment_sums(rows, contributes))
     documents, demo = rows.documents, rows.demo
-    del rows, summed  # ~30 octets par ligne : seuls la case, les documents et la démo servent aux séries
+    del rows  # ~30 octets par ligne : seuls la case, les documents et la démo servent aux séries
     if contributes is not None:
-        cells, documents, demo = cells[contributes], documents[contributes], demo[contributes]
+        kept = np.concatenate([contributes, np.ones(cells.size - current, dtype=bool)])
+        cells, documents, demo = cells[kept], documents[contributes], demo[contributes]
+    if stored is not None:
+        documents = np.concatenate([documents, stored.documents])
+        demo = np.concatenate([demo, stored.demo])
+        del stored
     couloir_ids = np.concatenate([[TOUS], couloir_numbers])
     kept_from = max(rewritten.first - first_month, 0)
 
@@ -411,6 +454,18 @@ def refresh_establishments(con: duckdb.DuckDBPyConnection, delivered: MonthSpan 
     return moved
 
 
+def _store_attachments(
+    con: duckdb.DuckDBPyConnection, steps: dict[str, str], rows: CurrentRows, delivered: MonthSpan
+) -> bool:
+    """Recalcul incrémental : le rattachement des établissements des lignes courantes des mois livrés
+    (`_store_establishments`). Rend vrai quand un établissement déjà connu change de rattachement."""
+    if rows.documents.size == 0:
+        return False
+    establishment_ids, establishment = dense_positions(rows.establishment)
+    region, departement = latest_attachment(establishment, rows, establishment_ids.size)
+    return _store_establishments(con, steps, establishment_ids, region, departement, delivered)
+
+
 def _store_establishments(
     con: duckdb.DuckDBPyConnection,
     steps: dict[str, str],
@@ -419,8 +474,9 @@ def _store_establishments(
     departement: np.ndarray,
     read: MonthSpan | None,
 ) -> bool:
-    """Écrit le rattachement affiché des établissements relus. Recalcul incrémental (`read` : les mois relus) : un
-    établissement livré après ces mois garde le sien ; les autres le prennent de leur dernier mois, relu. Rend vrai
+    """Écrit le rattachement affiché des établissements relus. Recalcul incrémental (`read` : les mois dont les
+    lignes courantes sont relues, ceux que l'import livre) : un établissement livré après ces mois garde le sien ; les
+    autres le prennent de leur dernier mois, relu (à lancer avant d'effacer les séries des mois récrits). Rend vrai
     quand la complétude est à recompter en entier (recalcul complet, ou un établissement déjà connu a changé de
     rattachement)."""
     computed = pl.DataFrame(

@@ -59,6 +59,17 @@ FROM stg_flux_numeros
 WHERE niveau_num = $etablissement
   AND mois BETWEEN $debut AND $fin;
 
+-- name: stored_series
+-- Recalcul incrémental : les séries déjà calculées des mois relus hors des mois livrés ($debut à $fin, sauf
+-- $livre_debut à $livre_fin), par couloir (TOUS se recalcule). Rien n'y a changé : une ligne par case livrée, sa
+-- valeur et sa démo sont celles que les lignes courantes donneraient, sans relire ces lignes ni leurs types.
+SELECT etablissement_id, couloir_id, CAST(datediff('month', DATE '1900-01-01', mois) AS SMALLINT) AS rang_mois,
+       documents, donnees_demo
+FROM series_etablissements
+WHERE couloir_id <> 0
+  AND mois BETWEEN $debut AND $fin
+  AND NOT mois BETWEEN $livre_debut AND $livre_fin;
+
 -- name: store_establishments
 -- `etablissements_calcules` : numéro de chaque établissement (celui de son FINESS dans `codes_geo`) et de son
 -- rattachement affiché (celui de son dernier mois livré), calculés en numpy.
