@@ -221,7 +221,9 @@ def monthly_section(
             if all(r["relivraison_identique"].get("passages") for r in monthly)
             else ""
         )
-        + " et la révision d'un mois ancien (1/60 des lignes, un document de plus par ligne), chacune dans "
+        + " et la révision d'un mois ancien (1/60 des lignes, un document de plus par ligne) ; le même mois livré "
+        "à un entrepôt sans historique donne le plancher d'une livraison, ce qu'elle coûte quoi qu'il y ait avant "
+        "elle. Chacune dans "
         "son processus : la commande `python -m pipelines ingest --db …` telle qu'un utilisateur la lance, "
         "démarrage de Python compris ; mémoire de pointe du processus. À côté : la copie du fichier de l'entrepôt "
         "que fait chaque import (publication), et la chaîne pandas relancée "
@@ -253,8 +255,11 @@ def growth_plot(monthly: list[dict[str, Any]], path: Path) -> None:
         ("livraison_mensuelle", "Livraison mensuelle (1/60 des lignes)", "#c2410c", "diamond"),
         ("revision_mois_ancien", "Révision d'un mois ancien", "#15803d", "square"),
         ("relivraison_identique", "Relivraison identique", "#7e22ce", "triangle-up"),
+        ("mois_sans_historique", "Même mois sans historique (plancher)", "#6b7280", "x"),
     )
     for key, name, color, symbol in steps:
+        if not all(key in r for r in monthly):  # résultats d'avant cette mesure
+            continue
         fig.add_trace(
             go.Scatter(
                 x=x,

@@ -35,6 +35,7 @@ def test_tiny_monthly_run_measures_every_step_and_draws_the_growth_plot(
         "lignes_mois_livre",
         "lignes_revision",
         *STEPS,
+        "mois_sans_historique",
         "taille_entrepot_mo",
         "copie_entrepot_s",
         "copie_entrepot_passages",
@@ -70,6 +71,13 @@ def test_tiny_monthly_run_measures_every_step_and_draws_the_growth_plot(
     share = result["livraison_mensuelle"]["secondes"] / first
     value, met = read[f"livraison mensuelle ≤ 10 % du premier chargement ({SIX_THOUSAND})"]
     assert value.startswith(monthly.formats.percent(share, 1)) and met == (share <= 0.10)
+    floor = result["mois_sans_historique"]["secondes"]
+    beyond = max(result["livraison_mensuelle"]["secondes"] - floor, 0) / first
+    value, met = read[
+        f"livraison mensuelle hors plancher ≤ 10 % du premier chargement ({SIX_THOUSAND} ; lecture proposée, "
+        "décision en attente)"
+    ]
+    assert value.startswith(monthly.formats.percent(beyond, 1)) and met == (beyond <= 0.10)
     value, met = read[
         f"livraison mensuelle ≥ 10 × plus rapide que pandas sur tout l'historique ({SIX_THOUSAND})"
     ]
@@ -86,6 +94,7 @@ def test_tiny_monthly_run_measures_every_step_and_draws_the_growth_plot(
         "Livraison mensuelle",
         "Révision d'un mois ancien",
         "Relivraison identique",
+        "Même mois sans historique (plancher)",
     ):
         assert label in svg, label
     section = "\n".join(report.monthly_section(results, image="images/livraisons_mensuelles.svg"))
@@ -99,6 +108,7 @@ def _result(rows: int, first: float, month: float, identical: float, revision: f
         "lignes_historique": rows * 59 // 60,
         "premier_chargement": {"secondes": first, "rss_max_mo": 900.0},
         "livraison_mensuelle": {"secondes": month, "rss_max_mo": 800.0},
+        "mois_sans_historique": {"secondes": month * 0.6, "rss_max_mo": 500.0},
         "relivraison_identique": {"secondes": identical, "rss_max_mo": 100.0},
         "revision_mois_ancien": {"secondes": revision, "rss_max_mo": 700.0},
         "taille_entrepot_mo": rows / 40_000,
@@ -133,14 +143,21 @@ def test_each_target_is_read_at_its_own_size(measured: list[dict[str, Any]]) -> 
     flat = {target: value for target, (value, _) in read.items() if "coût plat" in target}
     assert [value.split(" ×")[0] for value in flat.values()] == ["2,5", "3,3"]
     assert [read[target][1] for target in flat] == [True, False]
-    assert len(read) == 12
+    beyond = (
+        "livraison mensuelle hors plancher ≤ 10 % du premier chargement (30 M de lignes ; lecture proposée, "
+    )
+    assert read[beyond + "décision en attente)"] == (
+        f"1,7{THIN_NBSP}% (1,00 s au-delà du plancher de 1,50 s : le même mois sans historique)",
+        True,
+    )
+    assert len(read) == 14
 
 
 def test_a_size_not_measured_is_neither_met_nor_refuted(measured: list[dict[str, Any]]) -> None:
     without_large = measured[:2]
     rows = targets(without_large)
     missing = [target for target, _, met in rows if met is None]
-    assert len(missing) == 7 and all("30 M de lignes" in target for target in missing)
+    assert len(missing) == 8 and all("30 M de lignes" in target for target in missing)
     flat = next(value for target, value, _ in rows if target.startswith("livraison mensuelle : coût plat"))
     assert "pour mémoire, 10 M de lignes ÷ 1 M de lignes : 1,5 ×" in flat
     table = monthly.targets_table(without_large)
