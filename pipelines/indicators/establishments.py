@@ -389,6 +389,8 @@ def refresh_establishments(con: duckdb.DuckDBPyConnection, delivered: MonthSpan 
         )
         couloir_numbers, couloir = dense_positions(np.concatenate([rows.couloir, stored.couloir]))
         months = np.concatenate([rows.month, stored.month])
+        # Numéros et mois des cases gardées ne servent plus (leurs positions sont prises) : libérés avant les copies.
+        stored = replace(stored, establishment=np.empty(0), couloir=np.empty(0), month=np.empty(0))
     if delivered is None:
         region, departement = latest_attachment(establishment, rows, establishment_ids.size)
         _store_establishments(con, steps, establishment_ids, region, departement, None)

@@ -62,7 +62,9 @@ WHERE niveau_num = $etablissement
 -- name: stored_series
 -- Recalcul incrémental : les séries déjà calculées des mois relus hors des mois livrés ($debut à $fin, sauf
 -- $livre_debut à $livre_fin), par couloir (TOUS se recalcule). Rien n'y a changé : une ligne par case livrée, sa
--- valeur et sa démo sont celles que les lignes courantes donneraient, sans relire ces lignes ni leurs types.
+-- valeur et sa démo sont celles que les lignes courantes donneraient, sans relire ces lignes ni leurs types. Cela
+-- tient parce que rien ne change les lignes courantes ni la démo d'un import sans passer par ce recalcul : un import
+-- ne fait qu'ajouter des lignes et en remplacer (flux_remplacees), jamais en effacer ni modifier.
 SELECT etablissement_id, couloir_id, CAST(datediff('month', DATE '1900-01-01', mois) AS SMALLINT) AS rang_mois,
        documents, donnees_demo
 FROM series_etablissements
