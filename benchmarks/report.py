@@ -215,13 +215,15 @@ def monthly_section(
         "## Livraisons mensuelles",
         "",
         f"Reproduire : `{REPRODUCE}` (les deux sont dans `make bench`). Premier chargement de 59 mois, puis la "
-        "livraison du 60e mois (1/60 des lignes), sa relivraison à l'identique"
+        "livraison du 60e mois (1/60 des lignes), sa relivraison à l'identique (elle ne change rien) et la révision "
+        "d'un mois ancien (1/60 des lignes, un document de plus par ligne)"
         + (
-            " (médiane de trois passages : elle ne change rien)"
-            if all(r["relivraison_identique"].get("passages") for r in monthly)
+            ", chacune en trois passages dont le médian est retenu (la livraison et la révision repartent chaque "
+            "fois de l'entrepôt d'avant elles)"
+            if all(r["livraison_mensuelle"].get("passages") for r in monthly)
             else ""
         )
-        + " et la révision d'un mois ancien (1/60 des lignes, un document de plus par ligne) ; le même mois livré "
+        + " ; le même mois livré "
         "à un entrepôt sans historique donne le plancher d'une livraison, ce qu'elle coûte quoi qu'il y ait avant "
         "elle. Chacune dans "
         "son processus : la commande `python -m pipelines ingest --db …` telle qu'un utilisateur la lance, "

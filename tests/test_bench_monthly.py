@@ -53,10 +53,12 @@ def test_tiny_monthly_run_measures_every_step_and_draws_the_growth_plot(
     first = result["premier_chargement"]["secondes"]
     for step in STEPS[1:]:
         assert result[step]["part_du_premier_chargement"] == pytest.approx(result[step]["secondes"] / first)
-    # La relivraison identique est répétée (elle ne change rien) : le passage médian est retenu.
-    runs = result["relivraison_identique"]["passages"]
-    assert len(runs) == monthly.IDENTICAL_RUNS
-    assert result["relivraison_identique"]["secondes"] == sorted(runs)[len(runs) // 2]
+    # Chaque livraison est répétée (la livraison et la révision depuis l'entrepôt d'avant elles) : le passage médian
+    # est retenu.
+    for step in ("mois_sans_historique", *STEPS[1:]):
+        runs = result[step]["passages"]
+        assert len(runs) == monthly.IDENTICAL_RUNS, step
+        assert result[step]["secondes"] == sorted(runs)[len(runs) // 2], step
     assert result["copie_entrepot_s"] == sorted(result["copie_entrepot_passages"])[1]
     assert result["rapport_pandas"] == pytest.approx(
         result["pandas_historique_complet"]["secondes"] / result["livraison_mensuelle"]["secondes"]
