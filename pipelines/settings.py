@@ -59,6 +59,9 @@ class Settings:
     # Un import de flux ne recalcule que les mois qu'il touche et les fenêtres qui en dépendent (m − 1, m − 12,
     # cumul sur 12 mois, attente de la complétude) ; faux : chaque import recalcule tout (docs/PERFORMANCE.md).
     recalcul_incremental: bool = _setting(True, "Ne recalculer que ce qu'un import de flux change")
+    # La copie de travail de l'entrepôt commence pendant la validation du premier fichier, hors du verrou ; elle ne
+    # sert que si l'entrepôt publié n'a pas changé entre-temps (pipelines/warehouse/connection.py, `EarlyCopy`).
+    copie_anticipee: bool = _setting(True, "Copier l'entrepôt pendant la validation du fichier")
     # Trois publics, trois modes (docs/DEPLOIEMENT.md) : `local` pour un poste, `public` pour ce qui peut être
     # publié, `interne` derrière une connexion OpenID Connect avec des rôles.
     mode: Literal["local", "public", "interne"] = _setting("local", "Mode de l'application")

@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -185,6 +186,49 @@ def test_corrupt_or_truncated_warehouse(built: Path, tmp_path: Path, damage: str
     assert digest(built) == before and leftovers(built.parent) == []
     kpi = cli("kpi", db=built)
     assert kpi.returncode == 3 and "Traceback" not in kpi.stderr
+
+
+# --- Copie commencée pendant la validation ---------------------------------------------------------------------
+
+
+def test_the_copy_started_during_validation_is_the_one_published(
+    settings: Settings, built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copies: list[str] = []
+    copy = connection.shutil.copyfile
+
+    def counted(source: str | Path, target: str | Path) -> object:
+        copies.append(f"{threading.current_thread().name} → {Path(target).name}")
+        return copy(source, target)
+
+    monkeypatch.setattr(connection.shutil, "copyfile", counted)
+    assert run(settings, csv_file(tmp_path, "fevrier.csv", "2024-02")).ok
+    # Une seule copie, celle de la validation, reprise par la session puis publiée.
+    assert copies == [f"copie-anticipee → .{built.name}.{os.getpid()}.tmp"]
+    assert imported_months(built) == ["2024-01", "2024-02"] and leftovers(built.parent) == []
+
+
+def test_a_copy_of_a_warehouse_replaced_before_the_lock_is_not_used(
+    settings: Settings, built: Path, tmp_path: Path
+) -> None:
+    early = connection.EarlyCopy(built)
+    # Un autre processus publie pendant que celui-ci valide encore : il remplace le fichier de l'entrepôt.
+    other = tmp_path / "autre.duckdb"
+    shutil.copyfile(built, other)
+    assert run(settings, csv_file(tmp_path, "mars.csv", "2024-03"), db=other).ok
+    os.replace(other, built)
+    with connection.write_session(built, early=early) as writer:
+        months = writer.con.execute("SELECT count(DISTINCT mois) FROM raw_flux").fetchone()
+    # La session a recopié l'entrepôt publié : l'import de mars y est, rien n'est perdu.
+    assert months == (2,) and leftovers(built.parent) == []
+
+
+def test_a_refused_file_leaves_no_copy(settings: Settings, built: Path, tmp_path: Path) -> None:
+    before = digest(built)
+    bad = tmp_path / "refuse.csv"
+    bad.write_text(f"{HEADER}2024-13;BIO;75;10\n", encoding="utf-8")
+    result = run(settings, bad)
+    assert result.statut == "refuse" and digest(built) == before and leftovers(built.parent) == []
 
 
 # --- Disque plein, lecture seule ---------------------------------------------------------------------------------

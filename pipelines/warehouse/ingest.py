@@ -34,6 +34,7 @@ from pipelines.sources import SOURCES, detect_kind, source_of
 from pipelines.sources.declaration import Source, conclude_all
 from pipelines.warehouse import headlines, redelivery
 from pipelines.warehouse.connection import (
+    EarlyCopy,
     WarehouseError,
     Writer,
     apply_schema,
@@ -378,8 +379,8 @@ def ingest(
     results: list[IngestResult] = []
     with ThreadPoolExecutor(max_workers=1) as hasher, contextlib.ExitStack() as session:
         # La session d'écriture (verrou, copie de l'entrepôt) ne s'ouvre qu'au premier fichier valide : un fichier
-        # refusé ne copie rien, ne prend pas le verrou et reçoit sa réponse même sur un disque plein ou en lecture
-        # seule.
+        # refusé ne garde aucune copie, ne prend pas le verrou et reçoit sa réponse même sur un disque plein ou en
+        # lecture seule.
         writer: Writer | None = None
         for incoming in files:
             started = time.perf_counter()
@@ -399,22 +400,34 @@ def ingest(
                 if known_digest is None and incoming.path.is_file()
                 else None
             )
+            # La copie de travail de l'entrepôt commence pendant la validation, hors du verrou (`EarlyCopy`).
+            early = EarlyCopy(db_path) if writer is None and settings.copie_anticipee else None
             try:
                 source, frame, ctx = validate_file(incoming, kind, settings, sheet, progress)
-            except RefusedFile as refused:
+            except BaseException as failure:
+                if early is not None:
+                    early.discard()
+                if not isinstance(failure, RefusedFile):
+                    raise
                 stop.set()
-                results.append(_refused(incoming, kind, refused, progress))
+                results.append(_refused(incoming, kind, failure, progress))
                 continue
             if writer is None:
-                _create_folder(db_path)  # un dossier neuf n'est créé que pour un fichier accepté
-                writer = session.enter_context(
-                    write_session(
-                        db_path,
-                        settings.verrou_attente_s,
-                        publish=True,
-                        memory_limit_mb=settings.memoire_max_mo,
+                try:
+                    _create_folder(db_path)  # un dossier neuf n'est créé que pour un fichier accepté
+                    writer = session.enter_context(
+                        write_session(
+                            db_path,
+                            settings.verrou_attente_s,
+                            publish=True,
+                            memory_limit_mb=settings.memoire_max_mo,
+                            early=early,
+                        )
                     )
-                )
+                except BaseException:
+                    if early is not None:
+                        early.discard()  # sans effet sur une copie que la session a reprise
+                    raise
                 install_reference_tables(writer.con)
             progress(
                 f"{incoming.name} : écriture de {formats.integer(frame.height)} lignes et recalcul des indicateurs…"
