@@ -204,7 +204,8 @@ def test_the_copy_started_during_validation_is_the_one_published(
     monkeypatch.setattr(connection.shutil, "copyfile", counted)
     assert run(settings, csv_file(tmp_path, "fevrier.csv", "2024-02")).ok
     # Une seule copie, celle de la validation, reprise par la session puis publiée.
-    assert copies == [f"copie-anticipee → .{built.name}.{os.getpid()}.tmp"]
+    [copied] = copies
+    assert copied.startswith(f"copie-anticipee → .{built.name}.{os.getpid()}.") and copied.endswith(".tmp")
     assert imported_months(built) == ["2024-01", "2024-02"] and leftovers(built.parent) == []
 
 
@@ -283,6 +284,12 @@ def test_real_full_disk_and_read_only_mount(built: Path, tmp_path: Path, small_d
     dry = cli("ingest", "--dry-run", str(csv_file(tmp_path, "avril.csv", "2024-04")), db=db)
     assert dry.returncode == 0, dry.stderr
     assert cli("kpi", "--json", db=db).returncode == 0
+    # Un fichier refusé garde sa réponse sur un disque en lecture seule (la copie anticipée y échoue, sans bruit).
+    bad = tmp_path / "refuse.csv"
+    bad.write_text(f"{HEADER}2024-13;BIO;75;10\n", encoding="utf-8")
+    refused = cli("ingest", str(bad), db=db)
+    assert refused.returncode == 1 and "2024-13" in refused.stdout, (refused.stdout, refused.stderr)
+    assert "indisponible" not in refused.stdout + refused.stderr and "Traceback" not in refused.stderr
     assert digest(db) == before
 
 

@@ -360,12 +360,13 @@ def remove_orphans(db_path: Path, keep: Path | None = None) -> None:
     sweep_transcodes()
 
 
-def _integrate_stale_wal(db_path: Path) -> None:
-    """Intègre au fichier publié le journal qu'une session d'écriture interrompue a laissé à côté de lui ; s'il ne
-    peut pas l'être, refuse l'import plutôt que de publier une copie à côté d'un journal qui ne lui appartient pas."""
+def _integrate_stale_wal(db_path: Path) -> bool:
+    """Intègre au fichier publié le journal qu'une session d'écriture interrompue a laissé à côté de lui (rend vrai
+    s'il y en avait un) ; s'il ne peut pas l'être, refuse l'import plutôt que de publier une copie à côté d'un journal
+    qui ne lui appartient pas."""
     wal = db_path.with_name(db_path.name + ".wal")
     if not wal.exists():
-        return
+        return False
     try:
         if not db_path.exists():
             raise duckdb.IOException("journal sans fichier d'entrepôt")
@@ -376,6 +377,7 @@ def _integrate_stale_wal(db_path: Path) -> None:
         raise WarehouseUnavailable(
             _stale_wal_message(db_path, wal, "DuckDB ne l'a pas intégré à l'ouverture")
         )
+    return True
 
 
 def _stale_wal_message(db_path: Path, wal: Path, cause: str) -> str:
@@ -407,28 +409,39 @@ def _verify_copy(work: Path, db_path: Path) -> None:
 
 
 def _identity(path: Path) -> tuple[int, int, int, int] | None:
-    """Ce qui change quand le fichier est remplacé (inode) ou écrit sur place (taille, date) ; None s'il manque."""
+    """Ce qui change quand le fichier est remplacé (inode) ou écrit sur place (taille, date) ; None s'il ne se lit
+    pas (absent, dossier illisible…) : la session dira pourquoi."""
     try:
         stat = path.stat()
-    except FileNotFoundError:
+    except OSError:
         return None
     return stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns
+
+
+def _remove_quietly(path: Path) -> None:
+    """Efface sans rien dire d'un échec : sur un disque en lecture seule, même effacer un fichier absent échoue, et
+    la réponse donnée au fichier reçu ne doit pas en changer."""
+    with contextlib.suppress(OSError):
+        _remove(path)
 
 
 class EarlyCopy:
     """La copie de travail de l'entrepôt, commencée avant le verrou, pendant que le fichier reçu se valide : à 30 M
     de lignes, les 0,3 à 0,5 s de la copie d'un entrepôt de 436 Mo se recouvrent avec la validation.
 
-    Sous le verrou, `take` ne la rend que si l'entrepôt publié est resté le même fichier, inchangé, depuis qu'elle a
-    commencé (un autre import l'aurait remplacé, un journal intégré l'aurait écrit) et si elle est entière ; sinon la
+    Elle s'écrit sous un nom à elle (`.<entrepôt>.<pid>.<aléa>.tmp`, que `remove_orphans` balaie s'il reste) : hors du
+    verrou, rien ne touche au fichier de travail d'une session. Sous le verrou, `take` la renomme en fichier de
+    travail si elle est entière et si l'entrepôt publié est resté le même fichier, inchangé, depuis qu'elle a
+    commencé (un autre import l'aurait remplacé) et qu'aucun journal n'a été intégré ; sinon elle est effacée et la
     session recopie. Un fichier refusé la jette (`discard`) : il ne prend toujours pas le verrou, et un disque plein
     ou en lecture seule fait échouer la copie sans changer sa réponse."""
 
     def __init__(self, db_path: Path) -> None:
         self.db_path = Path(os.path.realpath(db_path))
-        self.path = _temporary_copy_path(self.db_path)
+        self.path = self.db_path.with_name(f".{self.db_path.name}.{os.getpid()}.{uuid.uuid4().hex[:12]}.tmp")
         self._source = _identity(self.db_path)
         self._failed = False
+        self._done = False
         self._thread = threading.Thread(target=self._copy, name="copie-anticipee", daemon=True)
         if self._source is not None:
             self._thread.start()
@@ -443,26 +456,31 @@ class EarlyCopy:
         if self._thread.is_alive():
             self._thread.join()
 
-    def take(self) -> bool:
-        """Sous le verrou : vrai si la copie (à `self.path`) est celle de l'entrepôt publié ; sinon elle est effacée."""
-        if self._source is None:
+    def take(self, db_path: Path, work: Path, journal_integrated: bool) -> bool:
+        """Sous le verrou : renomme la copie en `work` et rend vrai si elle est celle de l'entrepôt publié `db_path`
+        (pas de journal intégré à l'ouverture de la session) ; sinon l'efface et rend faux."""
+        if self._done or self._source is None:
             return False
         self._wait()
+        self._done = True
         copied = _identity(self.path)
         whole = not self._failed and copied is not None and copied[2] == self._source[2]
-        if whole and _identity(self.db_path) == self._source:
-            self._taken = True
-            return True
-        _remove(self.path)
+        same = self.db_path == db_path and _identity(db_path) == self._source and not journal_integrated
+        if whole and same:
+            try:
+                os.replace(self.path, work)
+                return True
+            except OSError:
+                pass
+        _remove_quietly(self.path)
         return False
 
     def discard(self) -> None:
-        """Efface la copie si aucune session ne l'a reprise (la session efface ou publie celle qu'elle reprend)."""
+        """Efface la copie si aucune session ne l'a reprise."""
         self._wait()
-        if self._source is not None and not self._taken:
-            _remove(self.path)
-
-    _taken = False
+        if not self._done:
+            self._done = True
+            _remove_quietly(self.path)
 
 
 @dataclass
@@ -505,12 +523,13 @@ def _session(
     db_path: Path, publish: bool, memory_limit_mb: int | None, early: EarlyCopy | None
 ) -> Iterator[Writer]:
     work = _temporary_copy_path(db_path)
-    remove_orphans(db_path, keep=work if early is not None else None)
-    _integrate_stale_wal(db_path)
+    remove_orphans(db_path, keep=early.path if early is not None else None)
+    integrated = _integrate_stale_wal(db_path)
     published = False
     con: duckdb.DuckDBPyConnection | None = None
     try:
-        if db_path.exists() and not (early is not None and early.take()):
+        reused = early is not None and early.take(db_path, work, integrated)
+        if db_path.exists() and not reused:
             shutil.copyfile(db_path, work)
         config: dict[str, str | bool | int | float | list[str]] = (
             {"memory_limit": f"{memory_limit_mb}MB"} if memory_limit_mb else {}
