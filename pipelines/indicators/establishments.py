@@ -379,6 +379,7 @@ def refresh_establishments(con: duckdb.DuckDBPyConnection, delivered: MonthSpan 
         con.execute(steps["clear_sums_months"], {"debut": delivered.first, "fin": delivered.last})
     if rows.documents.size == 0 and (stored is None or stored.documents.size == 0):
         return delivered is None
+    stored_documents = stored_demo = None
     if stored is None:
         establishment_ids, establishment = dense_positions(rows.establishment)
         couloir_numbers, couloir = dense_positions(rows.couloir)
@@ -389,8 +390,10 @@ def refresh_establishments(con: duckdb.DuckDBPyConnection, delivered: MonthSpan 
         )
         couloir_numbers, couloir = dense_positions(np.concatenate([rows.couloir, stored.couloir]))
         months = np.concatenate([rows.month, stored.month])
-        # Numéros et mois des cases gardées ne servent plus (leurs positions sont prises) : libérés avant les copies.
-        stored = replace(stored, establishment=np.empty(0), couloir=np.empty(0), month=np.empty(0))
+        # Des cases gardées, seuls documents et démo servent encore (leurs positions sont prises) : le reste est lâché
+        # avant les copies qui suivent.
+        stored_documents, stored_demo = stored.documents, stored.demo
+        del stored
     if delivered is None:
         region, departement = latest_attachment(establishment, rows, establishment_ids.size)
         _store_establishments(con, steps, establishment_ids, region, departement, None)
@@ -415,10 +418,10 @@ def refresh_establishments(con: duckdb.DuckDBPyConnection, delivered: MonthSpan 
     if contributes is not None:
         kept = np.concatenate([contributes, np.ones(cells.size - current, dtype=bool)])
         cells, documents, demo = cells[kept], documents[contributes], demo[contributes]
-    if stored is not None:
-        documents = np.concatenate([documents, stored.documents])
-        demo = np.concatenate([demo, stored.demo])
-        del stored
+    if stored_documents is not None and stored_demo is not None:
+        documents = np.concatenate([documents, stored_documents])
+        demo = np.concatenate([demo, stored_demo])
+        del stored_documents, stored_demo
     couloir_ids = np.concatenate([[TOUS], couloir_numbers])
     kept_from = max(rewritten.first - first_month, 0)
 

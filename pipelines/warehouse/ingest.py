@@ -404,14 +404,16 @@ def ingest(
             early = EarlyCopy(db_path) if writer is None and settings.copie_anticipee else None
             try:
                 source, frame, ctx = validate_file(incoming, kind, settings, sheet, progress)
-            except BaseException as failure:
+            except RefusedFile as refused:
                 if early is not None:
                     early.discard()
-                if not isinstance(failure, RefusedFile):
-                    raise
                 stop.set()
-                results.append(_refused(incoming, kind, failure, progress))
+                results.append(_refused(incoming, kind, refused, progress))
                 continue
+            except BaseException:
+                if early is not None:
+                    early.discard()
+                raise
             if writer is None:
                 try:
                     _create_folder(db_path)  # un dossier neuf n'est créé que pour un fichier accepté
