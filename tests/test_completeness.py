@@ -362,15 +362,24 @@ def test_the_public_completeness_leaves_the_internal_couloir_out_entirely(
 
 
 @pytest.mark.parametrize("last_month", [D(2024, 5, 1), D(2024, 12, 1), D(2025, 3, 1)])
-@pytest.mark.parametrize(("cells_per_block", "window"), [(8_000_000, 3), (300, 3), (80, 1), (1, 0), (500, 5)])
+@pytest.mark.parametrize(
+    ("cells_per_block", "window", "presence_cells"),
+    [(8_000_000, 3, 128_000_000), (300, 3, 1_000), (80, 1, 1), (1, 0, 128_000_000), (500, 5, 2_000)],
+)
 def test_establishment_counts_by_cube_equal_the_counts_by_sorted_keys(
-    last_month: dt.date, cells_per_block: int, window: int, monkeypatch: pytest.MonkeyPatch
+    last_month: dt.date,
+    cells_per_block: int,
+    window: int,
+    presence_cells: int,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Le cube numpy des établissements et la règle écrite en Polars pour les autres familles (`family_counts`) :
     # mêmes comptes, sur des livraisons tirées au hasard et mélangées (trous de un à plusieurs mois, arrêts,
     # reprises, plusieurs couloirs par établissement, établissements d'un même parent dans plusieurs blocs quand
-    # les blocs sont petits). Le flux ne livre rien après son dernier mois.
+    # les blocs sont petits). Le flux ne livre rien après son dernier mois. Petites tranches de présence : les
+    # livraisons se rangent d'abord par tranche, comme pour un fichier aux mois très dispersés.
     monkeypatch.setattr(completeness_module, "_CELLS_PER_BLOCK", cells_per_block)
+    monkeypatch.setattr(completeness_module, "_PRESENCE_CELLS", presence_cells)
     generator = np.random.default_rng(19)
     units = generator.integers(1, 400, size=6_000)
     parent_of = generator.integers(1, 9, size=400)

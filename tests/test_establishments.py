@@ -46,6 +46,19 @@ def series_of(rows: list[tuple[int, int, int, int]], **shape: int) -> pl.DataFra
     return E.series_rows(values, delivered, demo, cube, ids, couloir_ids)
 
 
+@pytest.mark.parametrize(
+    ("numbers", "distinct"),
+    [
+        ([7, 5, 6, 5, 7], [5, 6, 7]),
+        ([9, 2, 4, 2, 9], [2, 4, 9]),
+    ],  # sans trou (soustraction), puis avec des trous
+)
+def test_dense_positions_number_the_distinct_values_in_order(numbers: list[int], distinct: list[int]) -> None:
+    values, positions = E.dense_positions(np.array(numbers, dtype=np.int32))
+    assert values.tolist() == distinct
+    assert positions.dtype == np.int32 and positions.tolist() == [distinct.index(n) for n in numbers]
+
+
 def test_value_months_ago_finds_the_calendar_month_not_the_previous_row() -> None:
     # Établissement 100, couloir 1 : janvier, février, puis avril 2024 (mars manque) ; l'établissement 101 commence
     # en janvier : il ne voit pas la série du 100, et le mois d'avant le premier du cube n'existe pas.

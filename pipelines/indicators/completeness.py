@@ -48,6 +48,8 @@ _CHILD_LEVEL = {"pays": "region", "region": "departement", "departement": "etabl
 # Cases d'un bloc d'établissements (`establishment_family_counts`) : une demi-douzaine de tableaux d'un octet par case
 # et les positions des cases vides attendues, ~60 Mo au plus.
 _CELLS_PER_BLOCK = 8_000_000
+# Cases d'une tranche de présence (un octet chacune) : 128 Mo au plus, quel que soit l'étalement des mois du fichier.
+_PRESENCE_CELLS = 128_000_000
 
 
 def absent_contributions(
@@ -217,46 +219,71 @@ def establishment_family_counts(
     delivered_units = np.zeros((n_parents, span), dtype=np.int64)
     expected_units = np.zeros_like(delivered_units)
     within_feed = np.arange(span) <= last_t - first  # au-delà du dernier mois du flux, rien n'est attendu
-    # Case de chaque livraison dans le cube entier, regroupées par bloc d'établissements (tri par base sur le numéro
-    # du bloc, linéaire).
+    # Présence de chaque livraison, un octet par case, par tranches d'établissements d'au plus `_PRESENCE_CELLS`
+    # cases : un bloc en est une tranche contiguë. À l'échelle nationale une seule tranche suffit (170 000
+    # établissements × 6 couloirs × 61 mois = 62 M de cases) et les livraisons ne se trient pas (1 s à 10 M de
+    # livraisons) ; au-delà (un fichier aux mois très dispersés), elles se rangent d'abord par tranche.
     step = max(1, _CELLS_PER_BLOCK // max(per_unit, 1))
+    part_units = max(step, _PRESENCE_CELLS // max(per_unit, 1) // step * step)
     unit_rank = rank[unit]
     cells = (unit_rank * n_couloirs + couloir) * span + month
-    block = unit_rank // step
-    if np.any(block[:-1] > block[1:]):
-        # Moins de 32 768 blocs (au-delà, il faudrait des millions d'établissements) : numpy trie les entiers de
-        # 16 bits par base.
-        order = np.argsort(
-            block.astype(np.int16 if step * 2**15 > unit_ids.size else np.int64), kind="stable"
-        )
-        cells, block = cells[order], block[order]
-    n_blocks = -(-unit_ids.size // step)
-    bounds = np.searchsorted(block, np.arange(n_blocks + 1))
-    for number, low in enumerate(range(0, unit_ids.size, step)):
-        high = min(low + step, unit_ids.size)
-        cube = np.zeros((high - low, n_couloirs, span), dtype=bool)
-        cube.reshape(-1)[cells[bounds[number] : bounds[number + 1]] - low * per_unit] = True
-        recent = np.zeros_like(cube)
-        for shift in range(1, window + 1):
-            recent[:, :, shift:] |= cube[:, :, :-shift]
-        missing = recent & ~cube & within_feed
-        del recent
-        parents = unit_parent[low:high]
-        # Peu de cases : les mois sans livraison dans les `window` mois qui suivent une livraison.
-        gaps = np.flatnonzero(missing)
-        absent += np.bincount(parents[gaps // per_unit] * per_unit + gaps % per_unit, minlength=absent.size)
-        starts = np.flatnonzero(np.r_[True, parents[1:] != parents[:-1]])
-        delivered_any = cube.any(axis=1)
-        for grid, target in (
-            (delivered_any, delivered_units),
-            (delivered_any | missing.any(axis=1), expected_units),
-        ):
-            target[parents[starts]] += np.add.reduceat(grid, starts, axis=0, dtype=np.int64)
+    bounds = [0, cells.size]
+    if unit_ids.size > part_units:
+        part = unit_rank // part_units
+        n_parts = -(-unit_ids.size // part_units)
+        # numpy trie les entiers de 16 bits par base (linéaire).
+        order = np.argsort(part.astype(np.int16 if n_parts < 2**15 else np.int64), kind="stable")
+        cells, part = cells[order], part[order]
+        bounds = list(np.searchsorted(part, np.arange(n_parts + 1)))
+        del part, order
+    del unit_rank
+    for number, part_low in enumerate(range(0, unit_ids.size, part_units)):
+        part_high = min(part_low + part_units, unit_ids.size)
+        presence = np.zeros((part_high - part_low) * per_unit, dtype=bool)
+        presence[cells[bounds[number] : bounds[number + 1]] - part_low * per_unit] = True
+        for low in range(part_low, part_high, step):
+            high = min(low + step, part_high)
+            first_cell = (low - part_low) * per_unit
+            cube = presence[first_cell : first_cell + (high - low) * per_unit].reshape(
+                high - low, n_couloirs, span
+            )
+            _count_block(
+                cube, unit_parent[low:high], window, within_feed, (absent, delivered_units, expected_units)
+            )
     return _counts_frames(
         (present, absent, delivered_units, expected_units),
         (parent_ids, couloir_ids, first, span),
         {name: deliveries.schema[name] for name in ("parent", "couloir")},
     )
+
+
+def _count_block(
+    cube: np.ndarray,
+    parents: np.ndarray,
+    window: int,
+    within_feed: np.ndarray,
+    totals: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> None:
+    """Ajoute aux comptes (`totals` : absentes par parent × couloir × mois, établissements livrés et attendus par
+    parent × mois) ceux d'un bloc d'établissements : `cube`, sa présence établissement × couloir × mois ;
+    `parents`, la position du parent de chacun (rangés par parent)."""
+    absent, delivered_units, expected_units = totals
+    per_unit = cube.shape[1] * cube.shape[2]
+    recent = np.zeros_like(cube)
+    for shift in range(1, window + 1):
+        recent[:, :, shift:] |= cube[:, :, :-shift]
+    missing = recent & ~cube & within_feed
+    del recent
+    # Peu de cases : les mois sans livraison dans les `window` mois qui suivent une livraison.
+    gaps = np.flatnonzero(missing)
+    absent += np.bincount(parents[gaps // per_unit] * per_unit + gaps % per_unit, minlength=absent.size)
+    starts = np.flatnonzero(np.r_[True, parents[1:] != parents[:-1]])
+    delivered_any = cube.any(axis=1)
+    for grid, target in (
+        (delivered_any, delivered_units),
+        (delivered_any | missing.any(axis=1), expected_units),
+    ):
+        target[parents[starts]] += np.add.reduceat(grid, starts, axis=0, dtype=np.int64)
 
 
 def _counts_frames(
