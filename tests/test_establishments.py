@@ -9,6 +9,7 @@ tôt, null si ce mois n'a pas été livré ; cumul_12_mois = somme des 12 dernie
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -95,6 +96,22 @@ def test_series_rows_come_month_by_month_and_keep_only_the_rewritten_months() ->
     assert_frame_equal(kept, whole.filter(pl.col("mois") >= dt.date(2024, 3, 1)))
     march = kept.filter(pl.col("mois") == dt.date(2024, 3, 1))
     assert march["documents_m1"].to_list() == [3, 1, 2, 23, 11, 12]  # février : TOUS, puis chaque couloir
+
+
+def test_series_without_empty_lead_months_when_twelve_months_are_reread() -> None:
+    # Recalcul incrémental : les 12 mois relus avant les mois récrits tiennent lieu de mois vides de tête.
+    rows = [
+        (e, c, m, 3 * e + c + m) for e in range(2) for c in range(2) for m in range(18) if (e + c + m) % 5
+    ]
+    cube, cells, documents = cube_of(rows)
+    ids, couloir_ids, demo = np.array([100, 101]), np.arange(cube.couloirs), np.zeros(cells.size, dtype=bool)
+    padded = E.series_rows(*E.cell_values(cells, documents, demo, cube), cube, ids, couloir_ids, kept_from=12)
+    bare = replace(cube, lead=0)
+    unpadded = E.series_rows(
+        *E.cell_values(cells, documents, demo, bare), bare, ids, couloir_ids, kept_from=12
+    )
+    assert padded.height > 20 and padded["cumul_12_mois"].null_count() < padded.height
+    assert_frame_equal(unpadded, padded)
 
 
 def test_rolling_12_month_sum_needs_the_twelve_months() -> None:

@@ -52,6 +52,12 @@ class CurrentRows:
         return CurrentRows(*(getattr(self, name)[rows] for name in self.__dataclass_fields__))
 
 
+# Les fenêtres remontent au plus à 12 mois (m − 12, cumul sur 12 mois). Les tableaux d'un bloc commencent par des mois
+# vides (`Cube.lead`), où les premiers mois gardés lisent des zéros non livrés, sans cas particulier : 12 moins les
+# mois relus avant ceux qu'on récrit (12 pour un recalcul complet, d'ordinaire aucun pour un recalcul incrémental).
+WINDOW = 12
+
+
 @dataclass(frozen=True)
 class Cube:
     """Forme du cube établissement × couloir × mois d'un bloc : case 0 des couloirs pour TOUS, mois depuis
@@ -61,6 +67,7 @@ class Cube:
     couloirs: int  # couloirs livrés, TOUS en plus
     months: int
     first_month: int
+    lead: int = WINDOW  # mois vides en tête des tableaux de `cell_values` (`WINDOW` au plus)
 
     @property
     def cells(self) -> int:
@@ -72,12 +79,7 @@ class Cube:
 
     @property
     def padded_months(self) -> int:
-        return WINDOW + self.months
-
-
-# Les fenêtres remontent au plus à 12 mois (m − 12, cumul sur 12 mois) : le cube d'un bloc commence par 12 mois vides,
-# où les premiers mois lisent des zéros non livrés, sans cas particulier.
-WINDOW = 12
+        return self.lead + self.months
 
 
 def dense_positions(numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -112,12 +114,12 @@ def cell_values(
     """Par case, depuis les lignes qui comptent (`contributing_rows`) : documents, livrée, démonstration (une de ces
     lignes en vient). Puis TOUS (case 0 des couloirs) : la somme des couloirs livrés du mois. `cells` : cases
     rangées établissement, couloir, mois (celles de `refresh_establishments`) ; rend des tableaux mois × série,
-    précédés de `WINDOW` mois vides."""
+    précédés de `cube.lead` mois vides."""
     # Rangé mois d'abord, un mois du cube est une rangée contiguë : les séries se lisent à positions croissantes
     # (`series_rows`), et le même mois d'il y a k mois est à k rangées avant.
     integer = np.int32 if cube.padded_months * cube.series < 2**31 else np.int64
     series, month = np.divmod(cells.astype(integer, copy=False), integer(cube.months))
-    slots = (month + WINDOW) * cube.series + series
+    slots = (month + cube.lead) * cube.series + series
     del series, month
     size = cube.padded_months * cube.series
     delivered = np.zeros(size, dtype=bool)
@@ -155,14 +157,15 @@ def series_rows(
     # Chaque colonne est une lecture à positions croissantes dans les tableaux à plat (mémoire lue dans l'ordre) ;
     # un masque booléen sur le cube coûterait dix fois plus.
     width = cube.series
-    kept = delivered[WINDOW + kept_from : WINDOW + cube.months]
-    positions = np.flatnonzero(kept) + (WINDOW + kept_from) * width
+    assert cube.lead + kept_from >= WINDOW, "les fenêtres des mois gardés sortiraient du cube"
+    kept = delivered[cube.lead + kept_from : cube.padded_months]
+    positions = np.flatnonzero(kept) + (cube.lead + kept_from) * width
 
     def months_ago(array: np.ndarray, months: int = 0) -> np.ndarray:
         """La valeur de la même série `months` mois plus tôt, pour chaque case gardée."""
         return np.take(array.reshape(-1), positions - months * width if months else positions)
 
-    running, running_count = _running_sums(values, delivered, WINDOW + cube.months)
+    running, running_count = _running_sums(values, delivered, cube.padded_months)
     series = positions % width
     frame = pl.DataFrame(
         {
@@ -419,11 +422,13 @@ def refresh_establishments(con: duckdb.DuckDBPyConnection, delivered: MonthSpan 
         region, departement = latest_attachment(establishment, rows, establishment_ids.size)
         _store_establishments(con, steps, establishment_ids, region, departement, None)
     first_month = int(months.min())
+    kept_from = max(rewritten.first - first_month, 0)
     whole = Cube(
         establishments=establishment_ids.size,
         couloirs=couloir_numbers.size + 1,
         months=int(months.max()) - first_month + 1,
         first_month=first_month,
+        lead=max(WINDOW - kept_from, 0),
     )
     # Case de chaque ligne dans le cube entier ; un bloc d'établissements en est une tranche contiguë.
     per_establishment = whole.couloirs * whole.months
@@ -444,9 +449,7 @@ def refresh_establishments(con: duckdb.DuckDBPyConnection, delivered: MonthSpan 
         demo = np.concatenate([demo, stored_demo])
         del stored_documents, stored_demo
     couloir_ids = np.concatenate([[TOUS], couloir_numbers])
-    kept_from = max(rewritten.first - first_month, 0)
-
-    # Un bloc se compte avec ses mois vides de tête (`WINDOW`) : sa mémoire reste bornée même sur peu de mois.
+    # Un bloc se compte avec ses mois vides de tête : sa mémoire reste bornée même sur peu de mois.
     for first, following in blocks(whole.establishments, whole.couloirs * whole.padded_months):
         cube = replace(whole, establishments=following - first)
         if cube.establishments == whole.establishments:
