@@ -114,6 +114,19 @@ def test_series_without_empty_lead_months_when_twelve_months_are_reread() -> Non
     assert_frame_equal(unpadded, padded)
 
 
+def test_cells_with_one_row_each_are_assigned_and_shared_cells_summed() -> None:
+    # Deux types de documents dans la case (0, 0, 0), en tête (`shared_rows` = 2) ; les cases suivantes ont chacune
+    # une ligne (les mois relus, ou un fichier sans types) : même résultat que tout additionner.
+    rows = [(0, 0, 0, 4), (0, 0, 0, 6), (0, 0, 1, 5), (1, 1, 0, 7), (0, 1, 2, 9)]
+    cube, cells, documents = cube_of(rows, months=3)
+    demo = np.zeros(cells.size, dtype=bool)
+    summed = E.cell_values(cells, documents, demo, cube)
+    assigned = E.cell_values(cells, documents, demo, cube, shared_rows=2)
+    for expected, got in zip(summed, assigned, strict=True):
+        np.testing.assert_array_equal(got, expected)
+    assert summed[0][cube.lead, 1] == 10  # mois 0, établissement 0, premier couloir : 4 + 6
+
+
 def test_rolling_12_month_sum_needs_the_twelve_months() -> None:
     complete = [(0, 0, m, m + 1) for m in range(13)]  # 13 mois livrés : 1, 2, … 13 documents
     holed = [(1, 1, m, 1) for m in range(17) if m != 4]  # le 5e mois manque
@@ -196,6 +209,20 @@ FEED = """mois;couloir;departement;finess;type_document;documents
 2023-02;HOP;29;290000009;;0
 2023-03;HOP;29;290000009;;2
 """
+# Les mêmes valeurs en totaux seuls, sans colonne de type (une ligne par case : les cases prennent leur valeur
+# par affectation, sans addition).
+FEED_TOTALS = """mois;couloir;departement;finess;documents
+2023-01;HOP;35;350000006;8
+2023-02;HOP;35;350000006;6
+2023-04;HOP;35;350000006;9
+2023-01;BIO;35;350000006;4
+2023-02;BIO;35;350000006;11
+2024-01;HOP;35;350000006;16
+2024-02;HOP;35;350000006;12
+2023-01;HOP;29;290000009;1
+2023-02;HOP;29;290000009;0
+2023-03;HOP;29;290000009;2
+"""
 COMPARED = [
     "mois",
     "code_geo",
@@ -210,9 +237,9 @@ COMPARED = [
 ]
 
 
-@pytest.fixture
-def establishment_db(tmp_path: Path, settings: Settings) -> Path:
-    feed = write_text(tmp_path / "etablissements.csv", FEED)
+@pytest.fixture(params=[FEED, FEED_TOTALS], ids=["types", "totaux"])
+def establishment_db(request: pytest.FixtureRequest, tmp_path: Path, settings: Settings) -> Path:
+    feed = write_text(tmp_path / "etablissements.csv", request.param)
     (result,) = ingest([Incoming(feed)], settings=settings)
     assert result.ok, result.message
     return settings.db_path()

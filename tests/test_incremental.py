@@ -93,6 +93,8 @@ def test_indicators_after_deliveries_equal_a_full_recomputation(
         ("types_etablissement.csv", f"{ETAB}2025-04;BIO;01;010000065;CRH;5\n2025-04;BIO;01;010000065;LL;6\n"),
         # Un établissement qui arrive en retard, deux mois éloignés dans le même fichier.
         ("retard_etablissement.csv", f"{ETAB}2025-02;RAD;29;{late};;40\n2025-09;RAD;29;{late};;41\n"),
+        # Un couloir qu'aucun établissement ne livrait (AUT) : il rejoint ceux des établissements.
+        ("nouveau_couloir_etablissement.csv", f"{ETAB}2025-06;AUT;29;{late};;7\n"),
     ]
     rewritten: list[MonthSpan | None] = []
     full = refresh.refresh_establishments

@@ -20,7 +20,6 @@ from pipelines.cli.argparse_fr import (
 )
 from pipelines.indicators.kpi import NoData, parse_month_option, resolve_scope
 from pipelines.indicators.ruptures import TYPES
-from pipelines.publish.theme import RUPTURE_LABELS, couloir_label
 from pipelines.settings import get_settings
 from pipelines.warehouse.connection import connect_read
 from pipelines.warehouse.ruptures import Scope, latest_month, records, ruptures
@@ -45,6 +44,9 @@ def chosen_month(con: object, text: str | None) -> dt.date:
 
 def render_table(frame: pl.DataFrame, month: dt.date, perimetre: str) -> str:
     """La liste en texte français : une ligne par établissement × couloir, les documents perdus d'abord."""
+    # Importé ici : le thème charge plotly, dont les autres commandes (un import mensuel) n'ont pas l'usage.
+    from pipelines.publish.theme import RUPTURE_LABELS, couloir_label
+
     if frame.height == 0:
         return f"Aucune rupture de flux en {formats.month(month)} ({perimetre})."
     lines = [

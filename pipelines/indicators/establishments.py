@@ -109,12 +109,13 @@ def contributing_rows(cells: np.ndarray, all_types: np.ndarray, n_cells: int) ->
 
 
 def cell_values(
-    cells: np.ndarray, documents: np.ndarray, demo: np.ndarray, cube: Cube
+    cells: np.ndarray, documents: np.ndarray, demo: np.ndarray, cube: Cube, shared_rows: int | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Par case, depuis les lignes qui comptent (`contributing_rows`) : documents, livrée, démonstration (une de ces
     lignes en vient). Puis TOUS (case 0 des couloirs) : la somme des couloirs livrés du mois. `cells` : cases
     rangées établissement, couloir, mois (celles de `refresh_establishments`) ; rend des tableaux mois × série,
-    précédés de `cube.lead` mois vides."""
+    précédés de `cube.lead` mois vides. `shared_rows` : les premières lignes, qui peuvent partager une case (les types
+    de documents d'une case) ; chacune des suivantes a sa case, que nulle autre ligne n'a. None : toutes."""
     # Rangé mois d'abord, un mois du cube est une rangée contiguë : les séries se lisent à positions croissantes
     # (`series_rows`), et le même mois d'il y a k mois est à k rangées avant.
     integer = np.int32 if cube.padded_months * cube.series < 2**31 else np.int64
@@ -125,7 +126,11 @@ def cell_values(
     delivered = np.zeros(size, dtype=bool)
     delivered[slots] = True
     values = np.zeros(size, dtype=np.int64)
-    np.add.at(values, slots, documents)  # exact en entiers (bincount passerait par des flottants)
+    # Une case à une seule ligne prend sa valeur par affectation, trois fois plus vite que `np.add.at` ; les cases
+    # partagées s'additionnent, exactement en entiers (bincount passerait par des flottants).
+    shared = slots.size if shared_rows is None else shared_rows
+    values[slots[shared:]] = documents[shared:]
+    np.add.at(values, slots[:shared], documents[:shared])
     demo_cells = np.zeros(size, dtype=bool)
     demo_cells[slots[demo]] = True
     shape = (cube.padded_months, cube.establishments, cube.couloirs)
@@ -437,6 +442,10 @@ def refresh_establishments(con: duckdb.DuckDBPyConnection, delivered: MonthSpan 
     del establishment, couloir, months
     current = rows.documents.size  # les lignes courantes d'abord, puis les cases déjà calculées
     contributes = contributing_rows(cells[:current], rows.all_types, whole.cells)
+    # Des lignes courantes qui comptent, seules celles d'un type de document peuvent partager leur case (la clé d'une
+    # ligne est unique) ; les cases gardées, d'autres mois, en ont chacune une.
+    totals_only = bool(rows.all_types.all() if contributes is None else rows.all_types[contributes].all())
+    shared = 0 if totals_only else (current if contributes is None else int(contributes.sum()))
     # Les sommes ne dépendent que de leur mois : elles se récrivent pour les mois livrés, ceux des lignes courantes.
     _store(con, steps["store_sums"], "sommes_calculees", attachment_sums(rows, contributes))
     documents, demo = rows.documents, rows.demo
@@ -454,11 +463,17 @@ def refresh_establishments(con: duckdb.DuckDBPyConnection, delivered: MonthSpan 
         cube = replace(whole, establishments=following - first)
         if cube.establishments == whole.establishments:
             selected: np.ndarray | slice = slice(None)
+            shared_in_block = shared
         else:
             low, high = first * per_establishment, following * per_establishment
             selected = np.flatnonzero((cells >= low) & (cells < high))
+            shared_in_block = int(np.searchsorted(selected, shared))
         values, delivered_cells, demo_cells = cell_values(
-            cells[selected] - first * per_establishment, documents[selected], demo[selected], cube
+            cells[selected] - first * per_establishment,
+            documents[selected],
+            demo[selected],
+            cube,
+            shared_in_block,
         )
         series = series_rows(
             values,
@@ -473,14 +488,11 @@ def refresh_establishments(con: duckdb.DuckDBPyConnection, delivered: MonthSpan 
         # Un bloc à la fois : l'écriture DuckDB occupe déjà les deux cœurs (docs/decisions/002-un-bloc-a-la-fois.md).
         _store(con, steps["store_series"], "series_calculees", series)
         del series
-    if delivered is None:
-        _store(
-            con, steps["store_couloirs"], "couloirs_calcules", pl.DataFrame({"couloir_num": couloir_numbers})
-        )
-    else:
-        couloirs = con.sql(steps["delivered_couloirs"]).pl()
+    if delivered is not None:
+        known = con.execute(steps["known_couloirs"]).fetchnumpy()["couloir_num"]
+        couloir_numbers = np.union1d(known, couloir_numbers)
         con.execute(steps["clear_couloirs"])
-        _store(con, steps["store_couloirs"], "couloirs_calcules", couloirs)
+    _store(con, steps["store_couloirs"], "couloirs_calcules", pl.DataFrame({"couloir_num": couloir_numbers}))
     return moved
 
 
