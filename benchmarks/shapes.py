@@ -19,7 +19,7 @@ from typing import Any
 import polars as pl
 
 from benchmarks.generate import MONTHS, feed
-from benchmarks.run import measure_sizes, reference_warehouse, size_parser, timed_rss
+from benchmarks.run import measure_sizes, median_run, reference_warehouse, size_parser, timed_rss
 from pipelines import formats
 from pipelines.intake.validation import finess_with_key
 from pipelines.warehouse.reference import load_reference
@@ -66,7 +66,10 @@ def pandas_read_and_sum(csv_path: str) -> dict[str, float]:
     return {"secondes": time.perf_counter() - started}
 
 
-def run_shape(shape: str, rows: int, work: Path, base: Path) -> dict[str, Any]:
+def run_shape(shape: str, rows: int, work: Path, base: Path, repetitions: int = 3) -> dict[str, Any]:
+    """Une forme : `repetitions` passages de la commande `ingest` (entrepôt neuf à chaque fois) et du script pandas,
+    en alternance ; le passage médian de chacun est retenu, tous sont gardés (`passages`), la mémoire est la plus
+    haute. Un seul passage ne dit rien de sûr : d'une heure à l'autre, cette machine varie de moitié."""
     py = sys.executable
     frame = feed(rows) if shape == "series" else one_couloir_feed(rows)
     csv_path = work / f"{shape}_{rows}.csv"
@@ -80,13 +83,15 @@ def run_shape(shape: str, rows: int, work: Path, base: Path) -> dict[str, Any]:
     }
     del frame
     db = work / f"{shape}_{rows}.duckdb"
-    shutil.copyfile(base, db)
-    step = timed_rss([py, "-m", "benchmarks.steps", "ingest", str(db), str(csv_path)])
-    step["lignes_par_s"] = out["lignes"] / step["secondes"]
-    out["ingest"] = step
-    pandas = timed_rss([py, "-m", "benchmarks.shapes", "--pandas", str(csv_path)])
-    pandas["lignes_par_s"] = out["lignes"] / pandas["secondes"]
-    out["pandas_lire_sommer"] = pandas
+    ours, theirs = [], []
+    for _ in range(repetitions):
+        shutil.copyfile(base, db)
+        ours.append(timed_rss([py, "-m", "benchmarks.steps", "ingest", str(db), str(csv_path)]))
+        theirs.append(timed_rss([py, "-m", "benchmarks.shapes", "--pandas", str(csv_path)]))
+    for key, runs in (("ingest", ours), ("pandas_lire_sommer", theirs)):
+        for run in runs:
+            run["lignes_par_s"] = out["lignes"] / run["secondes"]
+        out[key] = median_run(runs, "secondes")
     db.unlink()
     csv_path.unlink()
     return out
@@ -109,17 +114,20 @@ def table(results: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def run_shapes(shapes: list[str], rows: int, work: Path) -> dict[str, Any]:
+def run_shapes(shapes: list[str], rows: int, work: Path, repetitions: int = 3) -> dict[str, Any]:
     """Les formes demandées à une taille ; l'entrepôt de référence se prépare une fois pour toutes les tailles."""
     base = work / "base.duckdb"
     if not base.exists():
         reference_warehouse(base)
-    return {"formes": [run_shape(shape, rows, work, base) for shape in shapes]}
+    return {"formes": [run_shape(shape, rows, work, base, repetitions) for shape in shapes]}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = size_parser("benchmarks.shapes", __doc__, [10_000_000])
     parser.add_argument("--formes", nargs="+", choices=list(SHAPES), default=list(SHAPES))
+    parser.add_argument(
+        "--repetitions", type=int, default=3, help="passages de chaque commande, en alternance (défaut : 3)"
+    )
     parser.add_argument(
         "--pandas", metavar="CSV", help="(interne) le script pandas de référence sur ce fichier"
     )
@@ -127,7 +135,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.pandas:
         print(json.dumps(pandas_read_and_sum(args.pandas)))
         return 0
-    results = measure_sizes(args.rows, "formes", lambda rows, work: run_shapes(args.formes, rows, work))
+    results = measure_sizes(
+        args.rows, "formes", lambda rows, work: run_shapes(args.formes, rows, work, args.repetitions)
+    )
     print(table([shape for result in results for shape in result["formes"]]))
     return 0
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import polars as pl
 
 from benchmarks.generate import MONTHS
+from benchmarks.report import shape_spread
 from benchmarks.run import reference_warehouse
 from benchmarks.shapes import ONE_COULOIR, one_couloir_feed, run_shape, table
 from pipelines import formats
@@ -25,8 +26,11 @@ def test_one_couloir_shape_has_no_departement_and_one_couloir_per_establishment(
 def test_tiny_shapes_run_imports_each_shape(tmp_path: Path) -> None:
     base = tmp_path / "base.duckdb"
     reference_warehouse(base)
-    results = [run_shape(shape, 1200, tmp_path, base) for shape in ("series", "un_couloir")]
+    results = [run_shape(shape, 1200, tmp_path, base, repetitions=2) for shape in ("series", "un_couloir")]
     assert [r["lignes"] for r in results] == [1200, 1200]
     assert all(r["ingest"]["lignes_par_s"] > 0 and r["pandas_lire_sommer"]["secondes"] > 0 for r in results)
+    # Deux passages de chaque, en alternance : le médian est retenu, l'écart se lit dans le rapport.
+    assert all(len(r["ingest"]["passages"]) == len(r["pandas_lire_sommer"]["passages"]) == 2 for r in results)
+    assert all("médiane de 2 passages" in shape_spread(r) for r in results)
     text = table(results)
     assert "un couloir par établissement" in text and formats.integer(1200) in text

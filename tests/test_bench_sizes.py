@@ -42,7 +42,7 @@ def test_shapes_main_writes_every_shape_and_prints_the_table(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setattr(benchmarks.run, "RESULTS", tmp_path)
-    assert shapes.main(["--rows", "1200", "--formes", "un_couloir"]) == 0
+    assert shapes.main(["--rows", "1200", "--formes", "un_couloir", "--repetitions", "1"]) == 0
     written = json.loads((tmp_path / "formes_1200.json").read_text(encoding="utf-8"))
     assert [r["forme"] for r in written["formes"]] == ["un_couloir"] and "machine" in written
     assert "un couloir par établissement" in capsys.readouterr().out

@@ -115,7 +115,7 @@ def cell_values(
     lignes en vient). Puis TOUS (case 0 des couloirs) : la somme des couloirs livrés du mois. `cells` : cases
     rangées établissement, couloir, mois (celles de `refresh_establishments`) ; rend des tableaux mois × série,
     précédés de `cube.lead` mois vides. `shared_rows` : les premières lignes, qui peuvent partager une case (les types
-    de documents d'une case) ; chacune des suivantes a sa case, que nulle autre ligne n'a. None : toutes."""
+    de documents d'une case) ; aucune des suivantes ne partage la sienne avec une autre suivante. None : toutes."""
     # Rangé mois d'abord, un mois du cube est une rangée contiguë : les séries se lisent à positions croissantes
     # (`series_rows`), et le même mois d'il y a k mois est à k rangées avant.
     integer = np.int32 if cube.padded_months * cube.series < 2**31 else np.int64
@@ -126,8 +126,8 @@ def cell_values(
     delivered = np.zeros(size, dtype=bool)
     delivered[slots] = True
     values = np.zeros(size, dtype=np.int64)
-    # Une case à une seule ligne prend sa valeur par affectation, trois fois plus vite que `np.add.at` ; les cases
-    # partagées s'additionnent, exactement en entiers (bincount passerait par des flottants).
+    # Les lignes qui suivent `shared_rows` prennent leur valeur par affectation, trois fois plus vite que `np.add.at` ;
+    # les premières s'additionnent ensuite, exactement en entiers (bincount passerait par des flottants).
     shared = slots.size if shared_rows is None else shared_rows
     values[slots[shared:]] = documents[shared:]
     np.add.at(values, slots[:shared], documents[:shared])
@@ -443,7 +443,9 @@ def refresh_establishments(con: duckdb.DuckDBPyConnection, delivered: MonthSpan 
     current = rows.documents.size  # les lignes courantes d'abord, puis les cases déjà calculées
     contributes = contributing_rows(cells[:current], rows.all_types, whole.cells)
     # Des lignes courantes qui comptent, seules celles d'un type de document peuvent partager leur case (la clé d'une
-    # ligne est unique) ; les cases gardées, d'autres mois, en ont chacune une.
+    # ligne courante est unique) ; les cases gardées, d'autres mois, en ont chacune une. Dès qu'une ligne d'un type
+    # compte, toutes les lignes courantes s'additionnent : les ranger d'abord par type coûterait une permutation de
+    # toutes les lignes, pour un gain qui ne vaut que sur les fichiers mêlant types et totaux.
     totals_only = bool(rows.all_types.all() if contributes is None else rows.all_types[contributes].all())
     shared = 0 if totals_only else (current if contributes is None else int(contributes.sum()))
     # Les sommes ne dépendent que de leur mois : elles se récrivent pour les mois livrés, ceux des lignes courantes.
