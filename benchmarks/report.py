@@ -219,7 +219,13 @@ def monthly_section(
         "d'un mois ancien (1/60 des lignes, un document de plus par ligne)"
         + (
             ", chacune en trois passages dont le médian est retenu (la livraison et la révision repartent chaque "
-            "fois de l'entrepôt d'avant elles)"
+            "fois de l'entrepôt d'avant elles"
+            + (
+                ", le premier chargement de l'entrepôt de référence"
+                if all(r["premier_chargement"].get("passages") for r in monthly)
+                else ""
+            )
+            + ")"
             if all(r["livraison_mensuelle"].get("passages") for r in monthly)
             else ""
         )
