@@ -210,6 +210,16 @@ def monthly_section(
     skipped = [
         formats.integer(r["lignes_demandees"]) for r in monthly if "pandas_historique_complet" not in r
     ]
+    # Les passages répétés ne se disent que si chaque taille les a (un ancien résultat n'en a qu'un).
+    repetitions = ""
+    if all(r["livraison_mensuelle"].get("passages") for r in monthly):
+        first_load = all(r["premier_chargement"].get("passages") for r in monthly)
+        repetitions = (
+            ", chacune en trois passages dont le médian est retenu (la livraison et la révision repartent chaque "
+            "fois de l'entrepôt d'avant elles"
+            + (", le premier chargement de l'entrepôt de référence" if first_load else "")
+            + ")"
+        )
     return [
         "",
         "## Livraisons mensuelles",
@@ -217,18 +227,7 @@ def monthly_section(
         f"Reproduire : `{REPRODUCE}` (les deux sont dans `make bench`). Premier chargement de 59 mois, puis la "
         "livraison du 60e mois (1/60 des lignes), sa relivraison à l'identique (elle ne change rien) et la révision "
         "d'un mois ancien (1/60 des lignes, un document de plus par ligne)"
-        + (
-            ", chacune en trois passages dont le médian est retenu (la livraison et la révision repartent chaque "
-            "fois de l'entrepôt d'avant elles"
-            + (
-                ", le premier chargement de l'entrepôt de référence"
-                if all(r["premier_chargement"].get("passages") for r in monthly)
-                else ""
-            )
-            + ")"
-            if all(r["livraison_mensuelle"].get("passages") for r in monthly)
-            else ""
-        )
+        + repetitions
         + " ; le même mois livré "
         "à un entrepôt sans historique donne le plancher d'une livraison, ce qu'elle coûte quoi qu'il y ait avant "
         "elle. Chacune dans "
